@@ -1,0 +1,75 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { Ctx } from '../context';
+import { body, params, query, withIfMatch } from '../http/validate';
+import { passwordSchema } from '../auth/passwords';
+import * as users from '../services/users';
+import {
+	bloodGroup,
+	dateOfBirth,
+	email,
+	id,
+	personName,
+	phone,
+	role,
+	SPECIALIZATIONS,
+	version
+} from '$lib/shared/schemas';
+
+const createBody = z
+	.object({
+		name: personName,
+		email,
+		role,
+		password: passwordSchema,
+		phone: phone.optional(),
+		department: z.string().trim().min(1).max(80).optional(),
+		specialization: z.enum(SPECIALIZATIONS, { message: `must be one of ${SPECIALIZATIONS.join(', ')}` }).optional(),
+		licenceNumber: z.string().trim().regex(/^[A-Za-z0-9-]{4,30}$/, 'must be 4–30 letters, digits or dashes').optional(),
+		dateOfBirth: dateOfBirth.optional(),
+		bloodGroup: bloodGroup.optional()
+	})
+	.strict();
+
+const updateBody = z
+	.object({
+		version,
+		role: role.optional(),
+		active: z.boolean().optional(),
+		name: personName.optional(),
+		department: z.string().trim().min(1).max(80).optional()
+	})
+	.strict()
+	.refine((b) => b.role !== undefined || b.active !== undefined || b.name !== undefined || b.department !== undefined, {
+		message: 'name at least one of role, active, name, department to change'
+	});
+
+const listQuery = z
+	.object({
+		role: role.optional(),
+		cursor: z.string().max(2000).optional(),
+		limit: z.coerce.number().int().min(1).max(100).default(50)
+	})
+	.strict();
+
+export function adminRoutes(ctx: Ctx): Router {
+	const r = Router();
+
+	r.get('/admin/users', async (req, res) => {
+		res.json(await users.listUsers(ctx, req.caller, query(req, listQuery)));
+	});
+
+	r.post('/admin/users', async (req, res) => {
+		const input = body(req, createBody);
+		res.status(201).json({ user: await users.createUser(ctx, req.caller, input) });
+	});
+
+	r.patch('/admin/users/:id', async (req, res) => {
+		const p = params(req, z.object({ id }));
+		req.body = withIfMatch(req);
+		const input = body(req, updateBody);
+		res.json({ user: await users.updateUser(ctx, req.caller, p.id, input) });
+	});
+
+	return r;
+}

@@ -1,0 +1,18 @@
+import { Router } from 'express';
+import type { Ctx } from '../context';
+import { authRoutes } from './auth';
+import { patientRoutes } from './patients';
+import { adminRoutes } from './admin';
+import { auditRoutes } from './audit';
+import { healthRoutes } from './health';
+
+/** Every /api router, mounted in one place. */
+export function apiRouter(ctx: Ctx): Router {
+	const r = Router();
+	r.use(healthRoutes(ctx));
+	r.use(authRoutes(ctx));
+	r.use(patientRoutes(ctx));
+	r.use(adminRoutes(ctx));
+	r.use(auditRoutes(ctx));
+	return r;
+}

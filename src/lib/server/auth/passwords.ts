@@ -1,0 +1,38 @@
+import argon2 from 'argon2';
+import { z } from 'zod';
+
+/** Password policy (SPEC §3): 8+ characters with upper, lower, digit and symbol. */
+export const passwordSchema = z
+	.string()
+	.min(8, 'must be at least 8 characters')
+	.max(256, 'must be at most 256 characters')
+	.refine((p) => /[a-z]/.test(p), 'must contain a lower-case letter')
+	.refine((p) => /[A-Z]/.test(p), 'must contain an upper-case letter')
+	.refine((p) => /[0-9]/.test(p), 'must contain a digit')
+	.refine((p) => /[^A-Za-z0-9]/.test(p), 'must contain a symbol');
+
+/** argon2id at OWASP's minimum or above: 19 MiB, 2 iterations, 1 lane. */
+export function hashPassword(password: string, memoryKib = 19456): Promise<string> {
+	return argon2.hash(password, {
+		type: argon2.argon2id,
+		memoryCost: memoryKib,
+		timeCost: 2,
+		parallelism: 1
+	});
+}
+
+export async function verifyPassword(hash: string, password: string): Promise<boolean> {
+	try {
+		return await argon2.verify(hash, password);
+	} catch {
+		return false;
+	}
+}
+
+// A real hash to verify against when the account does not exist, so that a missing
+// account takes as long to refuse as a wrong password.
+let decoy: Promise<string> | undefined;
+export function decoyHash(): Promise<string> {
+	decoy ??= hashPassword(`decoy-${Math.random()}-Aa1!`);
+	return decoy;
+}

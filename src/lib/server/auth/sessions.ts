@@ -1,0 +1,100 @@
+import type { Ctx } from '../context';
+import type { Actor } from '../actor';
+import { generateToken, tokenId } from './tokens';
+import {
+	deleteSession,
+	deleteSessions,
+	getSession,
+	listUserSessionIds,
+	putSession,
+	touchSession,
+	type SessionItem
+} from '../repositories/sessions';
+import { getUser, type UserItem } from '../repositories/users';
+import { rooms } from '../realtime/bus';
+
+/**
+ * Sessions after Lucia's model: the client holds a random token, the table holds only its
+ * SHA-256. A session ends after SESSION_IDLE_MINUTES without use (sliding, renewed at most
+ * once a minute) or SESSION_ABSOLUTE_HOURS after login, whichever comes first.
+ */
+export const SESSION_COOKIE = 'medtrack_session';
+const RENEW_EVERY_MS = 60_000;
+
+export type ValidSession = { session: SessionItem; user: UserItem; actor: Actor };
+
+export function actorOf(user: UserItem): Actor {
+	return {
+		id: user.id,
+		email: user.email,
+		name: user.name,
+		role: user.role,
+		...(user.patient_id ? { patientId: user.patient_id } : {}),
+		...(user.doctor_id ? { doctorId: user.doctor_id } : {})
+	};
+}
+
+export async function createSession(
+	ctx: Ctx,
+	userId: string
+): Promise<{ token: string; session: SessionItem }> {
+	const token = generateToken();
+	const now = Date.now();
+	const absolute = now + ctx.config.session.absoluteMs;
+	const expires = Math.min(now + ctx.config.session.idleMs, absolute);
+	const session: SessionItem = {
+		id: tokenId(token),
+		kind: 'session',
+		user_id: userId,
+		created_at: new Date(now).toISOString(),
+		expires_at: expires,
+		absolute_expires_at: absolute,
+		renewed_at: now,
+		ttl: Math.ceil(absolute / 1000)
+	};
+	await putSession(ctx, session);
+	return { token, session };
+}
+
+/** The session and user a token stands for, renewing the idle window; null if none. */
+export async function validateSessionToken(ctx: Ctx, token: string): Promise<ValidSession | null> {
+	if (!/^[a-z2-7]{32}$/.test(token)) return null;
+	const id = tokenId(token);
+	const session = await getSession(ctx, id);
+	if (!session || session.kind !== 'session') return null;
+	const now = Date.now();
+	if (now >= session.expires_at || now >= session.absolute_expires_at) {
+		await deleteSession(ctx, id);
+		return null;
+	}
+	const user = await getUser(ctx, session.user_id);
+	if (!user || !user.active) {
+		await deleteSession(ctx, id);
+		return null;
+	}
+	if (now - session.renewed_at >= RENEW_EVERY_MS) {
+		const expires = Math.min(now + ctx.config.session.idleMs, session.absolute_expires_at);
+		await touchSession(ctx, id, expires, now);
+		session.expires_at = expires;
+		session.renewed_at = now;
+	}
+	return { session, user, actor: actorOf(user) };
+}
+
+export async function invalidateSession(ctx: Ctx, sessionId: string): Promise<void> {
+	await deleteSession(ctx, sessionId);
+	ctx.bus.emit(rooms.session(sessionId), 'session:ended', { reason: 'logout' });
+	ctx.bus.disconnectRoom(rooms.session(sessionId));
+}
+
+/** Ends every session of a user now, and drops their live connections. */
+export async function invalidateUserSessions(
+	ctx: Ctx,
+	userId: string,
+	reason: 'logout' | 'deactivated' = 'deactivated'
+): Promise<void> {
+	const ids = await listUserSessionIds(ctx, userId);
+	await deleteSessions(ctx, ids);
+	ctx.bus.emit(rooms.user(userId), 'session:ended', { reason });
+	ctx.bus.disconnectRoom(rooms.user(userId));
+}

@@ -1,0 +1,52 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Config } from './config';
+import { createDb, type Db } from './db/client';
+import { createLogger, type Logger } from './log';
+import { createBus, type Bus } from './realtime/bus';
+
+/** What services need: settings, the database, the logger and the broadcast path. */
+export type Ctx = {
+	config: Config;
+	db: Db;
+	log: Logger;
+	bus: Bus;
+	auditIpKey: Buffer;
+};
+
+/**
+ * The HMAC key for audit IP hashes. Production passes AUDIT_IP_KEY; an embedded install
+ * keeps a generated one in its data directory so hashes stay comparable across restarts.
+ */
+function resolveAuditKey(config: Config): Buffer {
+	if (config.auditIpKey) return Buffer.from(config.auditIpKey, 'utf8');
+	if (config.db.mode === 'aws') {
+		throw new Error('AUDIT_IP_KEY must be set when DB_MODE=aws.');
+	}
+	const file = path.join(config.dataDir, 'audit-ip.key');
+	try {
+		return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'hex');
+	} catch {
+		const key = crypto.randomBytes(32);
+		fs.mkdirSync(config.dataDir, { recursive: true });
+		fs.writeFileSync(file, key.toString('hex'), { mode: 0o600 });
+		return key;
+	}
+}
+
+export function createContext(config: Config, endpoint = config.db.endpoint, logger?: Logger): Ctx {
+	const db = createDb({
+		endpoint,
+		region: config.db.region,
+		tablePrefix: config.tablePrefix,
+		local: config.db.mode !== 'aws'
+	});
+	return {
+		config,
+		db,
+		log: logger ?? createLogger(config.logLevel, { service: 'medtrack' }),
+		bus: createBus(),
+		auditIpKey: resolveAuditKey(config)
+	};
+}

@@ -1,0 +1,95 @@
+/**
+ * Every DynamoDB table and index MedTrack uses (SPEC §4), in one place. One named index per
+ * access pattern; `ensureTables` creates whatever is missing, so adding an index here is a
+ * migration.
+ */
+export type KeyDef = { name: string; type: 'S' | 'N' };
+export type IndexDef = { name: string; pk: KeyDef; sk?: KeyDef };
+export type TableDef = { pk: KeyDef; sk?: KeyDef; indexes?: IndexDef[]; ttl?: string };
+
+const S = (name: string): KeyDef => ({ name, type: 'S' });
+
+export const TABLES = {
+	users: {
+		pk: S('id'),
+		// Items whose id is `email#<address>` are uniqueness guards; they carry no role.
+		indexes: [{ name: 'role-name-index', pk: S('role'), sk: S('name_lower') }]
+	},
+	sessions: {
+		pk: S('id'),
+		indexes: [{ name: 'user-index', pk: S('user_id'), sk: S('created_at') }],
+		ttl: 'ttl'
+	},
+	patients: {
+		pk: S('id'),
+		indexes: [
+			{ name: 'user-index', pk: S('user_id') },
+			{ name: 'name-index', pk: S('name_initial'), sk: S('name_lower') }
+		]
+	},
+	doctors: {
+		pk: S('id'),
+		indexes: [
+			{ name: 'user-index', pk: S('user_id') },
+			{ name: 'specialization-index', pk: S('specialization'), sk: S('name_lower') }
+		]
+	},
+	appointments: {
+		pk: S('id'),
+		indexes: [
+			{ name: 'status-date-index', pk: S('status'), sk: S('date') },
+			{ name: 'doctor-start-index', pk: S('doctor_id'), sk: S('start') },
+			{ name: 'patient-start-index', pk: S('patient_id'), sk: S('start') },
+			{ name: 'date-start-index', pk: S('date'), sk: S('start') }
+		]
+	},
+	medical_records: {
+		pk: S('id'),
+		indexes: [{ name: 'patient-index', pk: S('patient_id'), sk: S('created_at') }]
+	},
+	medical_vault: {
+		pk: S('id'),
+		indexes: [{ name: 'patient-index', pk: S('patient_id'), sk: S('created_at') }]
+	},
+	chat_messages: { pk: S('conversation_id'), sk: S('sort_key') },
+	notifications: { pk: S('user_id'), sk: S('sort_key') },
+	outbox: {
+		pk: S('id'),
+		indexes: [{ name: 'status-index', pk: S('status'), sk: S('created_at') }]
+	},
+	blood_bank: { pk: S('blood_group') },
+	donors: {
+		pk: S('id'),
+		indexes: [{ name: 'blood-group-index', pk: S('blood_group'), sk: S('name_lower') }]
+	},
+	medicines: { pk: S('id') },
+	dispensing: { pk: S('id') },
+	hospitals: { pk: S('id') },
+	resources: { pk: S('id') },
+	ventilators: { pk: S('id') },
+	emergencies: { pk: S('id') },
+	invoices: {
+		pk: S('id'),
+		indexes: [{ name: 'patient-index', pk: S('patient_id'), sk: S('created_at') }]
+	},
+	services: { pk: S('id') },
+	mood_logs: { pk: S('patient_id'), sk: S('date') },
+	audit_logs: {
+		pk: S('log_id'),
+		indexes: [
+			{ name: 'user-time-index', pk: S('user_id'), sk: S('timestamp') },
+			{ name: 'resource-time-index', pk: S('resource_key'), sk: S('timestamp') },
+			{ name: 'date-time-index', pk: S('log_date'), sk: S('timestamp') }
+		]
+	},
+	locks: { pk: S('id'), ttl: 'ttl' }
+} satisfies Record<string, TableDef>;
+
+export type TableName = keyof typeof TABLES;
+export type TableNames = Record<TableName, string>;
+
+export function tableNames(prefix: string): TableNames {
+	const out = {} as TableNames;
+	for (const name of Object.keys(TABLES) as TableName[]) out[name] = `${prefix}${name}`;
+	return out;
+}

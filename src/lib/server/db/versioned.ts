@@ -1,0 +1,207 @@
+import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { Ctx } from '../context';
+import type { Caller } from '../actor';
+import { AppError, notFound } from '../errors';
+import { auditPut, type AuditInput } from '../services/audit';
+import { rooms } from '../realtime/bus';
+import type { RecordType, RecordVersionEvent } from '$lib/shared/realtime';
+import type { VersionConflictDetails } from '$lib/shared/errors';
+import type { TableName } from './tables';
+
+/**
+ * The one versioned-write path (SPEC §5). Every versioned record is created with
+ * `version = 1` and changed only here: the update is conditioned on
+ * `attribute_exists(pk) AND version = :read`, bumps `version`, goes in one
+ * TransactWriteItems with its audit entry (and any other items the change needs), and the
+ * new version is broadcast to the record's room once the write has committed.
+ */
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+export type VersionStamp = {
+	version: number;
+	updated_at: string;
+	updated_by: string;
+	updated_by_name: string;
+};
+
+type CancellationReason = { Code?: string; Message?: string; Item?: Record<string, AttributeValue> };
+
+/** Runs a transaction, retrying DynamoDB's transient TransactionConflict a few times. */
+export async function transact(
+	ctx: Ctx,
+	items: TransactItem[],
+	onCancel: (reasons: CancellationReason[]) => AppError | undefined
+): Promise<void> {
+	for (let attempt = 0; ; attempt++) {
+		try {
+			await ctx.db.doc.send(new TransactWriteCommand({ TransactItems: items }));
+			return;
+		} catch (err) {
+			if ((err as Error).name !== 'TransactionCanceledException') throw err;
+			const reasons = ((err as { CancellationReasons?: CancellationReason[] }).CancellationReasons ??
+				[]) as CancellationReason[];
+			const mapped = onCancel(reasons);
+			if (mapped) throw mapped;
+			const transient = reasons.some((r) => r.Code === 'TransactionConflict');
+			if (transient && attempt < 8) {
+				await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * (attempt + 1)));
+				continue;
+			}
+			throw err;
+		}
+	}
+}
+
+function actorStamp(caller: Caller, now: string) {
+	return {
+		updated_at: now,
+		updated_by: caller.actor?.id ?? 'system',
+		updated_by_name: caller.actor?.name ?? 'MedTrack'
+	};
+}
+
+export function conflictError(
+	resourceType: string,
+	id: string,
+	yourVersion: number,
+	current: Record<string, unknown> | undefined
+): AppError {
+	const details: VersionConflictDetails = {
+		resourceType,
+		id,
+		yourVersion,
+		currentVersion: typeof current?.version === 'number' ? current.version : null,
+		updatedBy: typeof current?.updated_by_name === 'string' ? current.updated_by_name : null,
+		updatedAt: typeof current?.updated_at === 'string' ? current.updated_at : null
+	};
+	const who = details.updatedBy ?? 'someone else';
+	const when = details.updatedAt ? ` at ${details.updatedAt}` : '';
+	return new AppError(
+		409,
+		'VERSION_CONFLICT',
+		`This ${resourceType.replace(/_/g, ' ')} was changed by ${who}${when} after you opened it ` +
+			`(you had version ${yourVersion}, it is now version ${details.currentVersion ?? '?'}). ` +
+			`Reload to see their changes; your unsaved edits are kept on screen.`,
+		details
+	);
+}
+
+/** A new versioned record: version 1 and who created it. */
+export function stampNew<T extends Record<string, unknown>>(
+	caller: Caller,
+	item: T
+): T & VersionStamp & { created_at: string } {
+	const now = new Date().toISOString();
+	return { ...item, version: 1, created_at: now, ...actorStamp(caller, now) };
+}
+
+/** The Put of a new versioned record, refused if the key already exists. */
+export function createPut(ctx: Ctx, table: TableName, pkName: string, item: Record<string, unknown>) {
+	return {
+		Put: {
+			TableName: ctx.db.tables[table],
+			Item: item,
+			ConditionExpression: 'attribute_not_exists(#pk)',
+			ExpressionAttributeNames: { '#pk': pkName }
+		}
+	};
+}
+
+export type UpdateSpec = {
+	table: TableName;
+	pkName: string;
+	id: string;
+	/** The version the client read. */
+	expectedVersion: number;
+	set: Record<string, unknown>;
+	remove?: string[];
+	resourceType: RecordType | string;
+	audit?: Omit<AuditInput, 'resourceType' | 'resourceId'>;
+	extra?: TransactItem[];
+	onCancel?: (reasons: CancellationReason[]) => AppError | undefined;
+	/** Skip the room broadcast (only for records nobody can subscribe to). */
+	silent?: boolean;
+};
+
+/**
+ * Applies `set`/`remove` if and only if the stored version is `expectedVersion`.
+ * 409 VERSION_CONFLICT names who holds the newer version; 404 if the record is gone.
+ */
+export async function versionedUpdate(
+	ctx: Ctx,
+	caller: Caller,
+	spec: UpdateSpec
+): Promise<VersionStamp & { changedFields: string[] }> {
+	const now = new Date().toISOString();
+	const stamp = actorStamp(caller, now);
+	const names: Record<string, string> = { '#pk': spec.pkName, '#version': 'version' };
+	const values: Record<string, unknown> = { ':read': spec.expectedVersion, ':one': 1 };
+	const sets: string[] = ['#version = #version + :one'];
+	let i = 0;
+	for (const [field, value] of Object.entries({ ...spec.set, ...stamp })) {
+		if (value === undefined) continue;
+		names[`#f${i}`] = field;
+		values[`:v${i}`] = value;
+		sets.push(`#f${i} = :v${i}`);
+		i++;
+	}
+	const removes = (spec.remove ?? []).map((field, j) => {
+		names[`#r${j}`] = field;
+		return `#r${j}`;
+	});
+	const changedFields = [
+		...Object.keys(spec.set).filter((k) => spec.set[k] !== undefined),
+		...(spec.remove ?? [])
+	];
+	const key = { [spec.pkName]: spec.id };
+
+	await transact(
+		ctx,
+		[
+			{
+				Update: {
+					TableName: ctx.db.tables[spec.table],
+					Key: key,
+					UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+					ConditionExpression: 'attribute_exists(#pk) AND #version = :read',
+					ExpressionAttributeNames: names,
+					ExpressionAttributeValues: values,
+					ReturnValuesOnConditionCheckFailure: 'ALL_OLD'
+				}
+			},
+			...(spec.extra ?? []),
+			auditPut(ctx, caller, {
+				action: 'update',
+				resourceType: spec.resourceType,
+				resourceId: spec.id,
+				changedFields,
+				...spec.audit
+			})
+		],
+		(reasons) => {
+			const first = reasons[0];
+			if (first?.Code === 'ConditionalCheckFailed') {
+				if (!first.Item) return notFound(`This ${spec.resourceType.replace(/_/g, ' ')}`);
+				return conflictError(spec.resourceType, spec.id, spec.expectedVersion, unmarshall(first.Item));
+			}
+			return spec.onCancel?.(reasons);
+		}
+	);
+
+	const result = { version: spec.expectedVersion + 1, ...stamp, changedFields };
+	if (!spec.silent) {
+		const event: RecordVersionEvent = {
+			type: spec.resourceType as RecordType,
+			id: spec.id,
+			version: result.version,
+			updatedBy: stamp.updated_by_name,
+			updatedById: stamp.updated_by,
+			updatedAt: now,
+			changedFields
+		};
+		ctx.bus.emit(rooms.record(spec.resourceType, spec.id), 'record:updated', event);
+	}
+	return result;
+}

@@ -1,0 +1,108 @@
+import type { Server as HttpServer } from 'node:http';
+import { Server } from 'socket.io';
+import { z } from 'zod';
+import type { Ctx } from '../context';
+import type { Actor, Caller } from '../actor';
+import { SESSION_COOKIE, validateSessionToken } from '../auth/sessions';
+import { readCookie } from '../http/cookies';
+import { AppError } from '../errors';
+import { rooms } from './bus';
+import { canJoin } from './rooms';
+import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from '$lib/shared/realtime';
+
+export type SocketData = { actor: Actor; sessionId: string; token: string; ip: string };
+export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+const roomPayload = z.object({ room: z.string().min(3).max(200) }).strict();
+
+function ackError(err: unknown): SubscribeAck {
+	if (err instanceof AppError) return { ok: false, error: { code: err.code, message: err.message } };
+	return { ok: false, error: { code: 'INTERNAL', message: 'Could not join this room.' } };
+}
+
+/**
+ * The Socket.IO server on the app's own HTTP server. A socket must present a valid session
+ * (cookie, or `auth.token`) or it is refused; it joins `user:<id>` at once and any other room
+ * only through `subscribe`, which checks the access matrix. Plugs itself into ctx.bus as the
+ * transport every service broadcasts through.
+ */
+export function attachRealtime(httpServer: HttpServer, ctx: Ctx): RealtimeServer {
+	const io: RealtimeServer = new Server(httpServer, {
+		path: '/socket.io',
+		serveClient: false,
+		connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false },
+		cors: ctx.config.origin ? { origin: ctx.config.origin, credentials: true } : undefined
+	});
+
+	io.use(async (socket, next) => {
+		try {
+			const fromAuth = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
+			const token =
+				typeof fromAuth === 'string' ? fromAuth : readCookie(socket.handshake.headers.cookie, SESSION_COOKIE);
+			const valid = token ? await validateSessionToken(ctx, token) : null;
+			if (!valid || !token) return next(new Error('UNAUTHENTICATED'));
+			socket.data = {
+				actor: valid.actor,
+				sessionId: valid.session.id,
+				token,
+				ip: socket.handshake.address
+			};
+			next();
+		} catch {
+			next(new Error('UNAVAILABLE'));
+		}
+	});
+
+	io.on('connection', (socket) => {
+		const { actor, sessionId } = socket.data;
+		void socket.join([rooms.user(actor.id), rooms.session(sessionId)]);
+		const caller = (): Caller => ({
+			actor: socket.data.actor,
+			requestId: `socket:${socket.id}`,
+			ip: socket.data.ip,
+			sessionId: socket.data.sessionId
+		});
+
+		socket.on('subscribe', async (payload, ack) => {
+			const reply = typeof ack === 'function' ? ack : () => {};
+			const parsed = roomPayload.safeParse(payload);
+			if (!parsed.success) {
+				return reply({ ok: false, error: { code: 'VALIDATION_FAILED', message: 'subscribe needs { room: string }.' } });
+			}
+			try {
+				// A session can end while its socket is open: check it again before each join.
+				const valid = await validateSessionToken(ctx, socket.data.token);
+				if (!valid) {
+					reply({ ok: false, error: { code: 'UNAUTHENTICATED', message: 'Your session has ended.' } });
+					socket.disconnect(true);
+					return;
+				}
+				socket.data.actor = valid.actor;
+				await canJoin(ctx, caller(), parsed.data.room);
+				await socket.join(parsed.data.room);
+				reply({ ok: true });
+			} catch (err) {
+				reply(ackError(err));
+			}
+		});
+
+		socket.on('unsubscribe', async (payload, ack) => {
+			const parsed = roomPayload.safeParse(payload);
+			const reply = typeof ack === 'function' ? ack : () => {};
+			if (!parsed.success) {
+				return reply({ ok: false, error: { code: 'VALIDATION_FAILED', message: 'unsubscribe needs { room: string }.' } });
+			}
+			if (parsed.data.room.startsWith('user:') || parsed.data.room.startsWith('session:')) return reply({ ok: true });
+			await socket.leave(parsed.data.room);
+			reply({ ok: true });
+		});
+	});
+
+	ctx.bus.use({
+		emit: (room, event, payload) => {
+			io.to(room).emit(event, ...([payload] as Parameters<ServerToClientEvents[typeof event]>));
+		},
+		disconnectRoom: (room) => io.in(room).disconnectSockets(true)
+	});
+	return io;
+}

@@ -1,0 +1,36 @@
+import type { Ctx } from '../context';
+import type { Caller } from '../actor';
+import { AppError } from '../errors';
+import { authorize, refuse, requireActor } from '../auth/guard';
+
+/**
+ * Who may join which room (SPEC §6): a room is joinable only by someone the access matrix
+ * lets read what it carries. Denials are audited like any other.
+ */
+export async function canJoin(ctx: Ctx, caller: Caller, room: string): Promise<void> {
+	const actor = requireActor(caller);
+	const [kind, a, b] = room.split(':');
+	if (kind === 'user' && a) {
+		if (a === actor.id) return;
+		return refuse(ctx, caller, 'users', 'read', a, 'You can only listen to your own notifications.');
+	}
+	if (kind === 'role' && a === 'admin') {
+		await authorize(ctx, caller, 'users', 'read');
+		return;
+	}
+	if (kind === 'record' && a === 'patient' && b) {
+		await authorize(ctx, caller, 'patient', 'read', {
+			id: b,
+			isOwn: (x) => x.patientId === b,
+			patientId: b,
+			hideExistence: actor.role === 'patient'
+		});
+		return;
+	}
+	if (kind === 'record' && a === 'user' && b) {
+		if (b === actor.id) return;
+		await authorize(ctx, caller, 'users', 'read', { id: b });
+		return;
+	}
+	throw new AppError(400, 'VALIDATION_FAILED', `Unknown room "${room}".`);
+}

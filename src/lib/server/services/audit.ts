@@ -1,0 +1,191 @@
+import crypto from 'node:crypto';
+import { PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { Ctx } from '../context';
+import type { Caller } from '../actor';
+import { badRequest } from '../errors';
+import { decodeCursor, encodeCursor } from '../db/cursor';
+
+/**
+ * The audit log (SPEC §5). Entries are only ever Put with `attribute_not_exists(log_id)`:
+ * no code path updates or deletes one. Writes that change data put their entry in the same
+ * TransactWriteItems as the change (`auditPut`); events with no data change (login, reads,
+ * denials) use `recordAudit`. Only names of changed fields are stored, never values.
+ */
+export type AuditOutcome = 'success' | 'denied' | 'failure';
+
+export type AuditInput = {
+	action: string;
+	resourceType: string;
+	resourceId?: string;
+	outcome?: AuditOutcome;
+	changedFields?: string[];
+	/** Who the entry is about when nobody is signed in (a failed login on a known account). */
+	subject?: { id: string; email: string; role: string };
+};
+
+export type AuditEntry = {
+	log_id: string;
+	user: string;
+	user_id: string;
+	role: string;
+	action: string;
+	resource_type: string;
+	resource_id: string;
+	resource_key: string;
+	timestamp: string;
+	log_date: string;
+	ip_hash: string;
+	request_id: string;
+	outcome: AuditOutcome;
+	changed_fields: string[];
+};
+
+export function hashIp(ctx: Ctx, ip: string): string {
+	return crypto.createHmac('sha256', ctx.auditIpKey).update(ip).digest('hex');
+}
+
+export function auditEntry(ctx: Ctx, caller: Caller, input: AuditInput): AuditEntry {
+	const who = caller.actor ?? input.subject;
+	const timestamp = new Date().toISOString();
+	const resourceId = input.resourceId ?? '-';
+	return {
+		// time-ordered prefix keeps ids sortable when listed without an index
+		log_id: `${timestamp}#${crypto.randomUUID()}`,
+		user: who?.email ?? '(anonymous)',
+		user_id: who?.id ?? '(anonymous)',
+		role: who?.role ?? '(none)',
+		action: input.action,
+		resource_type: input.resourceType,
+		resource_id: resourceId,
+		resource_key: `${input.resourceType}#${resourceId}`,
+		timestamp,
+		log_date: timestamp.slice(0, 10),
+		ip_hash: hashIp(ctx, caller.ip),
+		request_id: caller.requestId,
+		outcome: input.outcome ?? 'success',
+		changed_fields: [...new Set(input.changedFields ?? [])].sort()
+	};
+}
+
+/** The audit Put to include in the TransactWriteItems of the change it records. */
+export function auditPut(ctx: Ctx, caller: Caller, input: AuditInput) {
+	return {
+		Put: {
+			TableName: ctx.db.tables.audit_logs,
+			Item: auditEntry(ctx, caller, input),
+			ConditionExpression: 'attribute_not_exists(log_id)'
+		}
+	};
+}
+
+/** An audit entry for an event that changes no data: login, logout, a read, a denial. */
+export async function recordAudit(ctx: Ctx, caller: Caller, input: AuditInput): Promise<void> {
+	await ctx.db.doc.send(new PutCommand(auditPut(ctx, caller, input).Put));
+}
+
+export type AuditFilter = {
+	user?: string;
+	resourceType?: string;
+	resourceId?: string;
+	from?: string;
+	to?: string;
+	limit: number;
+	cursor?: string;
+};
+
+type Cursor = { day?: string; key?: Record<string, unknown> };
+
+function dayBefore(day: string): string {
+	const d = new Date(`${day}T00:00:00.000Z`);
+	d.setUTCDate(d.getUTCDate() - 1);
+	return d.toISOString().slice(0, 10);
+}
+
+/**
+ * Newest first. Uses the most selective index the filter allows (user, then resource,
+ * then one day partition at a time) and filters the rest; a page may hold fewer than
+ * `limit` entries when filters drop some, and `nextCursor` says whether more exist.
+ */
+export async function listAudit(
+	ctx: Ctx,
+	f: AuditFilter
+): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
+	const to = f.to ?? new Date().toISOString();
+	const from = f.from ?? '2000-01-01T00:00:00.000Z';
+	if (from > to) throw badRequest('Invalid query: from is after to.', [{ field: 'from', message: 'must be before to' }]);
+	const cursor: Cursor = f.cursor ? decodeCursor<Cursor>(f.cursor) : {};
+
+	const names: Record<string, string> = { '#ts': 'timestamp' };
+	const values: Record<string, unknown> = { ':from': from, ':to': to };
+	const filters: string[] = [];
+	let index: string;
+	let keyCond: string;
+	if (f.user) {
+		index = 'user-time-index';
+		names['#pk'] = 'user_id';
+		values[':pk'] = f.user;
+		keyCond = '#pk = :pk AND #ts BETWEEN :from AND :to';
+		if (f.resourceType) {
+			names['#rt'] = 'resource_type';
+			values[':rt'] = f.resourceType;
+			filters.push('#rt = :rt');
+		}
+		if (f.resourceId) {
+			names['#rid'] = 'resource_id';
+			values[':rid'] = f.resourceId;
+			filters.push('#rid = :rid');
+		}
+	} else if (f.resourceType && f.resourceId) {
+		index = 'resource-time-index';
+		names['#pk'] = 'resource_key';
+		values[':pk'] = `${f.resourceType}#${f.resourceId}`;
+		keyCond = '#pk = :pk AND #ts BETWEEN :from AND :to';
+	} else {
+		index = 'date-time-index';
+		names['#pk'] = 'log_date';
+		keyCond = '#pk = :pk AND #ts BETWEEN :from AND :to';
+		if (f.resourceType) {
+			names['#rt'] = 'resource_type';
+			values[':rt'] = f.resourceType;
+			filters.push('#rt = :rt');
+		}
+		if (f.resourceId) {
+			names['#rid'] = 'resource_id';
+			values[':rid'] = f.resourceId;
+			filters.push('#rid = :rid');
+		}
+	}
+
+	const items: AuditEntry[] = [];
+	const byDay = index === 'date-time-index';
+	let day = byDay ? (cursor.day ?? to.slice(0, 10)) : undefined;
+	const firstDay = from.slice(0, 10);
+	let startKey = cursor.key;
+	// Bounded work per request: at most 60 queries (a day partition each when listing by date).
+	for (let round = 0; round < 60; round++) {
+		if (byDay) values[':pk'] = day;
+		const input: QueryCommandInput = {
+			TableName: ctx.db.tables.audit_logs,
+			IndexName: index,
+			KeyConditionExpression: keyCond,
+			ExpressionAttributeNames: names,
+			ExpressionAttributeValues: values,
+			FilterExpression: filters.length ? filters.join(' AND ') : undefined,
+			ScanIndexForward: false,
+			Limit: f.limit - items.length,
+			ExclusiveStartKey: startKey
+		};
+		const page = await ctx.db.doc.send(new QueryCommand(input));
+		items.push(...((page.Items ?? []) as AuditEntry[]));
+		startKey = page.LastEvaluatedKey;
+		if (items.length >= f.limit) {
+			if (startKey) return { items, nextCursor: encodeCursor({ day, key: startKey }) };
+			if (byDay && day! > firstDay) return { items, nextCursor: encodeCursor({ day: dayBefore(day!) }) };
+			return { items, nextCursor: null };
+		}
+		if (startKey) continue;
+		if (!byDay || day! <= firstDay) return { items, nextCursor: null };
+		day = dayBefore(day!);
+	}
+	return { items, nextCursor: encodeCursor({ day, key: startKey }) };
+}

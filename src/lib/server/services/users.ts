@@ -1,0 +1,267 @@
+import crypto from 'node:crypto';
+import type { Ctx } from '../context';
+import type { Caller } from '../actor';
+import { AppError, badRequest, notFound } from '../errors';
+import { auditPut } from './audit';
+import { decodeCursor, encodeCursor } from '../db/cursor';
+import { createPut, stampNew, transact, versionedUpdate, type TransactItem } from '../db/versioned';
+import { authorize, refuse, requireActor } from '../auth/guard';
+import { hashPassword } from '../auth/passwords';
+import { invalidateUserSessions } from '../auth/sessions';
+import { emailGuardPut, getUser, listUsersByRole, type UserItem } from '../repositories/users';
+import { nameKeys } from '../repositories/patients';
+import { DEFAULT_WEEKLY } from '../repositories/doctors';
+import { ROLES, type Role } from '$lib/shared/roles';
+import { publicUser, type PublicUser } from './auth';
+
+/** A user as admins see them: never the password hash. */
+export type UserView = PublicUser & {
+	version: number;
+	active: boolean;
+	phone?: string;
+	department?: string;
+	lastLogin?: string;
+	createdAt: string;
+	updatedAt: string;
+	updatedBy: string;
+};
+
+export function userView(u: UserItem): UserView {
+	return {
+		...publicUser(u),
+		version: u.version,
+		active: u.active,
+		phone: u.phone,
+		department: u.department,
+		lastLogin: u.last_login,
+		createdAt: u.created_at,
+		updatedAt: u.updated_at,
+		updatedBy: u.updated_by_name
+	};
+}
+
+export type NewUser = {
+	name: string;
+	email: string;
+	role: Exclude<Role, 'super_admin'> | 'super_admin';
+	password: string;
+	phone?: string;
+	department?: string;
+	specialization?: string;
+	licenceNumber?: string;
+	dateOfBirth?: string;
+	bloodGroup?: string;
+};
+
+/**
+ * Creates an account with everything its role needs (a doctor row for doctors, a patient
+ * record for patients) in one transaction. Only the CLI creates super admins.
+ */
+export async function createUser(
+	ctx: Ctx,
+	caller: Caller,
+	input: NewUser,
+	opts: { allowSuperAdmin?: boolean } = {}
+): Promise<UserView> {
+	if (!opts.allowSuperAdmin) {
+		await authorize(ctx, caller, 'users', 'write');
+		if (input.role === 'super_admin') {
+			await refuse(ctx, caller, 'users', 'write', undefined, 'Super administrators are created with the create-admin command only.');
+		}
+	}
+	if (input.role === 'doctor' && (!input.specialization || !input.licenceNumber)) {
+		throw badRequest('A doctor needs a specialization and a licence number.', [
+			...(input.specialization ? [] : [{ field: 'specialization', message: 'is required for doctors' }]),
+			...(input.licenceNumber ? [] : [{ field: 'licenceNumber', message: 'is required for doctors' }])
+		]);
+	}
+	if (input.role === 'patient' && (!input.phone || !input.dateOfBirth || !input.bloodGroup)) {
+		throw badRequest('A patient needs a phone number, date of birth and blood group.', [
+			...(input.phone ? [] : [{ field: 'phone', message: 'is required for patients' }]),
+			...(input.dateOfBirth ? [] : [{ field: 'dateOfBirth', message: 'is required for patients' }]),
+			...(input.bloodGroup ? [] : [{ field: 'bloodGroup', message: 'is required for patients' }])
+		]);
+	}
+	const id = crypto.randomUUID();
+	const patientId = input.role === 'patient' ? crypto.randomUUID() : undefined;
+	const doctorId = input.role === 'doctor' ? crypto.randomUUID() : undefined;
+	const user = stampNew(caller, {
+		id,
+		email: input.email,
+		name: input.name,
+		name_lower: input.name.toLowerCase(),
+		role: input.role,
+		phone: input.phone,
+		department: input.department,
+		active: true,
+		password_hash: await hashPassword(input.password, ctx.config.argon2MemoryKib),
+		patient_id: patientId,
+		doctor_id: doctorId,
+		notify_email: true
+	});
+	const items: TransactItem[] = [createPut(ctx, 'users', 'id', user), emailGuardPut(ctx, input.email, id)];
+	if (patientId) {
+		items.push(
+			createPut(
+				ctx,
+				'patients',
+				'id',
+				stampNew(caller, {
+					id: patientId,
+					user_id: id,
+					name: input.name,
+					...nameKeys(input.name),
+					email: input.email,
+					phone: input.phone,
+					date_of_birth: input.dateOfBirth,
+					blood_group: input.bloodGroup
+				})
+			)
+		);
+	}
+	if (doctorId) {
+		items.push(
+			createPut(
+				ctx,
+				'doctors',
+				'id',
+				stampNew(caller, {
+					id: doctorId,
+					user_id: id,
+					name: input.name,
+					name_lower: input.name.toLowerCase(),
+					specialization: input.specialization,
+					licence_number: input.licenceNumber,
+					status: 'available',
+					slot_minutes: 15,
+					weekly: DEFAULT_WEEKLY
+				})
+			)
+		);
+	}
+	items.push(
+		auditPut(ctx, caller, {
+			action: 'create',
+			resourceType: 'user',
+			resourceId: id,
+			changedFields: Object.keys(user).filter((k) => (user as Record<string, unknown>)[k] !== undefined)
+		})
+	);
+	await transact(ctx, items, (reasons) =>
+		reasons[1]?.Code === 'ConditionalCheckFailed'
+			? new AppError(409, 'ALREADY_EXISTS', 'An account with this e-mail address already exists.', [
+					{ field: 'email', message: 'is already registered' }
+				])
+			: undefined
+	);
+	return userView(user as UserItem);
+}
+
+export type UserChange = { version: number; role?: Role; active?: boolean; name?: string; department?: string };
+
+// Roles whose accounts carry no linked record, so an admin can move an account among them.
+const PLAIN_STAFF: Role[] = ['nurse', 'front_desk', 'pharmacist', 'paramedic', 'admin'];
+
+export async function updateUser(ctx: Ctx, caller: Caller, id: string, change: UserChange): Promise<UserView> {
+	const actor = requireActor(caller);
+	await authorize(ctx, caller, 'users', 'write', { id });
+	const target = await getUser(ctx, id);
+	if (!target) throw notFound('This user');
+	if (target.role === 'super_admin' && actor.role !== 'super_admin') {
+		await refuse(ctx, caller, 'users', 'write', id, 'Only a super administrator can change a super administrator.');
+	}
+	if (change.role === 'super_admin' && target.role !== 'super_admin') {
+		await refuse(ctx, caller, 'users', 'write', id, 'Super administrators are created with the create-admin command only.');
+	}
+	if (change.role && change.role !== target.role && !(PLAIN_STAFF.includes(change.role) && PLAIN_STAFF.includes(target.role))) {
+		throw badRequest(
+			`A ${target.role.replace('_', ' ')} account cannot become ${change.role.replace('_', ' ')}: create a new account instead.`,
+			[{ field: 'role', message: `cannot change from ${target.role} to ${change.role}` }]
+		);
+	}
+	if (change.active === false && id === actor.id) {
+		throw badRequest('You cannot deactivate your own account.', [{ field: 'active', message: 'cannot deactivate yourself' }]);
+	}
+	const set: Record<string, unknown> = {};
+	if (change.role !== undefined && change.role !== target.role) set.role = change.role;
+	if (change.active !== undefined && change.active !== target.active) set.active = change.active;
+	if (change.name !== undefined && change.name !== target.name) {
+		set.name = change.name;
+		set.name_lower = change.name.toLowerCase();
+	}
+	if (change.department !== undefined && change.department !== target.department) set.department = change.department;
+	const action = set.active === false ? 'deactivate' : set.active === true ? 'activate' : 'update';
+	const stamp = await versionedUpdate(ctx, caller, {
+		table: 'users',
+		pkName: 'id',
+		id,
+		expectedVersion: change.version,
+		set,
+		resourceType: 'user',
+		audit: { action }
+	});
+	if (set.active === false) await invalidateUserSessions(ctx, id, 'deactivated');
+	return userView({ ...target, ...set, ...stamp } as UserItem);
+}
+
+export async function listUsers(
+	ctx: Ctx,
+	caller: Caller,
+	q: { role?: Role; cursor?: string; limit: number }
+): Promise<{ items: UserView[]; nextCursor: string | null }> {
+	await authorize(ctx, caller, 'users', 'read');
+	// The cursor names the role being paged and where in it we stopped.
+	type State = { role: Role; key?: Record<string, unknown> };
+	let state: State = q.cursor
+		? decodeCursor<State>(q.cursor, (s) => ROLES.includes(s.role))
+		: { role: q.role ?? ROLES[0] };
+	const items: UserView[] = [];
+	for (;;) {
+		const page = await listUsersByRole(ctx, state.role, q.limit - items.length, state.key);
+		items.push(...page.items.map(userView));
+		const next = page.lastKey
+			? { role: state.role, key: page.lastKey }
+			: !q.role && ROLES.indexOf(state.role) < ROLES.length - 1
+				? { role: ROLES[ROLES.indexOf(state.role) + 1]!, key: undefined }
+				: undefined;
+		if (!next) return { items, nextCursor: null };
+		if (items.length >= q.limit) {
+			return { items, nextCursor: encodeCursor(next) };
+		}
+		state = next;
+	}
+}
+
+export async function getMe(ctx: Ctx, caller: Caller): Promise<UserView> {
+	const actor = requireActor(caller);
+	const u = await getUser(ctx, actor.id);
+	if (!u) throw notFound('Your account');
+	return userView(u);
+}
+
+export async function updateMe(
+	ctx: Ctx,
+	caller: Caller,
+	change: { version: number; name?: string; phone?: string; notifyEmail?: boolean }
+): Promise<UserView> {
+	const actor = requireActor(caller);
+	const u = await getUser(ctx, actor.id);
+	if (!u) throw notFound('Your account');
+	const set: Record<string, unknown> = {};
+	if (change.name !== undefined) {
+		set.name = change.name;
+		set.name_lower = change.name.toLowerCase();
+	}
+	if (change.phone !== undefined) set.phone = change.phone;
+	if (change.notifyEmail !== undefined) set.notify_email = change.notifyEmail;
+	const stamp = await versionedUpdate(ctx, caller, {
+		table: 'users',
+		pkName: 'id',
+		id: actor.id,
+		expectedVersion: change.version,
+		set,
+		resourceType: 'user'
+	});
+	return userView({ ...u, ...set, ...stamp } as UserItem);
+}
+
