@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import { loadConfig } from '$lib/server/config';
 import { openRuntime } from '$lib/server/runtime';
 import { startHttpServer } from '$lib/server/http/server';
+import { seedCatalogue } from '$lib/server/services/catalogue';
+import { systemCaller } from '$lib/server/actor';
 import type { PageHandler } from '$lib/server/http/app';
 
 /**
@@ -14,6 +16,8 @@ const config = loadConfig();
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 const runtime = await openRuntime(config, { log: say });
+// The consultation fee invoices need; created once, never overwritten.
+await seedCatalogue(runtime.ctx, systemCaller('startup'));
 
 const handlerFile = path.resolve('build/handler.js');
 let pages: PageHandler | undefined;

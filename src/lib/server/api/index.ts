@@ -5,6 +5,8 @@ import { patientRoutes } from './patients';
 import { adminRoutes } from './admin';
 import { auditRoutes } from './audit';
 import { healthRoutes } from './health';
+import { appointmentRoutes } from './appointments';
+import { notificationRoutes } from './notifications';
 
 /** Every /api router, mounted in one place. */
 export function apiRouter(ctx: Ctx): Router {
@@ -14,5 +16,7 @@ export function apiRouter(ctx: Ctx): Router {
 	r.use(patientRoutes(ctx));
 	r.use(adminRoutes(ctx));
 	r.use(auditRoutes(ctx));
+	r.use(appointmentRoutes(ctx));
+	r.use(notificationRoutes(ctx));
 	return r;
 }

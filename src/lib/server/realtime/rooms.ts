@@ -2,6 +2,8 @@ import type { Ctx } from '../context';
 import type { Caller } from '../actor';
 import { AppError } from '../errors';
 import { authorize, refuse, requireActor } from '../auth/guard';
+import { readAppointment } from '../services/appointments';
+import { readMedicalRecord } from '../services/medical-records';
 
 /**
  * Who may join which room (SPEC §6): a room is joinable only by someone the access matrix
@@ -32,5 +34,23 @@ export async function canJoin(ctx: Ctx, caller: Caller, room: string): Promise<v
 		await authorize(ctx, caller, 'users', 'read', { id: b });
 		return;
 	}
+	if (kind === 'doctor-queue' && a) {
+		if (['nurse', 'front_desk', 'admin', 'super_admin'].includes(actor.role)) return;
+		if (actor.role === 'doctor' && actor.doctorId === a) return;
+		return refuse(ctx, caller, 'appointment', 'read', a, 'This queue belongs to another doctor.');
+	}
+	if (kind === 'board' && a) {
+		if (['nurse', 'front_desk', 'admin', 'super_admin'].includes(actor.role)) return;
+		return refuse(ctx, caller, 'appointment', 'read', a, 'The day board is for front desk, nurses and administrators.');
+	}
+	if ((kind === 'appointment' && a) || (kind === 'record' && a === 'appointment' && b)) {
+		await readAppointment(ctx, caller, kind === 'appointment' ? a! : b!);
+		return;
+	}
+	if (kind === 'record' && a === 'medical_record' && b) {
+		await readMedicalRecord(ctx, caller, b);
+		return;
+	}
+	if (kind === 'record' && a === 'doctor' && b) return;
 	throw new AppError(400, 'VALIDATION_FAILED', `Unknown room "${room}".`);
 }

@@ -19,7 +19,7 @@ export type ServiceItem = {
 
 export const CONSULTATION_SERVICE_ID = 'consultation-standard';
 
-const DEFAULTS: Omit<ServiceItem, 'version'>[] = [
+export const DEFAULT_SERVICES: Omit<ServiceItem, 'version'>[] = [
 	{ id: CONSULTATION_SERVICE_ID, name: 'Consultation', price_cents: 5000, currency: 'USD', duration_minutes: 15, category: 'consultation', active: true },
 	{ id: 'consultation-specialist', name: 'Specialist consultation', price_cents: 9000, currency: 'USD', duration_minutes: 30, category: 'consultation', active: true },
 	{ id: 'lab-blood-panel', name: 'Blood panel', price_cents: 4500, currency: 'USD', duration_minutes: 10, category: 'laboratory', active: true },
@@ -30,7 +30,7 @@ const DEFAULTS: Omit<ServiceItem, 'version'>[] = [
 export async function seedCatalogue(ctx: Ctx, caller: Caller): Promise<{ created: number; existed: number }> {
 	let created = 0;
 	let existed = 0;
-	for (const s of DEFAULTS) {
+	for (const s of DEFAULT_SERVICES) {
 		try {
 			await transact(
 				ctx,

@@ -1,0 +1,128 @@
+import { BatchGetCommand, GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { Ctx } from '../context';
+import type { VersionStamp } from '../db/versioned';
+import type { AppointmentStatus, Priority, Vitals } from '$lib/shared/appointments';
+
+export type AppointmentItem = VersionStamp & {
+	id: string;
+	patient_id: string;
+	patient_user_id?: string;
+	patient_name: string;
+	doctor_id: string;
+	doctor_user_id: string;
+	doctor_name: string;
+	specialization: string;
+	/** UTC ISO instants; `date` is the calendar day in the hospital's zone. */
+	start: string;
+	end: string;
+	date: string;
+	status: AppointmentStatus;
+	priority: Priority;
+	symptoms: string;
+	notes?: string;
+	checked_in_at?: string;
+	consultation_started_at?: string;
+	completed_at?: string;
+	cancel_reason?: string;
+	reschedule_request?: { preferredStart?: string; note: string; at: string };
+	vitals?: Vitals & { recordedBy: string; recordedAt: string };
+	medical_record_id?: string;
+	reminder_sent_at?: string;
+	created_at: string;
+};
+
+/** The lock row that makes a doctor's slot bookable once (`locks` table). */
+export const slotLockId = (doctorId: string, startUtc: string) => `slot#${doctorId}#${startUtc}`;
+
+export function slotLockPut(ctx: Ctx, doctorId: string, startUtc: string, appointmentId: string) {
+	return {
+		Put: {
+			TableName: ctx.db.tables.locks,
+			Item: { id: slotLockId(doctorId, startUtc), appointment_id: appointmentId, kind: 'slot' },
+			ConditionExpression: 'attribute_not_exists(id)'
+		}
+	};
+}
+
+export function slotLockDelete(ctx: Ctx, doctorId: string, startUtc: string, appointmentId: string) {
+	return {
+		Delete: {
+			TableName: ctx.db.tables.locks,
+			Key: { id: slotLockId(doctorId, startUtc) },
+			ConditionExpression: 'attribute_not_exists(id) OR appointment_id = :a',
+			ExpressionAttributeValues: { ':a': appointmentId }
+		}
+	};
+}
+
+export async function getAppointment(ctx: Ctx, id: string): Promise<AppointmentItem | undefined> {
+	const res = await ctx.db.doc.send(
+		new GetCommand({ TableName: ctx.db.tables.appointments, Key: { id }, ConsistentRead: true })
+	);
+	return res.Item as AppointmentItem | undefined;
+}
+
+export async function batchGetAppointments(ctx: Ctx, ids: string[]): Promise<AppointmentItem[]> {
+	const out: AppointmentItem[] = [];
+	for (let i = 0; i < ids.length; i += 100) {
+		let keys: Record<string, unknown>[] | undefined = [...new Set(ids.slice(i, i + 100))].map((id) => ({ id }));
+		while (keys && keys.length) {
+			const res = await ctx.db.doc.send(
+				new BatchGetCommand({ RequestItems: { [ctx.db.tables.appointments]: { Keys: keys } } })
+			);
+			out.push(...((res.Responses?.[ctx.db.tables.appointments] ?? []) as AppointmentItem[]));
+			keys = res.UnprocessedKeys?.[ctx.db.tables.appointments]?.Keys as Record<string, unknown>[] | undefined;
+		}
+	}
+	return out;
+}
+
+async function queryAll(ctx: Ctx, input: Omit<QueryCommandInput, 'TableName'>): Promise<AppointmentItem[]> {
+	const out: AppointmentItem[] = [];
+	let startKey: Record<string, unknown> | undefined;
+	do {
+		const res = await ctx.db.doc.send(
+			new QueryCommand({ TableName: ctx.db.tables.appointments, ...input, ExclusiveStartKey: startKey })
+		);
+		out.push(...((res.Items ?? []) as AppointmentItem[]));
+		startKey = res.LastEvaluatedKey;
+	} while (startKey);
+	return out;
+}
+
+/** A doctor's appointments starting in [fromUtc, toUtc). */
+export function appointmentsOfDoctor(ctx: Ctx, doctorId: string, fromUtc: string, toUtc: string) {
+	return queryAll(ctx, {
+		IndexName: 'doctor-start-index',
+		KeyConditionExpression: 'doctor_id = :d AND #s BETWEEN :f AND :t',
+		ExpressionAttributeNames: { '#s': 'start' },
+		ExpressionAttributeValues: { ':d': doctorId, ':f': fromUtc, ':t': toUtc }
+	}).then((xs) => xs.filter((a) => a.start < toUtc));
+}
+
+export function appointmentsOfPatient(ctx: Ctx, patientId: string) {
+	return queryAll(ctx, {
+		IndexName: 'patient-start-index',
+		KeyConditionExpression: 'patient_id = :p',
+		ExpressionAttributeValues: { ':p': patientId },
+		ScanIndexForward: false
+	});
+}
+
+export function appointmentsOnDate(ctx: Ctx, date: string) {
+	return queryAll(ctx, {
+		IndexName: 'date-start-index',
+		KeyConditionExpression: '#d = :d',
+		ExpressionAttributeNames: { '#d': 'date' },
+		ExpressionAttributeValues: { ':d': date }
+	});
+}
+
+export function appointmentsByStatus(ctx: Ctx, status: AppointmentStatus, fromDate: string, toDate: string) {
+	return queryAll(ctx, {
+		IndexName: 'status-date-index',
+		KeyConditionExpression: '#st = :s AND #d BETWEEN :f AND :t',
+		ExpressionAttributeNames: { '#st': 'status', '#d': 'date' },
+		ExpressionAttributeValues: { ':s': status, ':f': fromDate, ':t': toDate }
+	});
+}

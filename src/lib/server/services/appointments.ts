@@ -1,0 +1,481 @@
+import crypto from 'node:crypto';
+import type { Ctx } from '../context';
+import type { Actor, Caller } from '../actor';
+import { AppError, badRequest, notFound } from '../errors';
+import { authorize, refuse, requireActor } from '../auth/guard';
+import { conflictError, createPut, stampNew, transact, versionedUpdate, type TransactItem } from '../db/versioned';
+import { auditPut } from './audit';
+import { outboxPut } from './outbox';
+import { announce, notificationPut } from './notifications';
+import { CONSULTATION_SERVICE_ID, DEFAULT_SERVICES, getService } from './catalogue';
+import { nearestFreeSlots, slotsOn } from './doctors';
+import { getDoctor } from '../repositories/doctors';
+import { getPatient } from '../repositories/patients';
+import {
+	appointmentsOfDoctor,
+	appointmentsOfPatient,
+	appointmentsOnDate,
+	getAppointment,
+	slotLockDelete,
+	slotLockPut,
+	type AppointmentItem
+} from '../repositories/appointments';
+import { rooms } from '../realtime/bus';
+import {
+	PRIORITY_RANK,
+	STATUS_LABEL,
+	TRANSITIONS,
+	type AppointmentStatus,
+	type AppointmentView,
+	type Priority,
+	type Vitals
+} from '$lib/shared/appointments';
+import type { AppointmentEvent } from '$lib/shared/realtime';
+import { dateIn, isoWithOffset, zonedToUtc, addDays } from '$lib/shared/time';
+
+/**
+ * Appointments: booking without double booking (a conditional slot lock in the same
+ * transaction as the appointment), the status machine, check-in and vitals, the live queue,
+ * and completion with its invoice. Every change is a versioned write, notifies the patient
+ * (in-app and outbox) in the same transaction, and is broadcast after commit.
+ */
+
+export function appointmentView(a: AppointmentItem, tz: string, queuePosition?: number): AppointmentView {
+	return {
+		id: a.id,
+		version: a.version,
+		patientId: a.patient_id,
+		patientName: a.patient_name,
+		doctorId: a.doctor_id,
+		doctorName: a.doctor_name,
+		specialization: a.specialization,
+		start: isoWithOffset(new Date(a.start), tz),
+		end: isoWithOffset(new Date(a.end), tz),
+		date: a.date,
+		status: a.status,
+		priority: a.priority,
+		symptoms: a.symptoms,
+		notes: a.notes,
+		checkedInAt: a.checked_in_at,
+		consultationStartedAt: a.consultation_started_at,
+		completedAt: a.completed_at,
+		cancelReason: a.cancel_reason,
+		rescheduleRequest: a.reschedule_request,
+		vitals: a.vitals,
+		medicalRecordId: a.medical_record_id,
+		queuePosition,
+		updatedAt: a.updated_at,
+		updatedBy: a.updated_by_name
+	};
+}
+
+const isOwnAppointment = (a: AppointmentItem) => (x: Actor) =>
+	x.role === 'patient' ? x.patientId === a.patient_id : x.role === 'doctor' ? x.doctorId === a.doctor_id : false;
+
+async function loadForAccess(ctx: Ctx, caller: Caller, id: string, mode: 'read' | 'write'): Promise<AppointmentItem> {
+	const actor = requireActor(caller);
+	const a = await getAppointment(ctx, id);
+	if (!a) {
+		// Same answer as "not yours" for patients, so ids cannot be probed.
+		await authorize(ctx, caller, 'appointment', mode, { id, isOwn: () => actor.role !== 'patient', hideExistence: true });
+		throw notFound('This appointment');
+	}
+	await authorize(ctx, caller, 'appointment', mode, { id, isOwn: isOwnAppointment(a), hideExistence: actor.role === 'patient' });
+	return a;
+}
+
+function when(a: Pick<AppointmentItem, 'start'>, tz: string) {
+	return new Intl.DateTimeFormat('en-GB', { timeZone: tz, dateStyle: 'medium', timeStyle: 'short' }).format(new Date(a.start));
+}
+
+const MESSAGES: Record<AppointmentStatus, (a: AppointmentItem, tz: string) => { title: string; body: string }> = {
+	PENDING: (a, tz) => ({ title: 'Appointment requested', body: `Your appointment with ${a.doctor_name} on ${when(a, tz)} is booked and awaiting confirmation.` }),
+	CONFIRMED: (a, tz) => ({ title: 'Appointment confirmed', body: `Your appointment with ${a.doctor_name} on ${when(a, tz)} is confirmed.` }),
+	RESCHEDULED: (a, tz) => ({ title: 'Appointment moved', body: `Your appointment with ${a.doctor_name} is now on ${when(a, tz)}.` }),
+	CHECKED_IN: (a) => ({ title: 'You are checked in', body: `You are in ${a.doctor_name}'s queue. We will call you shortly.` }),
+	CONSULTING: (a) => ({ title: 'Your consultation has started', body: `${a.doctor_name} is ready for you.` }),
+	COMPLETED: (a) => ({ title: 'Visit completed', body: `Your visit with ${a.doctor_name} is complete. Your invoice is available.` }),
+	CANCELLED: (a, tz) => ({ title: 'Appointment cancelled', body: `Your appointment with ${a.doctor_name} on ${when(a, tz)} was cancelled.` }),
+	MISSED: (a, tz) => ({ title: 'Missed appointment', body: `You missed your appointment with ${a.doctor_name} on ${when(a, tz)}. Please book again.` })
+};
+
+/** In-app notification and SMS for the patient, as items of the change's transaction. */
+function patientNotice(ctx: Ctx, a: AppointmentItem, phone: string | undefined) {
+	const msg = MESSAGES[a.status](a, ctx.config.timezone);
+	const items: TransactItem[] = [];
+	let notice: ReturnType<typeof notificationPut> | undefined;
+	if (a.patient_user_id) {
+		notice = notificationPut(ctx, a.patient_user_id, { kind: `appointment_${a.status.toLowerCase()}`, ...msg, relatedType: 'appointment', relatedId: a.id });
+		items.push(notice.item);
+	}
+	if (phone && a.patient_user_id) {
+		items.push(outboxPut(ctx, { kind: `appointment_${a.status.toLowerCase()}`, channel: 'sms', recipient: phone, userId: a.patient_user_id, relatedId: a.id, body: `MedTrack: ${msg.body}` }));
+	}
+	return { items, announce: () => notice && a.patient_user_id && announce(ctx, a.patient_user_id, notice.event) };
+}
+
+/** After commit: tell every screen that shows this appointment. */
+export function broadcastAppointment(ctx: Ctx, a: AppointmentItem, previousDate?: string) {
+	const event: AppointmentEvent = {
+		id: a.id,
+		version: a.version,
+		status: a.status,
+		updatedBy: a.updated_by_name,
+		updatedAt: a.updated_at,
+		doctorId: a.doctor_id,
+		patientId: a.patient_id,
+		date: a.date
+	};
+	ctx.bus.emit(`appointment:${a.id}`, 'appointment:updated', event);
+	ctx.bus.emit(`doctor-queue:${a.doctor_id}`, 'queue:updated', event);
+	ctx.bus.emit(`board:${a.date}`, 'appointment:updated', event);
+	if (previousDate && previousDate !== a.date) ctx.bus.emit(`board:${previousDate}`, 'appointment:updated', event);
+	if (a.patient_user_id) ctx.bus.emit(rooms.user(a.patient_user_id), 'appointment:updated', event);
+	ctx.bus.emit(rooms.user(a.doctor_user_id), 'appointment:updated', event);
+}
+
+async function validSlot(ctx: Ctx, doctor: NonNullable<Awaited<ReturnType<typeof getDoctor>>>, startIso: string) {
+	const startUtc = new Date(startIso).toISOString();
+	const date = dateIn(ctx.config.timezone, new Date(startIso));
+	const slot = slotsOn(doctor, date, ctx.config.timezone).find((s) => s.startUtc === startUtc);
+	if (!slot) {
+		throw badRequest(`${doctor.name} has no slot starting at ${isoWithOffset(new Date(startIso), ctx.config.timezone)}.`, [
+			{ field: 'start', message: 'is not one of the doctor\'s slots; ask GET /api/doctors/:id/slots?date= for free ones' }
+		]);
+	}
+	if (startUtc <= new Date().toISOString()) {
+		throw badRequest('This slot is in the past.', [{ field: 'start', message: 'must be in the future' }]);
+	}
+	return { slot, date, startUtc, endUtc: new Date(slot.end).toISOString() };
+}
+
+async function slotTaken(ctx: Ctx, doctor: NonNullable<Awaited<ReturnType<typeof getDoctor>>>, startUtc: string, date: string) {
+	const alternatives = await nearestFreeSlots(ctx, doctor, startUtc, date);
+	return new AppError(409, 'SLOT_TAKEN', 'Sorry, that slot was just taken. Here are the nearest free ones.', {
+		alternatives: alternatives.map((s) => ({ start: s.start, end: s.end }))
+	});
+}
+
+export async function bookAppointment(
+	ctx: Ctx,
+	caller: Caller,
+	input: { doctorId: string; start: string; symptoms: string; priority: Priority; patientId?: string }
+): Promise<AppointmentView> {
+	const actor = requireActor(caller);
+	const patientId = actor.role === 'patient' ? actor.patientId : input.patientId;
+	if (!patientId) throw badRequest('Name the patient to book for.', [{ field: 'patientId', message: 'is required' }]);
+	await authorize(ctx, caller, 'appointment', 'write', {
+		isOwn: (x) => (x.role === 'patient' ? x.patientId === patientId : x.doctorId === input.doctorId)
+	});
+	if (actor.role === 'patient' && input.patientId && input.patientId !== actor.patientId) {
+		await refuse(ctx, caller, 'appointment', 'write', undefined, 'Patients book for themselves only.');
+	}
+	const [doctor, patient] = await Promise.all([getDoctor(ctx, input.doctorId), getPatient(ctx, patientId)]);
+	if (!doctor) throw badRequest('No such doctor.', [{ field: 'doctorId', message: 'not found' }]);
+	if (!patient) throw badRequest('No such patient.', [{ field: 'patientId', message: 'not found' }]);
+	const { date, startUtc, endUtc } = await validSlot(ctx, doctor, input.start);
+
+	const id = crypto.randomUUID();
+	const appt = stampNew(caller, {
+		id,
+		patient_id: patient.id,
+		patient_user_id: patient.user_id,
+		patient_name: patient.name,
+		doctor_id: doctor.id,
+		doctor_user_id: doctor.user_id,
+		doctor_name: doctor.name,
+		specialization: doctor.specialization,
+		start: startUtc,
+		end: endUtc,
+		date,
+		status: 'PENDING' as AppointmentStatus,
+		priority: input.priority,
+		symptoms: input.symptoms
+	}) as AppointmentItem;
+	const notice = patientNotice(ctx, appt, patient.phone);
+	await transact(
+		ctx,
+		[
+			slotLockPut(ctx, doctor.id, startUtc, id),
+			createPut(ctx, 'appointments', 'id', appt),
+			...notice.items,
+			auditPut(ctx, caller, { action: 'create', resourceType: 'appointment', resourceId: id, changedFields: ['doctor_id', 'patient_id', 'start', 'symptoms', 'priority'] })
+		],
+		(reasons) => (reasons[0]?.Code === 'ConditionalCheckFailed' ? new AppError(409, 'SLOT_TAKEN', '') : undefined)
+	).catch(async (err) => {
+		if (err instanceof AppError && err.code === 'SLOT_TAKEN') throw await slotTaken(ctx, doctor, startUtc, date);
+		throw err;
+	});
+	notice.announce();
+	broadcastAppointment(ctx, appt);
+	return appointmentView(appt, ctx.config.timezone);
+}
+
+export async function readAppointment(ctx: Ctx, caller: Caller, id: string): Promise<AppointmentView> {
+	const a = await loadForAccess(ctx, caller, id, 'read');
+	let position: number | undefined;
+	if (a.status === 'CHECKED_IN') {
+		const q = await doctorQueue(ctx, a.doctor_id, a.date);
+		position = q.findIndex((x) => x.id === a.id) + 1 || undefined;
+	}
+	return appointmentView(a, ctx.config.timezone, position);
+}
+
+/** What each role may set on an appointment, beyond the matrix's read/write. */
+const ROLE_STATUSES: Partial<Record<Actor['role'], AppointmentStatus[]>> = {
+	patient: ['CANCELLED'],
+	doctor: ['CONFIRMED', 'RESCHEDULED', 'CONSULTING', 'COMPLETED', 'CANCELLED'],
+	nurse: ['CHECKED_IN'],
+	front_desk: ['CONFIRMED', 'RESCHEDULED', 'CHECKED_IN', 'CANCELLED']
+};
+
+export type AppointmentChange = {
+	version: number;
+	status?: AppointmentStatus;
+	start?: string;
+	priority?: Priority;
+	symptoms?: string;
+	notes?: string;
+	reason?: string;
+	rescheduleRequest?: { preferredStart?: string; note: string };
+};
+
+export async function changeAppointment(ctx: Ctx, caller: Caller, id: string, change: AppointmentChange): Promise<AppointmentView> {
+	const actor = requireActor(caller);
+	const a = await loadForAccess(ctx, caller, id, 'write');
+	// A stale client is told so first, whatever it asked for.
+	if (change.version !== a.version) throw conflictError('appointment', id, change.version, a);
+
+	let status = change.status;
+	if (change.start && !status) status = 'RESCHEDULED';
+	if (status && status !== a.status) {
+		if (!ROLE_STATUSES[actor.role]?.includes(status)) {
+			await refuse(ctx, caller, 'appointment', 'write', id, `A ${actor.role.replace('_', ' ')} cannot set an appointment to ${STATUS_LABEL[status]}.`);
+		}
+		if (!TRANSITIONS[a.status].includes(status)) {
+			throw new AppError(409, 'INVALID_TRANSITION', `This appointment is ${STATUS_LABEL[a.status]}; it cannot become ${STATUS_LABEL[status]}.`, {
+				currentStatus: a.status,
+				requested: status,
+				allowed: TRANSITIONS[a.status]
+			});
+		}
+	} else if (status === a.status && !change.start) {
+		status = undefined;
+	}
+	if (actor.role === 'patient' && (change.priority || change.notes || change.start)) {
+		await refuse(ctx, caller, 'appointment', 'write', id, 'Patients can cancel or ask to reschedule; the front desk changes times.');
+	}
+	if (change.notes !== undefined && actor.role !== 'doctor') {
+		await refuse(ctx, caller, 'appointment', 'write', id, 'Only the doctor writes visit notes.');
+	}
+
+	const now = new Date().toISOString();
+	const set: Record<string, unknown> = {};
+	const extra: TransactItem[] = [];
+	let previousDate: string | undefined;
+	const doctor = change.start || status === 'COMPLETED' ? await getDoctor(ctx, a.doctor_id) : undefined;
+
+	if (change.start) {
+		if (!['front_desk', 'doctor'].includes(actor.role)) {
+			await refuse(ctx, caller, 'appointment', 'write', id, 'Only the front desk or the doctor can move an appointment.');
+		}
+		const slot = await validSlot(ctx, doctor!, change.start);
+		if (slot.startUtc !== a.start) {
+			extra.push(slotLockPut(ctx, a.doctor_id, slot.startUtc, id), slotLockDelete(ctx, a.doctor_id, a.start, id));
+			Object.assign(set, { start: slot.startUtc, end: slot.endUtc, date: slot.date });
+			previousDate = a.date;
+		}
+		set.reschedule_request = undefined;
+	}
+	if (status) set.status = status;
+	if (status === 'CHECKED_IN') {
+		const today = dateIn(ctx.config.timezone);
+		if (a.date !== today) {
+			throw new AppError(409, 'INVALID_TRANSITION', `Patients check in on the day of their appointment (${a.date}); today is ${today}.`, {
+				currentStatus: a.status,
+				requested: status
+			});
+		}
+		set.checked_in_at = now;
+	}
+	if (status === 'CONSULTING') {
+		set.consultation_started_at = now;
+		const recordId = `mr_${a.id}`;
+		set.medical_record_id = recordId;
+		extra.push(
+			createPut(
+				ctx,
+				'medical_records',
+				'id',
+				stampNew(caller, {
+					id: recordId,
+					appointment_id: a.id,
+					patient_id: a.patient_id,
+					doctor_id: a.doctor_id,
+					doctor_name: a.doctor_name,
+					date: a.date,
+					symptoms: change.symptoms ?? a.symptoms,
+					diagnosis: '',
+					treatment: '',
+					notes: '',
+					prescriptions: []
+				})
+			)
+		);
+	}
+	if (status === 'COMPLETED') {
+		set.completed_at = now;
+		const service = (await getService(ctx, CONSULTATION_SERVICE_ID)) ?? DEFAULT_SERVICES[0]!;
+		extra.push(
+			createPut(ctx, 'invoices', 'id', stampNew(caller, {
+				id: `inv_${a.id}`,
+				patient_id: a.patient_id,
+				appointment_id: a.id,
+				doctor_name: a.doctor_name,
+				date: a.date,
+				items: [{ service_id: service.id, name: service.name, price_cents: service.price_cents }],
+				total_cents: service.price_cents,
+				currency: service.currency,
+				status: 'unpaid'
+			}))
+		);
+	}
+	if (status === 'CANCELLED') {
+		extra.push(slotLockDelete(ctx, a.doctor_id, a.start, id));
+		if (change.reason) set.cancel_reason = change.reason;
+	}
+	if (change.priority && change.priority !== a.priority) set.priority = change.priority;
+	if (change.symptoms !== undefined && change.symptoms !== a.symptoms) set.symptoms = change.symptoms;
+	if (change.notes !== undefined && change.notes !== a.notes) set.notes = change.notes;
+	if (change.rescheduleRequest) {
+		set.reschedule_request = { ...change.rescheduleRequest, at: now };
+	}
+	const remove = Object.keys(set).filter((k) => set[k] === undefined);
+	for (const k of remove) delete set[k];
+	if (!Object.keys(set).length && !remove.length) return appointmentView(a, ctx.config.timezone);
+
+	const next = { ...a, ...set, version: a.version + 1 } as AppointmentItem;
+	for (const k of remove) delete (next as Record<string, unknown>)[k];
+	const patient = status ? await getPatient(ctx, a.patient_id) : undefined;
+	const notice = status ? patientNotice(ctx, next, patient?.phone) : undefined;
+	if (notice) extra.push(...notice.items);
+
+	const stamp = await versionedUpdate(ctx, caller, {
+		table: 'appointments',
+		pkName: 'id',
+		id,
+		expectedVersion: change.version,
+		set,
+		remove,
+		resourceType: 'appointment',
+		audit: { action: status ? `status_${status.toLowerCase()}` : 'update' },
+		extra,
+		onCancel: (reasons) => {
+			if (change.start && reasons[1]?.Code === 'ConditionalCheckFailed') return new AppError(409, 'SLOT_TAKEN', 'That slot was just taken.');
+			return undefined;
+		}
+	}).catch(async (err) => {
+		if (err instanceof AppError && err.code === 'SLOT_TAKEN' && doctor && change.start) {
+			throw await slotTaken(ctx, doctor, new Date(change.start).toISOString(), dateIn(ctx.config.timezone, new Date(change.start)));
+		}
+		throw err;
+	});
+	const saved = { ...next, ...stamp } as AppointmentItem;
+	notice?.announce();
+	broadcastAppointment(ctx, saved, previousDate);
+	return appointmentView(saved, ctx.config.timezone);
+}
+
+export async function recordVitals(ctx: Ctx, caller: Caller, id: string, input: Vitals & { version: number }): Promise<AppointmentView> {
+	const actor = requireActor(caller);
+	const a = await getAppointment(ctx, id);
+	if (!a) throw notFound('This appointment');
+	await authorize(ctx, caller, 'medical_record', 'write', { id, patientId: a.patient_id });
+	if (actor.role === 'doctor' && actor.doctorId !== a.doctor_id) {
+		await refuse(ctx, caller, 'medical_record', 'write', id, 'Only the treating doctor or a nurse records vitals here.');
+	}
+	const { version, ...vitals } = input;
+	const value = { ...vitals, recordedBy: actor.name, recordedAt: new Date().toISOString() };
+	const stamp = await versionedUpdate(ctx, caller, {
+		table: 'appointments',
+		pkName: 'id',
+		id,
+		expectedVersion: version,
+		set: { vitals: value },
+		resourceType: 'appointment',
+		audit: { action: 'record_vitals', changedFields: Object.keys(vitals).map((k) => `vitals.${k}`) }
+	});
+	const saved = { ...a, vitals: value, ...stamp } as AppointmentItem;
+	broadcastAppointment(ctx, saved);
+	return appointmentView(saved, ctx.config.timezone);
+}
+
+/** Checked-in and in-consultation patients of a doctor's day: priority, then arrival. */
+export async function doctorQueue(ctx: Ctx, doctorId: string, date: string): Promise<AppointmentItem[]> {
+	const from = zonedToUtc(date, '00:00', ctx.config.timezone).toISOString();
+	const to = zonedToUtc(addDays(date, 1), '00:00', ctx.config.timezone).toISOString();
+	const all = await appointmentsOfDoctor(ctx, doctorId, from, to);
+	return all
+		.filter((a) => a.status === 'CHECKED_IN' || a.status === 'CONSULTING')
+		.sort(
+			(x, y) =>
+				(x.status === 'CONSULTING' ? -1 : 0) - (y.status === 'CONSULTING' ? -1 : 0) ||
+				PRIORITY_RANK[x.priority] - PRIORITY_RANK[y.priority] ||
+				(x.checked_in_at ?? '').localeCompare(y.checked_in_at ?? '')
+		);
+}
+
+async function assertSeesQueue(ctx: Ctx, caller: Caller, doctorId: string) {
+	const actor = requireActor(caller);
+	if (['nurse', 'front_desk', 'admin', 'super_admin'].includes(actor.role)) return;
+	if (actor.role === 'doctor' && actor.doctorId === doctorId) return;
+	await refuse(ctx, caller, 'appointment', 'read', doctorId, 'This queue belongs to another doctor.');
+}
+
+export async function readQueue(ctx: Ctx, caller: Caller, doctorId: string, date?: string): Promise<AppointmentView[]> {
+	await assertSeesQueue(ctx, caller, doctorId);
+	const day = date ?? dateIn(ctx.config.timezone);
+	const q = await doctorQueue(ctx, doctorId, day);
+	let position = 0;
+	return q.map((a) => appointmentView(a, ctx.config.timezone, a.status === 'CHECKED_IN' ? ++position : undefined));
+}
+
+export async function listAppointments(
+	ctx: Ctx,
+	caller: Caller,
+	q: { patientId?: string; doctorId?: string; date?: string }
+): Promise<AppointmentView[]> {
+	const actor = requireActor(caller);
+	const tz = ctx.config.timezone;
+	let items: AppointmentItem[];
+	if (q.patientId) {
+		await authorize(ctx, caller, 'appointment', 'read', {
+			// a doctor sees the patient's appointments with them only (filtered below)
+			isOwn: (x) => (x.role === 'patient' ? x.patientId === q.patientId : true),
+			hideExistence: actor.role === 'patient'
+		});
+		if (actor.role === 'doctor') {
+			items = (await appointmentsOfPatient(ctx, q.patientId)).filter((a) => a.doctor_id === actor.doctorId);
+		} else items = await appointmentsOfPatient(ctx, q.patientId);
+		if (q.date) items = items.filter((a) => a.date === q.date);
+	} else if (q.doctorId) {
+		await authorize(ctx, caller, 'appointment', 'read', {
+			isOwn: (x) => x.role === 'doctor' && x.doctorId === q.doctorId
+		});
+		const date = q.date ?? dateIn(tz);
+		items = await appointmentsOfDoctor(
+			ctx,
+			q.doctorId,
+			zonedToUtc(date, '00:00', tz).toISOString(),
+			zonedToUtc(addDays(date, 1), '00:00', tz).toISOString()
+		);
+	} else {
+		const scope = await authorize(ctx, caller, 'appointment', 'read');
+		if (scope !== 'all') {
+			await refuse(ctx, caller, 'appointment', 'read', undefined, 'Name a patientId or doctorId you may see.');
+		}
+		items = await appointmentsOnDate(ctx, q.date ?? dateIn(tz));
+	}
+	return items.sort((x, y) => x.start.localeCompare(y.start)).map((a) => appointmentView(a, tz));
+}
+

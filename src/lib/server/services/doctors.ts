@@ -1,0 +1,176 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { Ctx } from '../context';
+import type { Caller } from '../actor';
+import { badRequest, notFound } from '../errors';
+import { refuse, requireActor } from '../auth/guard';
+import { versionedUpdate } from '../db/versioned';
+import { getDoctor, type DoctorItem, type WeeklySlot } from '../repositories/doctors';
+import { appointmentsOfDoctor } from '../repositories/appointments';
+import { ACTIVE_STATUSES } from '$lib/shared/appointments';
+import { SPECIALIZATIONS } from '$lib/shared/schemas';
+import { addDays, isoWeekday, isoWithOffset, minutesOf, zonedToUtc } from '$lib/shared/time';
+
+export type DoctorView = {
+	id: string;
+	version: number;
+	userId: string;
+	name: string;
+	specialization: string;
+	licenceNumber: string;
+	status: DoctorItem['status'];
+	slotMinutes: number;
+	weekly: WeeklySlot[];
+	updatedAt: string;
+	updatedBy: string;
+};
+
+export const doctorView = (d: DoctorItem): DoctorView => ({
+	id: d.id,
+	version: d.version,
+	userId: d.user_id,
+	name: d.name,
+	specialization: d.specialization,
+	licenceNumber: d.licence_number,
+	status: d.status,
+	slotMinutes: d.slot_minutes,
+	weekly: d.weekly,
+	updatedAt: d.updated_at,
+	updatedBy: d.updated_by_name
+});
+
+/** Everyone signed in may find doctors (patients book with them). */
+export async function listDoctors(ctx: Ctx, caller: Caller, q: { specialization?: string }): Promise<DoctorView[]> {
+	requireActor(caller);
+	const specs = q.specialization ? [q.specialization] : [...SPECIALIZATIONS];
+	const pages = await Promise.all(
+		specs.map((s) =>
+			ctx.db.doc.send(
+				new QueryCommand({
+					TableName: ctx.db.tables.doctors,
+					IndexName: 'specialization-index',
+					KeyConditionExpression: 'specialization = :s',
+					ExpressionAttributeValues: { ':s': s }
+				})
+			)
+		)
+	);
+	return pages
+		.flatMap((p) => (p.Items ?? []) as DoctorItem[])
+		.map(doctorView)
+		.sort((a, b) => a.specialization.localeCompare(b.specialization) || a.name.localeCompare(b.name));
+}
+
+export async function readDoctor(ctx: Ctx, caller: Caller, id: string): Promise<DoctorView> {
+	requireActor(caller);
+	const d = await getDoctor(ctx, id);
+	if (!d) throw notFound('This doctor');
+	return doctorView(d);
+}
+
+/** Admins and front desk manage doctors; a doctor manages their own availability and status. */
+async function assertManages(ctx: Ctx, caller: Caller, doctorId: string) {
+	const actor = requireActor(caller);
+	if (['admin', 'super_admin', 'front_desk'].includes(actor.role)) return;
+	if (actor.role === 'doctor' && actor.doctorId === doctorId) return;
+	await refuse(ctx, caller, 'appointment', 'write', doctorId, 'Only administrators, front desk or the doctor can change this.');
+}
+
+export async function updateAvailability(
+	ctx: Ctx,
+	caller: Caller,
+	id: string,
+	input: { version: number; slotMinutes: number; weekly: WeeklySlot[] }
+): Promise<DoctorView> {
+	await assertManages(ctx, caller, id);
+	const problems: { field: string; message: string }[] = [];
+	input.weekly.forEach((w, i) => {
+		if (minutesOf(w.end) <= minutesOf(w.start)) problems.push({ field: `weekly.${i}.end`, message: 'must be after start' });
+		else if (minutesOf(w.end) - minutesOf(w.start) < input.slotMinutes)
+			problems.push({ field: `weekly.${i}`, message: 'is shorter than one slot' });
+		input.weekly.forEach((o, j) => {
+			if (j > i && o.day === w.day && minutesOf(o.start) < minutesOf(w.end) && minutesOf(w.start) < minutesOf(o.end))
+				problems.push({ field: `weekly.${j}`, message: `overlaps weekly.${i} on day ${w.day}` });
+		});
+	});
+	if (problems.length) throw badRequest(`Invalid body: ${problems[0]!.field}: ${problems[0]!.message}`, problems);
+	const d = await getDoctor(ctx, id);
+	if (!d) throw notFound('This doctor');
+	const weekly = [...input.weekly].sort((a, b) => a.day - b.day || a.start.localeCompare(b.start));
+	const stamp = await versionedUpdate(ctx, caller, {
+		table: 'doctors',
+		pkName: 'id',
+		id,
+		expectedVersion: input.version,
+		set: { slot_minutes: input.slotMinutes, weekly },
+		resourceType: 'doctor'
+	});
+	return doctorView({ ...d, slot_minutes: input.slotMinutes, weekly, ...stamp });
+}
+
+export async function updateDoctorStatus(
+	ctx: Ctx,
+	caller: Caller,
+	id: string,
+	input: { version: number; status: DoctorItem['status'] }
+): Promise<DoctorView> {
+	await assertManages(ctx, caller, id);
+	const d = await getDoctor(ctx, id);
+	if (!d) throw notFound('This doctor');
+	const stamp = await versionedUpdate(ctx, caller, {
+		table: 'doctors',
+		pkName: 'id',
+		id,
+		expectedVersion: input.version,
+		set: { status: input.status },
+		resourceType: 'doctor'
+	});
+	return doctorView({ ...d, status: input.status, ...stamp });
+}
+
+export type Slot = { start: string; end: string; startUtc: string };
+
+/** Every slot of a doctor's weekly availability on a date, in the hospital's zone. */
+export function slotsOn(d: Pick<DoctorItem, 'weekly' | 'slot_minutes'>, date: string, tz: string): Slot[] {
+	const day = isoWeekday(date);
+	const out: Slot[] = [];
+	for (const w of d.weekly.filter((x) => x.day === day)) {
+		for (let m = minutesOf(w.start); m + d.slot_minutes <= minutesOf(w.end); m += d.slot_minutes) {
+			const hhmm = `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+			const start = zonedToUtc(date, hhmm, tz);
+			const end = new Date(start.getTime() + d.slot_minutes * 60_000);
+			out.push({ start: isoWithOffset(start, tz), end: isoWithOffset(end, tz), startUtc: start.toISOString() });
+		}
+	}
+	return out;
+}
+
+/** Free slots of a date: the schedule minus active appointments, and nothing in the past. */
+export async function freeSlots(ctx: Ctx, d: DoctorItem, date: string): Promise<Slot[]> {
+	const all = slotsOn(d, date, ctx.config.timezone);
+	if (!all.length) return [];
+	const taken = new Set(
+		(await appointmentsOfDoctor(ctx, d.id, all[0]!.startUtc, new Date(Date.parse(all.at(-1)!.startUtc) + 1).toISOString()))
+			.filter((a) => ACTIVE_STATUSES.includes(a.status) || a.status === 'COMPLETED' || a.status === 'MISSED')
+			.map((a) => a.start)
+	);
+	const now = new Date().toISOString();
+	return all.filter((s) => !taken.has(s.startUtc) && s.startUtc > now);
+}
+
+export async function listFreeSlots(ctx: Ctx, caller: Caller, id: string, date: string): Promise<Slot[]> {
+	requireActor(caller);
+	const d = await getDoctor(ctx, id);
+	if (!d) throw notFound('This doctor');
+	return freeSlots(ctx, d, date);
+}
+
+/** The free slots nearest to an instant, looking a week either way. */
+export async function nearestFreeSlots(ctx: Ctx, d: DoctorItem, aroundUtc: string, date: string, n = 5): Promise<Slot[]> {
+	const found: Slot[] = [];
+	for (let i = 0; i < 7 && found.length < n * 2; i++) {
+		found.push(...(await freeSlots(ctx, d, addDays(date, i))));
+		if (i > 0) found.push(...(await freeSlots(ctx, d, addDays(date, -i))));
+	}
+	const t = Date.parse(aroundUtc);
+	return found.sort((a, b) => Math.abs(Date.parse(a.startUtc) - t) - Math.abs(Date.parse(b.startUtc) - t)).slice(0, n);
+}

@@ -1,0 +1,46 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { Ctx } from '../context';
+import type { Caller } from '../actor';
+import { authorize, requireActor } from '../auth/guard';
+
+export type InvoiceView = {
+	id: string;
+	version: number;
+	patientId: string;
+	appointmentId: string;
+	doctorName: string;
+	date: string;
+	items: { serviceId: string; name: string; priceCents: number }[];
+	totalCents: number;
+	currency: string;
+	status: 'paid' | 'unpaid';
+	createdAt: string;
+};
+
+/** A patient's invoices, newest first (billing: patient own, front desk and admins all). */
+export async function listInvoices(ctx: Ctx, caller: Caller, patientId: string): Promise<InvoiceView[]> {
+	const actor = requireActor(caller);
+	await authorize(ctx, caller, 'billing', 'read', { isOwn: (x) => x.patientId === patientId, hideExistence: actor.role === 'patient' });
+	const res = await ctx.db.doc.send(
+		new QueryCommand({
+			TableName: ctx.db.tables.invoices,
+			IndexName: 'patient-index',
+			KeyConditionExpression: 'patient_id = :p',
+			ExpressionAttributeValues: { ':p': patientId },
+			ScanIndexForward: false
+		})
+	);
+	return (res.Items ?? []).map((i) => ({
+		id: i.id,
+		version: i.version,
+		patientId: i.patient_id,
+		appointmentId: i.appointment_id,
+		doctorName: i.doctor_name,
+		date: i.date,
+		items: (i.items as { service_id: string; name: string; price_cents: number }[]).map((x) => ({ serviceId: x.service_id, name: x.name, priceCents: x.price_cents })),
+		totalCents: i.total_cents,
+		currency: i.currency,
+		status: i.status,
+		createdAt: i.created_at
+	}));
+}
