@@ -7,6 +7,7 @@ import { startHttpServer } from '$lib/server/http/server';
 import { seedCatalogue } from '$lib/server/services/catalogue';
 import { systemCaller } from '$lib/server/actor';
 import type { PageHandler } from '$lib/server/http/app';
+import { startWorker } from '../worker/start';
 
 /**
  * The web process: the database, the API and Socket.IO, and the built SvelteKit pages, on
@@ -28,6 +29,8 @@ if (fs.existsSync(handlerFile)) {
 }
 
 const server = await startHttpServer(runtime.ctx, { port: config.port, host: config.host, pages });
+// WORKER=inline (default): the scheduler runs here and broadcasts through this process's sockets.
+const worker = config.worker === 'inline' ? await startWorker(runtime.ctx) : undefined;
 
 say('');
 say(`  MedTrack ${config.version} is running at ${server.url}`);
@@ -46,6 +49,7 @@ async function shutdown(signal: string) {
 	const force = setTimeout(() => process.exit(1), 10_000);
 	force.unref();
 	try {
+		await worker?.stop();
 		await server.close();
 		await runtime.stop();
 	} finally {

@@ -28,17 +28,47 @@ const envSchema = z.object({
 	AUDIT_IP_KEY: z.string().min(16).optional(),
 	SESSION_IDLE_MINUTES: z.coerce.number().positive().default(30),
 	SESSION_ABSOLUTE_HOURS: z.coerce.number().positive().default(12),
+	/** How long a validated session is trusted in memory before it is read again. */
+	SESSION_CACHE_MS: z.coerce.number().int().min(0).max(10_000).default(5_000),
 	COOKIE_SECURE: bool.optional(),
 	TRUST_PROXY: bool.default(false),
 	LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(5),
 	LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().positive().default(20),
 	LOGIN_THROTTLE_MINUTES: z.coerce.number().positive().default(15),
-	HOSPITAL_TIMEZONE: z.string().default('UTC'),
+	HOSPITAL_TIMEZONE: z
+		.string()
+		.default('UTC')
+		.refine((tz) => {
+			try {
+				new Intl.DateTimeFormat('en', { timeZone: tz });
+				return true;
+			} catch {
+				return false;
+			}
+		}, 'must be an IANA time zone such as Europe/Berlin'),
 	LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 	SNS_TOPIC_ARN: z.string().optional(),
 	SNS_ENDPOINT: z.string().url().optional(),
 	REDIS_URL: z.string().optional(),
 	WORKER: z.enum(['inline', 'off']).default('inline'),
+	/** Leader lease of the scheduler in `locks`: one worker runs the jobs, another takes over when it dies. */
+	WORKER_LEASE_MS: z.coerce.number().int().min(1_000).max(300_000).default(10_000),
+	WORKER_HEARTBEAT_MS: z.coerce.number().int().min(200).max(60_000).default(3_000),
+	/** How long after its start a PENDING/CONFIRMED/RESCHEDULED appointment becomes MISSED. */
+	MISSED_GRACE_HOURS: z.coerce.number().min(0).max(72).default(2),
+	OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+	/** First retry delay of a failed SMS/e-mail; doubles with each attempt. */
+	OUTBOX_BACKOFF_SECONDS: z.coerce.number().min(0).max(86_400).default(30),
+	/** How long a claimed outbox row may stay `sending` before another worker retries it. */
+	OUTBOX_LEASE_SECONDS: z.coerce.number().min(1).max(3_600).default(120),
+	CHAT_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000).default(20),
+	CHAT_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3_600).default(10),
+	/** At most one SMS/e-mail per conversation per recipient in this many minutes. */
+	CHAT_NOTIFY_THROTTLE_MINUTES: z.coerce.number().min(0).max(1_440).default(15),
+	/** Shared secret of POST /api/internal/broadcast (a worker without Redis reaching the web process). Generated into DATA_DIR when unset. */
+	INTERNAL_TOKEN: z.string().min(24).optional(),
+	/** Where a separate worker reaches the web process; defaults to http://127.0.0.1:PORT. */
+	INTERNAL_URL: z.string().url().optional(),
 	/** argon2 memory in KiB; OWASP's floor is 19 MiB. Tests may not go lower. */
 	ARGON2_MEMORY_KIB: z.coerce.number().int().min(19456).default(19456),
 	npm_package_version: z.string().default('0.1.0')
@@ -53,14 +83,18 @@ export type Config = {
 	db: { mode: 'embedded' | 'aws' | 'endpoint'; endpoint: string | undefined; region: string };
 	tablePrefix: string;
 	auditIpKey: string | undefined;
-	session: { idleMs: number; absoluteMs: number; cookieSecure: boolean | undefined };
+	session: { idleMs: number; absoluteMs: number; cacheMs: number; cookieSecure: boolean | undefined };
 	trustProxy: boolean;
 	throttle: { perAccount: number; perIp: number; windowMs: number };
 	timezone: string;
 	logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
-	sns: { topicArn: string | undefined; endpoint: string | undefined };
+	sns: { topicArn: string | undefined; endpoint: string | undefined; region: string };
 	redisUrl: string | undefined;
 	worker: 'inline' | 'off';
+	scheduler: { leaseMs: number; heartbeatMs: number; missedGraceMs: number };
+	outbox: { maxAttempts: number; backoffMs: number; leaseMs: number };
+	chat: { rateLimit: number; rateWindowMs: number; notifyThrottleMs: number };
+	internal: { token: string | undefined; url: string };
 	argon2MemoryKib: number;
 	version: string;
 };
@@ -93,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 		session: {
 			idleMs: e.SESSION_IDLE_MINUTES * 60_000,
 			absoluteMs: e.SESSION_ABSOLUTE_HOURS * 3_600_000,
+			cacheMs: e.SESSION_CACHE_MS,
 			cookieSecure: e.COOKIE_SECURE
 		},
 		trustProxy: e.TRUST_PROXY,
@@ -103,9 +138,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 		},
 		timezone: e.HOSPITAL_TIMEZONE,
 		logLevel: e.LOG_LEVEL,
-		sns: { topicArn: e.SNS_TOPIC_ARN, endpoint: e.SNS_ENDPOINT },
+		sns: { topicArn: e.SNS_TOPIC_ARN, endpoint: e.SNS_ENDPOINT, region: e.AWS_REGION ?? 'us-east-1' },
 		redisUrl: e.REDIS_URL,
 		worker: e.WORKER,
+		scheduler: {
+			leaseMs: e.WORKER_LEASE_MS,
+			heartbeatMs: Math.min(e.WORKER_HEARTBEAT_MS, Math.floor(e.WORKER_LEASE_MS / 2)),
+			missedGraceMs: e.MISSED_GRACE_HOURS * 3_600_000
+		},
+		outbox: {
+			maxAttempts: e.OUTBOX_MAX_ATTEMPTS,
+			backoffMs: e.OUTBOX_BACKOFF_SECONDS * 1000,
+			leaseMs: e.OUTBOX_LEASE_SECONDS * 1000
+		},
+		chat: {
+			rateLimit: e.CHAT_RATE_LIMIT,
+			rateWindowMs: e.CHAT_RATE_WINDOW_SECONDS * 1000,
+			notifyThrottleMs: e.CHAT_NOTIFY_THROTTLE_MINUTES * 60_000
+		},
+		internal: { token: e.INTERNAL_TOKEN, url: e.INTERNAL_URL ?? `http://127.0.0.1:${e.PORT}` },
 		argon2MemoryKib: e.ARGON2_MEMORY_KIB,
 		version: e.npm_package_version
 	});

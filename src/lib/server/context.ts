@@ -5,6 +5,7 @@ import type { Config } from './config';
 import { createDb, type Db } from './db/client';
 import { createLogger, type Logger } from './log';
 import { createBus, type Bus } from './realtime/bus';
+import type { ValidSession } from './auth/sessions';
 
 /** What services need: settings, the database, the logger and the broadcast path. */
 export type Ctx = {
@@ -13,6 +14,8 @@ export type Ctx = {
 	log: Logger;
 	bus: Bus;
 	auditIpKey: Buffer;
+	/** Sessions validated in the last SESSION_CACHE_MS, by token hash (see auth/sessions.ts). */
+	sessionCache: Map<string, { valid: ValidSession; at: number }>;
 };
 
 /**
@@ -47,6 +50,7 @@ export function createContext(config: Config, endpoint = config.db.endpoint, log
 		db,
 		log: logger ?? createLogger(config.logLevel, { service: 'medtrack' }),
 		bus: createBus(),
-		auditIpKey: resolveAuditKey(config)
+		auditIpKey: resolveAuditKey(config),
+		sessionCache: new Map()
 	};
 }

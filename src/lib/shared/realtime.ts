@@ -1,5 +1,6 @@
 /** Socket.IO event maps shared by the server and the browser (SPEC §6). */
 import type { AppointmentStatus } from './appointments';
+import type { ChatAck, ChatMessageView, ChatReceiptEvent, ChatTypingEvent, ConversationEvent } from './chat';
 
 export type RecordType = 'patient' | 'user' | 'appointment' | 'medical_record' | 'doctor';
 
@@ -46,9 +47,25 @@ export type ServerToClientEvents = {
 	'queue:updated': (event: AppointmentEvent) => void;
 	'notification:new': (event: NotificationEvent) => void;
 	'session:ended': (event: { reason: 'logout' | 'deactivated' | 'expired' }) => void;
+	/** Chat, to `chat:<conversationId>`; `chat:conversation` to each side's `user:<id>`. */
+	'chat:message': (message: ChatMessageView) => void;
+	'chat:delivered': (event: ChatReceiptEvent) => void;
+	'chat:read': (event: ChatReceiptEvent) => void;
+	'chat:typing': (event: ChatTypingEvent) => void;
+	'chat:conversation': (event: ConversationEvent) => void;
 };
 
 export type ClientToServerEvents = {
 	subscribe: (payload: { room: string }, ack: (res: SubscribeAck) => void) => void;
 	unsubscribe: (payload: { room: string }, ack?: (res: SubscribeAck) => void) => void;
+	/** Sends a message (same rules as POST /api/conversations/:id/messages); the ack carries the stored message. */
+	'chat:message': (
+		payload: { conversationId: string; clientId: string; text: string },
+		ack: (res: ChatAck<ChatMessageView>) => void
+	) => void;
+	/** The recipient's client received messages up to `upTo` (a sortKey). */
+	'chat:delivered': (payload: { conversationId: string; upTo: string }, ack?: (res: ChatAck<null>) => void) => void;
+	/** The reader has read messages up to `upTo`. */
+	'chat:read': (payload: { conversationId: string; upTo: string }, ack?: (res: ChatAck<null>) => void) => void;
+	'chat:typing': (payload: { conversationId: string; typing: boolean }) => void;
 };

@@ -59,6 +59,11 @@ export function adminRoutes(ctx: Ctx): Router {
 		res.json(await users.listUsers(ctx, req.caller, query(req, listQuery)));
 	});
 
+	r.get('/admin/users/:id', async (req, res) => {
+		const p = params(req, z.object({ id }));
+		res.json({ user: await users.readUser(ctx, req.caller, p.id) });
+	});
+
 	r.post('/admin/users', async (req, res) => {
 		const input = body(req, createBody);
 		res.status(201).json({ user: await users.createUser(ctx, req.caller, input) });

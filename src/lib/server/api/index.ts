@@ -7,6 +7,9 @@ import { auditRoutes } from './audit';
 import { healthRoutes } from './health';
 import { appointmentRoutes } from './appointments';
 import { notificationRoutes } from './notifications';
+import { chatRoutes } from './chat';
+import { outboxRoutes } from './outbox';
+import { internalRoutes } from './internal';
 
 /** Every /api router, mounted in one place. */
 export function apiRouter(ctx: Ctx): Router {
@@ -18,5 +21,8 @@ export function apiRouter(ctx: Ctx): Router {
 	r.use(auditRoutes(ctx));
 	r.use(appointmentRoutes(ctx));
 	r.use(notificationRoutes(ctx));
+	r.use(chatRoutes(ctx));
+	r.use(outboxRoutes(ctx));
+	r.use(internalRoutes(ctx));
 	return r;
 }

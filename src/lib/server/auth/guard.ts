@@ -1,5 +1,5 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Ctx } from '../context';
+import { queryAll } from '../db/query';
 import type { Actor, Caller } from '../actor';
 import { AppError, forbidden, notFound, unauthenticated } from '../errors';
 import { recordAudit } from '../services/audit';
@@ -163,24 +163,15 @@ export function refuse(
 export async function isInCare(ctx: Ctx, actor: Actor, patientId: string): Promise<boolean> {
 	if (actor.role !== 'doctor' && actor.role !== 'nurse') return false;
 	const today = todayIn(ctx.config.timezone);
-	let startKey: Record<string, unknown> | undefined;
-	do {
-		const res = await ctx.db.doc.send(
-			new QueryCommand({
-				TableName: ctx.db.tables.appointments,
-				IndexName: 'patient-start-index',
-				KeyConditionExpression: 'patient_id = :p',
-				ExpressionAttributeValues: { ':p': patientId },
-				ProjectionExpression: 'doctor_id, #d',
-				ExpressionAttributeNames: { '#d': 'date' },
-				ExclusiveStartKey: startKey
-			})
-		);
-		for (const a of res.Items ?? []) {
-			if (actor.role === 'doctor' && actor.doctorId && a.doctor_id === actor.doctorId) return true;
-			if (actor.role === 'nurse' && a.date === today) return true;
-		}
-		startKey = res.LastEvaluatedKey;
-	} while (startKey);
-	return false;
+	const rows = await queryAll<{ doctor_id: string; date: string }>(ctx, {
+		TableName: ctx.db.tables.appointments,
+		IndexName: 'patient-start-index',
+		KeyConditionExpression: 'patient_id = :p',
+		ExpressionAttributeValues: { ':p': patientId },
+		ProjectionExpression: 'doctor_id, #d',
+		ExpressionAttributeNames: { '#d': 'date' }
+	});
+	return rows.some((a) =>
+		actor.role === 'doctor' ? !!actor.doctorId && a.doctor_id === actor.doctorId : a.date === today
+	);
 }

@@ -60,9 +60,23 @@ export async function createSession(
 export async function validateSessionToken(ctx: Ctx, token: string): Promise<ValidSession | null> {
 	if (!/^[a-z2-7]{32}$/.test(token)) return null;
 	const id = tokenId(token);
+	const now = Date.now();
+	// At most once a minute, but at least twice per idle window, or a short window lapses in use.
+	const renewEvery = Math.min(RENEW_EVERY_MS, ctx.config.session.idleMs / 2);
+	// A just-validated session is trusted for a moment (SESSION_CACHE_MS) to spare two reads
+	// per request; logout and deactivation evict it at once (see invalidate* below).
+	const cached = ctx.sessionCache.get(id);
+	if (
+		cached &&
+		now - cached.at < ctx.config.session.cacheMs &&
+		now < cached.valid.session.expires_at &&
+		now - cached.valid.session.renewed_at < renewEvery
+	) {
+		return cached.valid;
+	}
+	ctx.sessionCache.delete(id);
 	const session = await getSession(ctx, id);
 	if (!session || session.kind !== 'session') return null;
-	const now = Date.now();
 	if (now >= session.expires_at || now >= session.absolute_expires_at) {
 		await deleteSession(ctx, id);
 		return null;
@@ -72,16 +86,27 @@ export async function validateSessionToken(ctx: Ctx, token: string): Promise<Val
 		await deleteSession(ctx, id);
 		return null;
 	}
-	if (now - session.renewed_at >= RENEW_EVERY_MS) {
+	if (now - session.renewed_at >= renewEvery) {
 		const expires = Math.min(now + ctx.config.session.idleMs, session.absolute_expires_at);
 		await touchSession(ctx, id, expires, now);
 		session.expires_at = expires;
 		session.renewed_at = now;
 	}
-	return { session, user, actor: actorOf(user) };
+	const valid = { session, user, actor: actorOf(user) };
+	if (ctx.config.session.cacheMs > 0) {
+		if (ctx.sessionCache.size > 10_000) ctx.sessionCache.clear();
+		ctx.sessionCache.set(id, { valid, at: now });
+	}
+	return valid;
+}
+
+/** Drops a user's cached sessions so the next request reads their account afresh. */
+export function forgetUserSessions(ctx: Ctx, userId: string): void {
+	for (const [id, c] of ctx.sessionCache) if (c.valid.user.id === userId) ctx.sessionCache.delete(id);
 }
 
 export async function invalidateSession(ctx: Ctx, sessionId: string): Promise<void> {
+	ctx.sessionCache.delete(sessionId);
 	await deleteSession(ctx, sessionId);
 	ctx.bus.emit(rooms.session(sessionId), 'session:ended', { reason: 'logout' });
 	ctx.bus.disconnectRoom(rooms.session(sessionId));
@@ -93,6 +118,7 @@ export async function invalidateUserSessions(
 	userId: string,
 	reason: 'logout' | 'deactivated' = 'deactivated'
 ): Promise<void> {
+	forgetUserSessions(ctx, userId);
 	const ids = await listUserSessionIds(ctx, userId);
 	await deleteSessions(ctx, ids);
 	ctx.bus.emit(rooms.user(userId), 'session:ended', { reason });

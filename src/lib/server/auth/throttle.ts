@@ -51,9 +51,9 @@ export async function recordLoginFailure(ctx: Ctx, email: string, ip: string): P
 				new UpdateCommand({
 					TableName: ctx.db.tables.locks,
 					Key: { id },
-					UpdateExpression: 'ADD #c :one SET #ttl = :ttl',
+					UpdateExpression: 'ADD #c :one SET #ttl = :ttl, kind = :kind',
 					ExpressionAttributeNames: { '#c': 'count', '#ttl': 'ttl' },
-					ExpressionAttributeValues: { ':one': 1, ':ttl': ttl }
+					ExpressionAttributeValues: { ':one': 1, ':ttl': ttl, ':kind': 'login_fail' }
 				})
 			)
 		)

@@ -17,7 +17,11 @@ export const TABLES = {
 	},
 	sessions: {
 		pk: S('id'),
-		indexes: [{ name: 'user-index', pk: S('user_id'), sk: S('created_at') }],
+		indexes: [
+			{ name: 'user-index', pk: S('user_id'), sk: S('created_at') },
+			// housekeeping: expired sessions and reset tokens by query (TTL may lag up to 48 h)
+			{ name: 'kind-expiry-index', pk: S('kind'), sk: { name: 'expires_at', type: 'N' } }
+		],
 		ttl: 'ttl'
 	},
 	patients: {
@@ -51,6 +55,14 @@ export const TABLES = {
 		pk: S('id'),
 		indexes: [{ name: 'patient-index', pk: S('patient_id'), sk: S('created_at') }]
 	},
+	/** One row per patient–doctor pair; each side lists its conversations newest first. */
+	conversations: {
+		pk: S('id'),
+		indexes: [
+			{ name: 'patient-user-index', pk: S('patient_user_id'), sk: S('last_message_at') },
+			{ name: 'doctor-user-index', pk: S('doctor_user_id'), sk: S('last_message_at') }
+		]
+	},
 	chat_messages: { pk: S('conversation_id'), sk: S('sort_key') },
 	notifications: { pk: S('user_id'), sk: S('sort_key') },
 	outbox: {
@@ -82,7 +94,12 @@ export const TABLES = {
 			{ name: 'date-time-index', pk: S('log_date'), sk: S('timestamp') }
 		]
 	},
-	locks: { pk: S('id'), ttl: 'ttl' }
+	locks: {
+		pk: S('id'),
+		// sparse: only rows with both a kind and a ttl (throttles, claims, leases); housekeeping queries it
+		indexes: [{ name: 'kind-ttl-index', pk: S('kind'), sk: { name: 'ttl', type: 'N' } }],
+		ttl: 'ttl'
+	}
 } satisfies Record<string, TableDef>;
 
 export type TableName = keyof typeof TABLES;

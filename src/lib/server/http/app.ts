@@ -37,6 +37,12 @@ export function createApp(ctx: Ctx, pages?: PageHandler): express.Express {
 			res.setHeader('Cache-Control', 'no-store');
 		}
 		const t0 = performance.now();
+		// Server-Timing: how long the server spent on the request, visible in browser dev tools.
+		const writeHead = res.writeHead.bind(res) as (...a: unknown[]) => typeof res;
+		res.writeHead = ((...args: unknown[]) => {
+			if (!res.headersSent) res.setHeader('Server-Timing', `app;dur=${(performance.now() - t0).toFixed(2)}`);
+			return writeHead(...args);
+		}) as typeof res.writeHead;
 		res.on('finish', () => {
 			if (!req.path.startsWith('/api/')) return;
 			ctx.log.info('request', {
@@ -77,7 +83,8 @@ export function createApp(ctx: Ctx, pages?: PageHandler): express.Express {
 		const origin = req.get('origin');
 		const host = req.get('host');
 		const allowed = ctx.config.origin ? [new URL(ctx.config.origin).origin] : [];
-		const sameHost = origin && host && new URL(origin).host === host;
+		// An opaque or unparseable Origin ("null" from a sandboxed frame) is simply not ours.
+		const sameHost = origin && host && URL.canParse(origin) && new URL(origin).host === host;
 		if (origin && !sameHost && !allowed.includes(origin)) {
 			return next(new AppError(403, 'CSRF', 'Cross-site request refused.'));
 		}
@@ -103,6 +110,14 @@ export function createApp(ctx: Ctx, pages?: PageHandler): express.Express {
 		if (e.type === 'entity.parse.failed') {
 			res.status(400).json({
 				error: { code: 'INVALID_JSON', message: 'The request body is not valid JSON.', details: [{ field: '(body)', message: 'malformed JSON' }] }
+			});
+			return;
+		}
+		if (e.status === 400) {
+			// Input unreadable before zod sees it (a bad %-escape in the path, a body that does not inflate).
+			const where = e.name === 'URIError' ? '(path)' : '(body)';
+			res.status(400).json({
+				error: { code: 'VALIDATION_FAILED', message: 'The request could not be read.', details: [{ field: where, message: 'unreadable' }] }
 			});
 			return;
 		}

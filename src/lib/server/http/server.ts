@@ -3,6 +3,7 @@ import type { Ctx } from '../context';
 import { createApp, type PageHandler } from './app';
 import { attachRealtime, type RealtimeServer } from '../realtime';
 import { publishPageAuth } from './page-auth';
+import { useRedisAdapter } from '../realtime/redis';
 
 export type RunningServer = {
 	http: http.Server;
@@ -19,6 +20,8 @@ export async function startHttpServer(
 	const app = createApp(ctx, opts.pages);
 	const server = http.createServer(app);
 	const io = attachRealtime(server, ctx);
+	// Several instances share rooms through Redis; a worker elsewhere emits through it too.
+	const closeRedis = ctx.config.redisUrl ? await useRedisAdapter(io, ctx.config.redisUrl, ctx.log) : async () => {};
 	if (opts.pages) publishPageAuth(ctx);
 	await new Promise<void>((resolve, reject) => {
 		server.once('error', reject);
@@ -34,6 +37,7 @@ export async function startHttpServer(
 		close: async () => {
 			io.disconnectSockets(true);
 			await new Promise<void>((resolve) => io.close(() => resolve()));
+			await closeRedis();
 			server.closeAllConnections();
 			await new Promise<void>((resolve) => server.close(() => resolve()));
 		}

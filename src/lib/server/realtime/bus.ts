@@ -12,9 +12,13 @@ export type Transport = {
 		payload: Parameters<ServerToClientEvents[E]>[0]
 	): void;
 	disconnectRoom(room: string): void;
+	/** Whether any socket (on any instance) is in the room; transports without sockets omit it. */
+	online?(room: string): Promise<boolean>;
+	/** Sends what is still queued (transports that batch); called before a process exits. */
+	flush?(): Promise<void>;
 };
 
-export type Bus = Transport & { use(transport: Transport): void };
+export type Bus = Required<Transport> & { use(transport: Transport): void };
 
 export function createBus(): Bus {
 	let target: Transport | undefined;
@@ -27,6 +31,12 @@ export function createBus(): Bus {
 		},
 		disconnectRoom(room) {
 			target?.disconnectRoom(room);
+		},
+		async online(room) {
+			return (await target?.online?.(room)) ?? false;
+		},
+		async flush() {
+			await target?.flush?.();
 		}
 	};
 }
@@ -34,5 +44,6 @@ export function createBus(): Bus {
 export const rooms = {
 	user: (id: string) => `user:${id}`,
 	session: (id: string) => `session:${id}`,
-	record: (type: string, id: string) => `record:${type}:${id}`
+	record: (type: string, id: string) => `record:${type}:${id}`,
+	chat: (conversationId: string) => `chat:${conversationId}`
 };

@@ -8,6 +8,7 @@ import { readCookie } from '../http/cookies';
 import { AppError } from '../errors';
 import { rooms } from './bus';
 import { canJoin } from './rooms';
+import { registerChatHandlers } from './handlers/chat';
 import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from '$lib/shared/realtime';
 
 export type SocketData = { actor: Actor; sessionId: string; token: string; ip: string };
@@ -63,6 +64,8 @@ export function attachRealtime(httpServer: HttpServer, ctx: Ctx): RealtimeServer
 			sessionId: socket.data.sessionId
 		});
 
+		registerChatHandlers(ctx, socket, caller);
+
 		socket.on('subscribe', async (payload, ack) => {
 			const reply = typeof ack === 'function' ? ack : () => {};
 			const parsed = roomPayload.safeParse(payload);
@@ -102,7 +105,9 @@ export function attachRealtime(httpServer: HttpServer, ctx: Ctx): RealtimeServer
 		emit: (room, event, payload) => {
 			io.to(room).emit(event, ...([payload] as Parameters<ServerToClientEvents[typeof event]>));
 		},
-		disconnectRoom: (room) => io.in(room).disconnectSockets(true)
+		disconnectRoom: (room) => io.in(room).disconnectSockets(true),
+		// Across instances too when the Redis adapter is in use.
+		online: async (room) => (await io.in(room).fetchSockets()).length > 0
 	});
 	return io;
 }

@@ -4,6 +4,7 @@ import { AppError } from '../errors';
 import { authorize, refuse, requireActor } from '../auth/guard';
 import { readAppointment } from '../services/appointments';
 import { readMedicalRecord } from '../services/medical-records';
+import { conversationFor } from '../services/chat';
 
 /**
  * Who may join which room (SPEC §6): a room is joinable only by someone the access matrix
@@ -52,5 +53,9 @@ export async function canJoin(ctx: Ctx, caller: Caller, room: string): Promise<v
 		return;
 	}
 	if (kind === 'record' && a === 'doctor' && b) return;
+	if (kind === 'chat' && a && !b) {
+		await conversationFor(ctx, caller, a);
+		return;
+	}
 	throw new AppError(400, 'VALIDATION_FAILED', `Unknown room "${room}".`);
 }

@@ -1,4 +1,5 @@
-import { BatchGetCommand, GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { queryAll } from '../db/query';
 import type { Ctx } from '../context';
 import type { VersionStamp } from '../db/versioned';
 import type { AppointmentStatus, Priority, Vitals } from '$lib/shared/appointments';
@@ -77,22 +78,12 @@ export async function batchGetAppointments(ctx: Ctx, ids: string[]): Promise<App
 	return out;
 }
 
-async function queryAll(ctx: Ctx, input: Omit<QueryCommandInput, 'TableName'>): Promise<AppointmentItem[]> {
-	const out: AppointmentItem[] = [];
-	let startKey: Record<string, unknown> | undefined;
-	do {
-		const res = await ctx.db.doc.send(
-			new QueryCommand({ TableName: ctx.db.tables.appointments, ...input, ExclusiveStartKey: startKey })
-		);
-		out.push(...((res.Items ?? []) as AppointmentItem[]));
-		startKey = res.LastEvaluatedKey;
-	} while (startKey);
-	return out;
-}
+const queryAppointments = (ctx: Ctx, input: Omit<QueryCommandInput, 'TableName'>) =>
+	queryAll<AppointmentItem>(ctx, { TableName: ctx.db.tables.appointments, ...input });
 
 /** A doctor's appointments starting in [fromUtc, toUtc). */
 export function appointmentsOfDoctor(ctx: Ctx, doctorId: string, fromUtc: string, toUtc: string) {
-	return queryAll(ctx, {
+	return queryAppointments(ctx, {
 		IndexName: 'doctor-start-index',
 		KeyConditionExpression: 'doctor_id = :d AND #s BETWEEN :f AND :t',
 		ExpressionAttributeNames: { '#s': 'start' },
@@ -101,7 +92,7 @@ export function appointmentsOfDoctor(ctx: Ctx, doctorId: string, fromUtc: string
 }
 
 export function appointmentsOfPatient(ctx: Ctx, patientId: string) {
-	return queryAll(ctx, {
+	return queryAppointments(ctx, {
 		IndexName: 'patient-start-index',
 		KeyConditionExpression: 'patient_id = :p',
 		ExpressionAttributeValues: { ':p': patientId },
@@ -110,7 +101,7 @@ export function appointmentsOfPatient(ctx: Ctx, patientId: string) {
 }
 
 export function appointmentsOnDate(ctx: Ctx, date: string) {
-	return queryAll(ctx, {
+	return queryAppointments(ctx, {
 		IndexName: 'date-start-index',
 		KeyConditionExpression: '#d = :d',
 		ExpressionAttributeNames: { '#d': 'date' },
@@ -119,7 +110,7 @@ export function appointmentsOnDate(ctx: Ctx, date: string) {
 }
 
 export function appointmentsByStatus(ctx: Ctx, status: AppointmentStatus, fromDate: string, toDate: string) {
-	return queryAll(ctx, {
+	return queryAppointments(ctx, {
 		IndexName: 'status-date-index',
 		KeyConditionExpression: '#st = :s AND #d BETWEEN :f AND :t',
 		ExpressionAttributeNames: { '#st': 'status', '#d': 'date' },

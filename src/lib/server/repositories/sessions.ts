@@ -3,10 +3,10 @@ import {
 	DeleteCommand,
 	GetCommand,
 	PutCommand,
-	QueryCommand,
 	UpdateCommand
 } from '@aws-sdk/lib-dynamodb';
 import type { Ctx } from '../context';
+import { queryAll } from '../db/query';
 
 /** A row of `sessions`: a login session or a one-time password-reset token, by token hash. */
 export type SessionItem = {
@@ -71,23 +71,14 @@ export function consumeSessionDelete(ctx: Ctx, id: string) {
 }
 
 export async function listUserSessionIds(ctx: Ctx, userId: string): Promise<string[]> {
-	const ids: string[] = [];
-	let startKey: Record<string, unknown> | undefined;
-	do {
-		const res = await ctx.db.doc.send(
-			new QueryCommand({
-				TableName: ctx.db.tables.sessions,
-				IndexName: 'user-index',
-				KeyConditionExpression: 'user_id = :u',
-				ExpressionAttributeValues: { ':u': userId },
-				ProjectionExpression: 'id',
-				ExclusiveStartKey: startKey
-			})
-		);
-		for (const it of res.Items ?? []) ids.push(it.id as string);
-		startKey = res.LastEvaluatedKey;
-	} while (startKey);
-	return ids;
+	const rows = await queryAll<{ id: string }>(ctx, {
+		TableName: ctx.db.tables.sessions,
+		IndexName: 'user-index',
+		KeyConditionExpression: 'user_id = :u',
+		ExpressionAttributeValues: { ':u': userId },
+		ProjectionExpression: 'id'
+	});
+	return rows.map((r) => r.id);
 }
 
 export async function deleteSessions(ctx: Ctx, ids: string[]): Promise<void> {

@@ -100,7 +100,7 @@ const MESSAGES: Record<AppointmentStatus, (a: AppointmentItem, tz: string) => { 
 };
 
 /** In-app notification and SMS for the patient, as items of the change's transaction. */
-function patientNotice(ctx: Ctx, a: AppointmentItem, phone: string | undefined) {
+function patientNotice(ctx: Ctx, a: AppointmentItem) {
 	const msg = MESSAGES[a.status](a, ctx.config.timezone);
 	const items: TransactItem[] = [];
 	let notice: ReturnType<typeof notificationPut> | undefined;
@@ -108,8 +108,9 @@ function patientNotice(ctx: Ctx, a: AppointmentItem, phone: string | undefined) 
 		notice = notificationPut(ctx, a.patient_user_id, { kind: `appointment_${a.status.toLowerCase()}`, ...msg, relatedType: 'appointment', relatedId: a.id });
 		items.push(notice.item);
 	}
-	if (phone && a.patient_user_id) {
-		items.push(outboxPut(ctx, { kind: `appointment_${a.status.toLowerCase()}`, channel: 'sms', recipient: phone, userId: a.patient_user_id, relatedId: a.id, body: `MedTrack: ${msg.body}` }));
+	if (a.patient_user_id) {
+		// The phone number is read at delivery, so a number changed meanwhile is the one used.
+		items.push(outboxPut(ctx, { kind: `appointment_${a.status.toLowerCase()}`, channel: 'sms', userId: a.patient_user_id, relatedId: a.id, body: `MedTrack: ${msg.body}` }));
 	}
 	return { items, announce: () => notice && a.patient_user_id && announce(ctx, a.patient_user_id, notice.event) };
 }
@@ -192,7 +193,7 @@ export async function bookAppointment(
 		priority: input.priority,
 		symptoms: input.symptoms
 	}) as AppointmentItem;
-	const notice = patientNotice(ctx, appt, patient.phone);
+	const notice = patientNotice(ctx, appt);
 	await transact(
 		ctx,
 		[
@@ -242,6 +243,9 @@ export type AppointmentChange = {
 
 export async function changeAppointment(ctx: Ctx, caller: Caller, id: string, change: AppointmentChange): Promise<AppointmentView> {
 	const actor = requireActor(caller);
+	// The consultation fee is read alongside the appointment when the visit is being completed.
+	const servicePromise = change.status === 'COMPLETED' ? getService(ctx, CONSULTATION_SERVICE_ID) : undefined;
+	servicePromise?.catch(() => {});
 	const a = await loadForAccess(ctx, caller, id, 'write');
 	// A stale client is told so first, whatever it asked for.
 	if (change.version !== a.version) throw conflictError('appointment', id, change.version, a);
@@ -273,7 +277,7 @@ export async function changeAppointment(ctx: Ctx, caller: Caller, id: string, ch
 	const set: Record<string, unknown> = {};
 	const extra: TransactItem[] = [];
 	let previousDate: string | undefined;
-	const doctor = change.start || status === 'COMPLETED' ? await getDoctor(ctx, a.doctor_id) : undefined;
+	const doctor = change.start ? await getDoctor(ctx, a.doctor_id) : undefined;
 
 	if (change.start) {
 		if (!['front_desk', 'doctor'].includes(actor.role)) {
@@ -325,7 +329,7 @@ export async function changeAppointment(ctx: Ctx, caller: Caller, id: string, ch
 	}
 	if (status === 'COMPLETED') {
 		set.completed_at = now;
-		const service = (await getService(ctx, CONSULTATION_SERVICE_ID)) ?? DEFAULT_SERVICES[0]!;
+		const service = (await servicePromise) ?? DEFAULT_SERVICES[0]!;
 		extra.push(
 			createPut(ctx, 'invoices', 'id', stampNew(caller, {
 				id: `inv_${a.id}`,
@@ -356,8 +360,7 @@ export async function changeAppointment(ctx: Ctx, caller: Caller, id: string, ch
 
 	const next = { ...a, ...set, version: a.version + 1 } as AppointmentItem;
 	for (const k of remove) delete (next as Record<string, unknown>)[k];
-	const patient = status ? await getPatient(ctx, a.patient_id) : undefined;
-	const notice = status ? patientNotice(ctx, next, patient?.phone) : undefined;
+	const notice = status ? patientNotice(ctx, next) : undefined;
 	if (notice) extra.push(...notice.items);
 
 	const stamp = await versionedUpdate(ctx, caller, {
@@ -479,3 +482,33 @@ export async function listAppointments(
 	return items.sort((x, y) => x.start.localeCompare(y.start)).map((a) => appointmentView(a, tz));
 }
 
+
+/** Who the audit log names for the worker's own changes. */
+const SCHEDULER_SUBJECT = { id: 'system', email: 'medtrack-worker', role: 'system' };
+
+/**
+ * The worker's sweep: an appointment still PENDING, CONFIRMED or RESCHEDULED well past its
+ * time becomes MISSED, through the same versioned write, patient notice and broadcast as any
+ * other change. Returns undefined when it is no longer missable (changed meanwhile: a
+ * VERSION_CONFLICT is left to the caller, which reads it again next sweep).
+ */
+export async function markMissed(ctx: Ctx, caller: Caller, a: AppointmentItem): Promise<AppointmentItem | undefined> {
+	if (!TRANSITIONS[a.status].includes('MISSED')) return undefined;
+	const missedAt = new Date().toISOString();
+	const next = { ...a, status: 'MISSED' as AppointmentStatus, missed_at: missedAt, version: a.version + 1 } as AppointmentItem;
+	const notice = patientNotice(ctx, next);
+	const stamp = await versionedUpdate(ctx, caller, {
+		table: 'appointments',
+		pkName: 'id',
+		id: a.id,
+		expectedVersion: a.version,
+		set: { status: 'MISSED', missed_at: missedAt },
+		resourceType: 'appointment',
+		audit: { action: 'status_missed', subject: SCHEDULER_SUBJECT },
+		extra: notice.items
+	});
+	const saved = { ...next, ...stamp } as AppointmentItem;
+	notice.announce();
+	broadcastAppointment(ctx, saved);
+	return saved;
+}

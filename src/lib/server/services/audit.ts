@@ -3,7 +3,8 @@ import { PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-d
 import type { Ctx } from '../context';
 import type { Caller } from '../actor';
 import { badRequest } from '../errors';
-import { decodeCursor, encodeCursor } from '../db/cursor';
+import { decodeCursor, encodeCursor, isStartKey, resumeQuery } from '../db/cursor';
+import { isoDate } from '$lib/shared/schemas';
 
 /**
  * The audit log (SPEC §5). Entries are only ever Put with `attribute_not_exists(log_id)`:
@@ -113,37 +114,29 @@ export async function listAudit(
 	const to = f.to ?? new Date().toISOString();
 	const from = f.from ?? '2000-01-01T00:00:00.000Z';
 	if (from > to) throw badRequest('Invalid query: from is after to.', [{ field: 'from', message: 'must be before to' }]);
-	const cursor: Cursor = f.cursor ? decodeCursor<Cursor>(f.cursor) : {};
+	const cursor: Cursor = f.cursor
+		? decodeCursor<Cursor>(
+				f.cursor,
+				(s) => (s.day === undefined || isoDate.safeParse(s.day).success) && (s.key === undefined || isStartKey(s.key))
+			)
+		: {};
 
 	const names: Record<string, string> = { '#ts': 'timestamp' };
 	const values: Record<string, unknown> = { ':from': from, ':to': to };
 	const filters: string[] = [];
-	let index: string;
-	let keyCond: string;
-	if (f.user) {
-		index = 'user-time-index';
+	const keyCond = '#pk = :pk AND #ts BETWEEN :from AND :to';
+	// The most selective index the filter allows; whatever it does not key on is filtered.
+	const index = f.user ? 'user-time-index' : f.resourceType && f.resourceId ? 'resource-time-index' : 'date-time-index';
+	if (index === 'user-time-index') {
 		names['#pk'] = 'user_id';
 		values[':pk'] = f.user;
-		keyCond = '#pk = :pk AND #ts BETWEEN :from AND :to';
-		if (f.resourceType) {
-			names['#rt'] = 'resource_type';
-			values[':rt'] = f.resourceType;
-			filters.push('#rt = :rt');
-		}
-		if (f.resourceId) {
-			names['#rid'] = 'resource_id';
-			values[':rid'] = f.resourceId;
-			filters.push('#rid = :rid');
-		}
-	} else if (f.resourceType && f.resourceId) {
-		index = 'resource-time-index';
+	} else if (index === 'resource-time-index') {
 		names['#pk'] = 'resource_key';
 		values[':pk'] = `${f.resourceType}#${f.resourceId}`;
-		keyCond = '#pk = :pk AND #ts BETWEEN :from AND :to';
 	} else {
-		index = 'date-time-index';
 		names['#pk'] = 'log_date';
-		keyCond = '#pk = :pk AND #ts BETWEEN :from AND :to';
+	}
+	if (index !== 'resource-time-index') {
 		if (f.resourceType) {
 			names['#rt'] = 'resource_type';
 			values[':rt'] = f.resourceType;
@@ -175,7 +168,7 @@ export async function listAudit(
 			Limit: f.limit - items.length,
 			ExclusiveStartKey: startKey
 		};
-		const page = await ctx.db.doc.send(new QueryCommand(input));
+		const page = await resumeQuery(input.ExclusiveStartKey, () => ctx.db.doc.send(new QueryCommand(input)));
 		items.push(...((page.Items ?? []) as AuditEntry[]));
 		startKey = page.LastEvaluatedKey;
 		if (items.length >= f.limit) {

@@ -1,4 +1,5 @@
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { queryAll } from '../db/query';
 import type { Ctx } from '../context';
 import type { Caller } from '../actor';
 import { notFound, badRequest } from '../errors';
@@ -88,22 +89,13 @@ export async function readMedicalRecord(ctx: Ctx, caller: Caller, id: string): P
 export async function listMedicalRecords(ctx: Ctx, caller: Caller, patientId: string): Promise<MedicalRecordView[]> {
 	const actor = requireActor(caller);
 	await authorize(ctx, caller, 'medical_record', 'read', { isOwn: ownRecord(patientId), patientId, hideExistence: actor.role === 'patient' });
-	const items: MedicalRecordItem[] = [];
-	let startKey: Record<string, unknown> | undefined;
-	do {
-		const res = await ctx.db.doc.send(
-			new QueryCommand({
-				TableName: ctx.db.tables.medical_records,
-				IndexName: 'patient-index',
-				KeyConditionExpression: 'patient_id = :p',
-				ExpressionAttributeValues: { ':p': patientId },
-				ScanIndexForward: false,
-				ExclusiveStartKey: startKey
-			})
-		);
-		items.push(...((res.Items ?? []) as MedicalRecordItem[]));
-		startKey = res.LastEvaluatedKey;
-	} while (startKey);
+	const items = await queryAll<MedicalRecordItem>(ctx, {
+		TableName: ctx.db.tables.medical_records,
+		IndexName: 'patient-index',
+		KeyConditionExpression: 'patient_id = :p',
+		ExpressionAttributeValues: { ':p': patientId },
+		ScanIndexForward: false
+	});
 	const appts = new Map((await batchGetAppointments(ctx, items.map((r) => r.appointment_id))).map((a) => [a.id, a]));
 	await recordAudit(ctx, caller, { action: 'list', resourceType: 'medical_record', resourceId: `patient:${patientId}` });
 	return items.map((r) => view(r, appts.get(r.appointment_id)?.vitals, actor.role === 'pharmacist'));

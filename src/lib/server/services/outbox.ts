@@ -9,7 +9,8 @@ import type { Ctx } from '../context';
 export type OutboxMessage = {
 	kind: string;
 	channel: 'sms' | 'email';
-	recipient: string;
+	/** Phone or address; omitted, the worker reads the user's current one at delivery. */
+	recipient?: string;
 	userId: string;
 	relatedId?: string;
 	subject?: string;

@@ -1,7 +1,7 @@
 import type { Ctx } from '../context';
 import type { Caller } from '../actor';
 import { notFound } from '../errors';
-import { decodeCursor, encodeCursor } from '../db/cursor';
+import { decodeCursor, encodeCursor, isStartKey, resumeQuery } from '../db/cursor';
 import { authorize, refuse, requireActor } from '../auth/guard';
 import { recordAudit } from './audit';
 import { versionedUpdate } from '../db/versioned';
@@ -101,8 +101,8 @@ export async function searchPatients(
 	if (scope !== 'all' && scope !== 'name') {
 		await refuse(ctx, caller, 'patient', 'read', undefined, 'Searching all patients is for front desk and administrators.');
 	}
-	const startKey = q.cursor ? decodeCursor<Record<string, unknown>>(q.cursor) : undefined;
-	const page = await searchPatientsByName(ctx, q.name, q.limit, startKey);
+	const startKey = q.cursor ? decodeCursor<Record<string, unknown>>(q.cursor, isStartKey) : undefined;
+	const page = await resumeQuery(startKey, () => searchPatientsByName(ctx, q.name, q.limit, startKey));
 	await recordAudit(ctx, caller, { action: 'search', resourceType: 'patient' });
 	return {
 		items: page.items.map((p) =>

@@ -3,11 +3,11 @@ import type { Ctx } from '../context';
 import type { Caller } from '../actor';
 import { AppError, badRequest, notFound } from '../errors';
 import { auditPut } from './audit';
-import { decodeCursor, encodeCursor } from '../db/cursor';
+import { decodeCursor, encodeCursor, isStartKey, resumeQuery } from '../db/cursor';
 import { createPut, stampNew, transact, versionedUpdate, type TransactItem } from '../db/versioned';
 import { authorize, refuse, requireActor } from '../auth/guard';
 import { hashPassword } from '../auth/passwords';
-import { invalidateUserSessions } from '../auth/sessions';
+import { forgetUserSessions, invalidateUserSessions } from '../auth/sessions';
 import { emailGuardPut, getUser, listUsersByRole, type UserItem } from '../repositories/users';
 import { nameKeys } from '../repositories/patients';
 import { DEFAULT_WEEKLY } from '../repositories/doctors';
@@ -21,6 +21,7 @@ export type UserView = PublicUser & {
 	phone?: string;
 	department?: string;
 	lastLogin?: string;
+	notifyEmail: boolean;
 	createdAt: string;
 	updatedAt: string;
 	updatedBy: string;
@@ -34,6 +35,7 @@ export function userView(u: UserItem): UserView {
 		phone: u.phone,
 		department: u.department,
 		lastLogin: u.last_login,
+		notifyEmail: u.notify_email !== false,
 		createdAt: u.created_at,
 		updatedAt: u.updated_at,
 		updatedBy: u.updated_by_name
@@ -200,6 +202,7 @@ export async function updateUser(ctx: Ctx, caller: Caller, id: string, change: U
 		resourceType: 'user',
 		audit: { action }
 	});
+	forgetUserSessions(ctx, id);
 	if (set.active === false) await invalidateUserSessions(ctx, id, 'deactivated');
 	return userView({ ...target, ...set, ...stamp } as UserItem);
 }
@@ -213,11 +216,12 @@ export async function listUsers(
 	// The cursor names the role being paged and where in it we stopped.
 	type State = { role: Role; key?: Record<string, unknown> };
 	let state: State = q.cursor
-		? decodeCursor<State>(q.cursor, (s) => ROLES.includes(s.role))
+		? decodeCursor<State>(q.cursor, (s) => ROLES.includes(s.role) && (s.key === undefined || isStartKey(s.key)))
 		: { role: q.role ?? ROLES[0] };
 	const items: UserView[] = [];
 	for (;;) {
-		const page = await listUsersByRole(ctx, state.role, q.limit - items.length, state.key);
+		const { role, key } = state;
+		const page = await resumeQuery(key, () => listUsersByRole(ctx, role, q.limit - items.length, key));
 		items.push(...page.items.map(userView));
 		const next = page.lastKey
 			? { role: state.role, key: page.lastKey }
@@ -230,6 +234,14 @@ export async function listUsers(
 		}
 		state = next;
 	}
+}
+
+/** One account, for the admin screen that edits it. */
+export async function readUser(ctx: Ctx, caller: Caller, id: string): Promise<UserView> {
+	await authorize(ctx, caller, 'users', 'read', { id });
+	const u = await getUser(ctx, id);
+	if (!u) throw notFound('This user');
+	return userView(u);
 }
 
 export async function getMe(ctx: Ctx, caller: Caller): Promise<UserView> {
@@ -262,6 +274,7 @@ export async function updateMe(
 		set,
 		resourceType: 'user'
 	});
+	forgetUserSessions(ctx, actor.id);
 	return userView({ ...u, ...set, ...stamp } as UserItem);
 }
 

@@ -1,0 +1,295 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { io, type Socket } from 'socket.io-client';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { startDynamoLocal } from '../../src/lib/server/db/embedded';
+import { morningZone } from '../../tests/fixtures/clinic';
+import { flags, progress } from '../cli';
+import { barChartSvg } from './chart';
+
+/**
+ * `npm run bench:realtime [-- --clients 1000 --doctors 20 --writes 200]`
+ * Both sides in one run: MedTrack's fan-out against a bare Socket.IO server with the same
+ * clients, rooms and payload; MedTrack's write API against a raw TransactWriteItems of the
+ * same shape. Prints times and ratios, writes bench/results/realtime.json and .svg.
+ */
+const f = flags();
+const N = Number(f.clients ?? 1000);
+const DOCTORS = Number(f.doctors ?? 20);
+const WRITES = Number(f.writes ?? 200);
+const tz = morningZone();
+
+type Ready = {
+	type: 'ready';
+	url: string;
+	rooms: string[];
+	tokens?: string[];
+	appointments?: { id: string; doctorId: string; version: number }[];
+	deskToken?: string;
+	doctorTokens?: Record<string, string>;
+	transactShape?: Shape;
+};
+
+const pct = (xs: number[], p: number) => {
+	if (!xs.length) return NaN;
+	const s = [...xs].sort((a, b) => a - b);
+	return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+const stats = (xs: number[]) => ({ n: xs.length, p50: pct(xs, 50), p95: pct(xs, 95), p99: pct(xs, 99), max: Math.max(...xs) });
+const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '—');
+
+function ask<T>(child: ChildProcess, type: string, msg?: unknown): Promise<T> {
+	return new Promise((resolve) => {
+		const on = (m: { type: string }) => {
+			if (m.type === type) {
+				child.off('message', on);
+				resolve(m as T);
+			}
+		};
+		child.on('message', on);
+		if (msg) child.send(msg as never);
+	});
+}
+
+async function runSide(mode: 'app' | 'bare', endpoint: string) {
+	console.log(`\n[${mode}] starting server…`);
+	const child = fork(path.resolve('scripts/bench/realtime-server.ts'), [mode, String(N), String(DOCTORS), String(WRITES), endpoint, tz], {
+		execArgv: ['--import', 'tsx', '--expose-gc'],
+		env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }
+	});
+	const baseline = ask<{ rss: number }>(child, 'rss-baseline');
+	const ready = await ask<Ready>(child, 'ready');
+	await baseline;
+	const before = await ask<{ rss: number; heap: number }>(child, 'rss', { type: 'rss' });
+
+	const received = new Map<string, number[]>();
+	const sockets: Socket[] = [];
+	const bar = progress(`${mode} connect`, N);
+	const roomOf: number[] = [];
+	for (let i = 0; i < N; i++) {
+		const s = io(ready.url, { path: '/socket.io', transports: ['websocket'], auth: ready.tokens ? { token: ready.tokens[i] } : {}, reconnection: false });
+		await new Promise<void>((resolve, reject) => {
+			s.once('connect', () => resolve());
+			s.once('connect_error', reject);
+		});
+		const room = ready.rooms[i % ready.rooms.length]!;
+		roomOf.push(i % ready.rooms.length);
+		const ack = (await s.emitWithAck('subscribe', { room })) as { ok: boolean };
+		if (!ack.ok) throw new Error(`subscribe refused: ${JSON.stringify(ack)}`);
+		s.on('queue:updated', (e: { id: string; version: number }) => {
+			const k = `${e.id}:${e.version}`;
+			const list = received.get(k) ?? [];
+			list.push(performance.timeOrigin + performance.now());
+			received.set(k, list);
+		});
+		sockets.push(s);
+		if (i % 50 === 49 || i === N - 1) bar.tick(i + 1);
+	}
+	bar.done();
+	const after = await ask<{ rss: number; heap: number }>(child, 'rss', { type: 'rss' });
+	const perRoom = ready.rooms.map((_, r) => roomOf.filter((x) => x === r).length);
+
+	const fanout: number[] = [];
+	const afterResponse: number[] = [];
+	const sinceRequest: number[] = [];
+	const keys: { key: string; t0: number; t1: number }[] = [];
+	const serverTime: number[] = [];
+	const rawTimes: number[] = [];
+	const raw = ready.transactShape ? rawWriter(endpoint, ready.transactShape) : undefined;
+	let missing = 0;
+	const apiLatency: number[] = [];
+	let early = 0;
+	const wbar = progress(`${mode} writes`, WRITES);
+	const steps = ['CONFIRMED', 'CHECKED_IN', 'CONSULTING', 'COMPLETED'] as const;
+	for (let k = 0; k < WRITES; k++) {
+		let key: string;
+		let roomIndex: number;
+		const t0 = performance.timeOrigin + performance.now();
+		let t1: number;
+		if (mode === 'app') {
+			const a = ready.appointments![Math.floor(k / 4) % ready.appointments!.length]!;
+			const status = steps[k % 4]!;
+			const token = status === 'CONSULTING' || status === 'COMPLETED' ? ready.doctorTokens![a.doctorId]! : ready.deskToken!;
+			const res = await fetch(`${ready.url}/api/appointments/${a.id}`, {
+				method: 'PATCH',
+				headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+				body: JSON.stringify({ version: a.version, status })
+			});
+			t1 = performance.timeOrigin + performance.now();
+			serverTime.push(Number(/dur=([\d.]+)/.exec(res.headers.get('server-timing') ?? '')?.[1] ?? NaN));
+			const body = (await res.json()) as { appointment?: { version: number }; error?: unknown };
+			if (!body.appointment) throw new Error(`write failed: ${JSON.stringify(body)}`);
+			a.version = body.appointment.version;
+			key = `${a.id}:${a.version}`;
+			roomIndex = ready.rooms.indexOf(`doctor-queue:${a.doctorId}`);
+		} else {
+			roomIndex = k % ready.rooms.length;
+			const id = `bare-${k}`;
+			const payload = { id, version: 2, status: 'CHECKED_IN', updatedBy: 'Bench Desk', updatedAt: new Date().toISOString(), doctorId: 'd', patientId: 'p', date: '2026-01-01' };
+			await fetch(`${ready.url}/emit`, { method: 'POST', body: JSON.stringify({ room: ready.rooms[roomIndex], payload }) });
+			t1 = performance.timeOrigin + performance.now();
+			key = `${id}:2`;
+		}
+		apiLatency.push(t1 - t0);
+		const expected = perRoom[roomIndex]!;
+		const deadline = performance.now() + 3000;
+		while ((received.get(key)?.length ?? 0) < expected && performance.now() < deadline) {
+			await new Promise((r) => setImmediate(r));
+		}
+		missing += expected - (received.get(key)?.length ?? 0);
+		if (raw) rawTimes.push(await raw.write(k));
+		keys.push({ key, t0, t1 });
+		wbar.tick(k + 1);
+	}
+	wbar.done();
+	const { emits } = await ask<{ emits: Record<string, number> }>(child, 'emits', { type: 'emits' });
+	for (const { key, t0, t1 } of keys) {
+		for (const t of received.get(key) ?? []) {
+			if (t < t1) early++;
+			fanout.push(t - emits[key]!);
+			afterResponse.push(t - t1);
+			sinceRequest.push(t - t0);
+		}
+	}
+	raw?.close();
+	for (const s of sockets) s.disconnect();
+	child.send({ type: 'stop' });
+	await new Promise((r) => child.once('exit', r));
+	return {
+		fanout: stats(fanout),
+		missing,
+		fanoutAfterResponse: stats(afterResponse),
+		fanoutSinceRequest: stats(sinceRequest),
+		deliveredBeforeResponse: early,
+		api: stats(apiLatency),
+		apiServer: stats(serverTime),
+		rssPerSocketKiB: (after.rss - before.rss) / N / 1024,
+		heapPerSocketKiB: (after.heap - before.heap) / N / 1024,
+		rssWithSocketsMiB: after.rss / 1024 / 1024,
+		raw: stats(rawTimes)
+	};
+}
+
+type Shape = { table: string; audit: string; notifications: string; outbox: string; records: string; invoices: string };
+
+/**
+ * The app's status-change transaction written by hand with the SDK (the update, the
+ * patient's notification and SMS, the audit entry, and the visit record or invoice where the
+ * step creates one), timed under the same load, interleaved with the app's own writes.
+ */
+function rawWriter(endpoint: string, shape: Shape) {
+	const raw = new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+	const doc = DynamoDBDocumentClient.from(raw);
+	const versions = new Map<string, number>();
+	return {
+		async write(k: number): Promise<number> {
+			const id = `raw-${Math.floor(k / 4)}`;
+			if (!versions.has(id)) {
+				await doc.send(new PutCommand({ TableName: shape.table, Item: { id, version: 1, status: 'PENDING' } }));
+				versions.set(id, 1);
+			}
+			const version = versions.get(id)!;
+			const step = k % 4;
+			const more =
+				step === 2
+					? [{ Put: { TableName: shape.records, Item: { id: `mr_${id}`, appointment_id: id, patient_id: 'bench', version: 1, diagnosis: '', prescriptions: [] }, ConditionExpression: 'attribute_not_exists(id)' } }]
+					: step === 3
+						? [{ Put: { TableName: shape.invoices, Item: { id: `inv_${id}`, appointment_id: id, patient_id: 'bench', total_cents: 5000, status: 'unpaid', version: 1 }, ConditionExpression: 'attribute_not_exists(id)' } }]
+						: [];
+			const now = new Date().toISOString();
+			const t0 = performance.now();
+			await doc.send(
+				new TransactWriteCommand({
+					TransactItems: [
+						{
+							Update: {
+								TableName: shape.table,
+								Key: { id },
+								UpdateExpression: 'SET #s = :s, #v = #v + :one, updated_at = :now',
+								ConditionExpression: 'attribute_exists(id) AND #v = :read',
+								ExpressionAttributeNames: { '#s': 'status', '#v': 'version' },
+								ExpressionAttributeValues: { ':s': `S${step}`, ':one': 1, ':read': version, ':now': now },
+								ReturnValuesOnConditionCheckFailure: 'ALL_OLD'
+							}
+						},
+						...more,
+						{ Put: { TableName: shape.notifications, Item: { user_id: 'bench', sort_key: `${now}#${crypto.randomUUID()}`, title: 'Appointment confirmed', body: 'Your appointment is confirmed.', read: false } } },
+						{ Put: { TableName: shape.outbox, Item: { id: crypto.randomUUID(), kind: 'appointment_confirmed', channel: 'sms', user_id: 'bench', body: 'MedTrack: Your appointment is confirmed.', status: 'pending', attempts: 0, created_at: now } } },
+						{ Put: { TableName: shape.audit, Item: { log_id: crypto.randomUUID(), action: 'update', timestamp: now }, ConditionExpression: 'attribute_not_exists(log_id)' } }
+					]
+				})
+			);
+			versions.set(id, version + 1);
+			return performance.now() - t0;
+		},
+		close: () => raw.destroy()
+	};
+}
+
+const db = await startDynamoLocal();
+try {
+	console.log(`bench:realtime — ${N} clients over ${DOCTORS} doctor-queue rooms, ${WRITES} status changes each side (zone ${tz})`);
+	const app = await runSide('app', db.endpoint);
+	const bare = await runSide('bare', db.endpoint);
+	const raw = app.raw;
+
+	const ratio = (a: number, b: number) => (b > 0 ? a / b : NaN);
+	const result = {
+		date: new Date().toISOString(),
+		machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+		clients: N,
+		rooms: DOCTORS,
+		writes: WRITES,
+		app,
+		bare,
+		raw,
+		ratios: {
+			fanoutP50: ratio(app.fanout.p50, bare.fanout.p50),
+			fanoutP95: ratio(app.fanout.p95, bare.fanout.p95),
+			fanoutP99: ratio(app.fanout.p99, bare.fanout.p99),
+			writeP50: ratio(app.api.p50, raw.p50),
+			serverWriteP50: ratio(app.apiServer.p50, raw.p50)
+		},
+		apiOverheadP50Ms: app.api.p50 - raw.p50,
+		serverOverheadP50Ms: app.apiServer.p50 - raw.p50
+	};
+
+	const row = (label: string, s: { p50: number; p95: number; p99: number; max: number }) =>
+		console.log(`  ${label.padEnd(42)} p50 ${ms(s.p50).padStart(7)}  p95 ${ms(s.p95).padStart(7)}  p99 ${ms(s.p99).padStart(7)}  max ${ms(s.max).padStart(8)} ms`);
+	console.log('\nResults');
+	row('app: fan-out, server emit → client', app.fanout);
+	row('bare: fan-out, server emit → client', bare.fanout);
+	row('app: client receipt − API response', app.fanoutAfterResponse);
+	row('bare: client receipt − emit response', bare.fanoutAfterResponse);
+	row('app: PATCH /api/appointments/:id', app.api);
+	row('app: same, time inside the server', app.apiServer);
+	row('raw: TransactWriteItems (same items)', raw);
+	console.log(`  events received before the HTTP response reached the caller: app ${app.deliveredBeforeResponse}/${app.fanout.n}, bare ${bare.deliveredBeforeResponse}/${bare.fanout.n}; missing: app ${app.missing}, bare ${bare.missing}`);
+	console.log(`  server memory per connected socket (heap+external after GC): app ${app.heapPerSocketKiB.toFixed(1)} KiB, bare ${bare.heapPerSocketKiB.toFixed(1)} KiB`);
+	console.log(`  server RSS growth per socket: app ${app.rssPerSocketKiB.toFixed(1)} KiB, bare ${bare.rssPerSocketKiB.toFixed(1)} KiB (RSS with all sockets: app ${app.rssWithSocketsMiB.toFixed(0)} MiB, bare ${bare.rssWithSocketsMiB.toFixed(0)} MiB)`);
+	console.log('\nRatios');
+	console.log(`  fan-out p50  app ÷ bare = ${result.ratios.fanoutP50.toFixed(2)}  (target ≤ 1.5)`);
+	console.log(`  fan-out p95  app ÷ bare = ${result.ratios.fanoutP95.toFixed(2)}`);
+	console.log(`  fan-out p99  app ÷ bare = ${result.ratios.fanoutP99.toFixed(2)}`);
+	console.log(`  write p50 (client-observed)  app ÷ raw = ${result.ratios.writeP50.toFixed(2)}  (API adds ${result.apiOverheadP50Ms.toFixed(2)} ms at p50)`);
+	console.log(`  write p50 (inside server)    app ÷ raw = ${result.ratios.serverWriteP50.toFixed(2)}  (API adds ${result.serverOverheadP50Ms.toFixed(2)} ms at p50; target < 5 ms)`);
+
+	const out = path.resolve('bench/results');
+	fs.mkdirSync(out, { recursive: true });
+	fs.writeFileSync(path.join(out, 'realtime.json'), JSON.stringify(result, null, 2));
+	fs.writeFileSync(
+		path.join(out, 'realtime.svg'),
+		barChartSvg(`Realtime: ${N} clients, ${DOCTORS} rooms, ${WRITES} writes (ms)`, [
+			{ group: 'fan-out p50', bars: [{ label: 'MedTrack', value: app.fanout.p50 }, { label: 'bare Socket.IO', value: bare.fanout.p50 }] },
+			{ group: 'fan-out p95', bars: [{ label: 'MedTrack', value: app.fanout.p95 }, { label: 'bare Socket.IO', value: bare.fanout.p95 }] },
+			{ group: 'write p50', bars: [{ label: 'MedTrack API', value: app.api.p50 }, { label: 'raw TransactWrite', value: raw.p50 }] },
+			{ group: 'write p95', bars: [{ label: 'MedTrack API', value: app.api.p95 }, { label: 'raw TransactWrite', value: raw.p95 }] }
+		])
+	);
+	console.log(`\nWrote ${path.relative(process.cwd(), path.join(out, 'realtime.json'))} and realtime.svg`);
+} finally {
+	await db.stop();
+}

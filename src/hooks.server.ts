@@ -1,0 +1,38 @@
+import { error, redirect, type Handle } from '@sveltejs/kit';
+import { ROLE_HOME } from '$lib/shared/roles';
+import { isPublicPath, mayOpen, type SessionUser } from '$lib/shared/pages';
+
+/**
+ * Page authentication. The API process publishes who a session cookie belongs to on
+ * `globalThis` (see $lib/server/http/page-auth.ts); this bundle never imports $lib/server,
+ * so it holds no database client of its own. No function published means nobody is
+ * logged in (pages served without the API).
+ */
+type PageAuth = (cookieHeader: string | null) => Promise<SessionUser | null>;
+const PAGE_AUTH = Symbol.for('medtrack.pageAuth');
+
+async function whoIsAsking(cookieHeader: string | null): Promise<SessionUser | null> {
+	const auth = (globalThis as Record<symbol, unknown>)[PAGE_AUTH] as PageAuth | undefined;
+	if (typeof auth !== 'function') return null;
+	try {
+		return await auth(cookieHeader);
+	} catch {
+		error(503, { message: 'MedTrack cannot reach its database right now. Please try again in a moment.' });
+	}
+}
+
+export const handle: Handle = async ({ event, resolve }) => {
+	const user = await whoIsAsking(event.request.headers.get('cookie'));
+	event.locals.user = user;
+	const path = event.url.pathname;
+
+	if (path === '/') redirect(303, user ? ROLE_HOME[user.role] : '/login');
+	if (isPublicPath(path)) {
+		// Someone already signed in has nothing to do on the login or sign-up form.
+		if (user && (path === '/login' || path === '/register')) redirect(303, ROLE_HOME[user.role]);
+		return resolve(event);
+	}
+	if (!user) redirect(303, `/login?next=${encodeURIComponent(path + event.url.search)}`);
+	if (!mayOpen(user, path)) redirect(303, ROLE_HOME[user.role]);
+	return resolve(event);
+};

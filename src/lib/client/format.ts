@@ -1,0 +1,61 @@
+/** Dates and times as a person in the browser's time zone reads them. */
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const timeOnly = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const dateAndTime = new Intl.DateTimeFormat(undefined, {
+	day: 'numeric',
+	month: 'short',
+	year: 'numeric',
+	hour: '2-digit',
+	minute: '2-digit',
+	second: '2-digit'
+});
+const calendarDate = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeZone: 'UTC' });
+
+function parse(iso: string | null | undefined): Date | null {
+	if (!iso) return null;
+	const d = new Date(iso);
+	return Number.isNaN(d.getTime()) ? null : d;
+}
+
+/** "12 Mar 2026, 14:05". */
+export function formatDateTime(iso: string | null | undefined, fallback = '—'): string {
+	const d = parse(iso);
+	return d ? dateTime.format(d) : fallback;
+}
+
+/** "14:05:09" today, "12 Mar 2026, 14:05:09" on another day: when a change happened. */
+export function formatMoment(iso: string | null | undefined, fallback = 'an unknown time'): string {
+	const d = parse(iso);
+	if (!d) return fallback;
+	return d.toDateString() === new Date().toDateString() ? timeOnly.format(d) : dateAndTime.format(d);
+}
+
+/** A calendar date stored as YYYY-MM-DD, shown without shifting it across time zones. */
+export function formatDate(ymd: string | null | undefined, fallback = '—'): string {
+	if (!ymd || !/^\d{4}-\d{2}-\d{2}$/.test(ymd)) return fallback;
+	return calendarDate.format(new Date(`${ymd}T00:00:00Z`));
+}
+
+/** Years between a YYYY-MM-DD birth date and today. */
+export function ageOf(ymd: string | null | undefined): number | null {
+	if (!ymd || !/^\d{4}-\d{2}-\d{2}$/.test(ymd)) return null;
+	const [y, m, d] = ymd.split('-').map(Number) as [number, number, number];
+	const now = new Date();
+	let age = now.getFullYear() - y;
+	if (now.getMonth() + 1 < m || (now.getMonth() + 1 === m && now.getDate() < d)) age--;
+	return age >= 0 ? age : null;
+}
+
+/** A `datetime-local` input's value (local wall time) as an ISO instant; '' stays undefined. */
+export function localInputToIso(value: string): string | undefined {
+	if (!value) return undefined;
+	const d = new Date(value);
+	return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+}
+
+/** "Good morning, Asha" by the browser's clock. */
+export function greeting(name: string, at: Date = new Date()): string {
+	const h = at.getHours();
+	const part = h < 5 ? 'Good evening' : h < 12 ? 'Good morning' : h < 18 ? 'Good afternoon' : 'Good evening';
+	return `${part}, ${name.trim().split(/\s+/)[0] ?? name}`;
+}

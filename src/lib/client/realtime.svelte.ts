@@ -1,0 +1,109 @@
+import { io, type Socket } from 'socket.io-client';
+import type {
+	ClientToServerEvents,
+	RecordVersionEvent,
+	ServerToClientEvents,
+	SubscribeAck
+} from '$lib/shared/realtime';
+
+/**
+ * The browser's one Socket.IO connection (SPEC §6), created on first use. Rooms are
+ * remembered here and joined again after every reconnect, so a page subscribes once and
+ * keeps hearing its record however often the network drops.
+ */
+type MedSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'offline';
+export type SessionEndReason = 'logout' | 'deactivated' | 'expired';
+
+export type RoomListener = {
+	/** A `record:updated` for this room. */
+	onRecord?: (event: RecordVersionEvent) => void;
+	/** After a reconnect: events may have been missed, so check versions again. */
+	onResync?: () => void;
+	/** The server refused the room (no access, or the session ended). */
+	onRefused?: (message: string) => void;
+};
+
+export const connection = $state<{ status: LiveStatus }>({ status: 'connecting' });
+
+let socket: MedSocket | null = null;
+const rooms = new Map<string, Set<RoomListener>>();
+let sessionEnded: ((reason: SessionEndReason) => void) | undefined;
+let leaving = false;
+
+/** What to do when the server ends this session (logout elsewhere, deactivation). */
+export function whenSessionEnds(fn: (reason: SessionEndReason) => void) {
+	sessionEnded = fn;
+}
+
+function join(s: MedSocket, room: string) {
+	s.emit('subscribe', { room }, (ack: SubscribeAck) => {
+		if (ack.ok) return;
+		for (const l of rooms.get(room) ?? []) l.onRefused?.(ack.error.message);
+	});
+}
+
+function connect(): MedSocket {
+	if (socket) return socket;
+	leaving = false;
+	const s: MedSocket = io({ path: '/socket.io', withCredentials: true });
+	socket = s;
+	let connectedBefore = false;
+	connection.status = 'connecting';
+
+	s.on('connect', () => {
+		connection.status = 'live';
+		for (const room of rooms.keys()) join(s, room);
+		if (connectedBefore) for (const set of rooms.values()) for (const l of set) l.onResync?.();
+		connectedBefore = true;
+	});
+	s.on('disconnect', (reason) => {
+		// The server closing the socket (session ended) is final; anything else reconnects.
+		connection.status = reason === 'io server disconnect' || reason === 'io client disconnect' ? 'offline' : 'reconnecting';
+	});
+	s.on('connect_error', () => {
+		connection.status = s.active ? 'reconnecting' : 'offline';
+	});
+	s.on('record:updated', (event) => {
+		for (const l of rooms.get(`record:${event.type}:${event.id}`) ?? []) l.onRecord?.(event);
+	});
+	s.on('session:ended', ({ reason }) => {
+		if (leaving) return;
+		stopRealtime();
+		sessionEnded?.(reason);
+	});
+	return s;
+}
+
+/** Opens the connection if it is not open yet (the app shell calls this on mount). */
+export function startRealtime(): void {
+	connect();
+}
+
+/** Listens to a room until the returned function is called. */
+export function subscribe(room: string, listener: RoomListener): () => void {
+	const s = connect();
+	let set = rooms.get(room);
+	if (!set) rooms.set(room, (set = new Set()));
+	set.add(listener);
+	// Not connected yet: the `connect` handler joins every remembered room.
+	if (s.connected) join(s, room);
+	return () => {
+		const current = rooms.get(room);
+		if (!current) return;
+		current.delete(listener);
+		if (current.size === 0) {
+			rooms.delete(room);
+			if (socket?.connected) socket.emit('unsubscribe', { room });
+		}
+	};
+}
+
+/** Closes the connection for good (logging out, session ended). */
+export function stopRealtime(): void {
+	leaving = true;
+	rooms.clear();
+	socket?.disconnect();
+	socket = null;
+	connection.status = 'offline';
+}

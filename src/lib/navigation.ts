@@ -1,0 +1,22 @@
+import { ROLE_HOME } from '$lib/shared/roles';
+import { mayOpen, type SessionUser } from '$lib/shared/pages';
+
+export type NavItem = { href: string; label: string };
+
+/** The pages that exist today; each role sees those SPEC §2 lets it open. */
+export function navFor(user: SessionUser): NavItem[] {
+	const candidates: NavItem[] = [
+		{ href: ROLE_HOME[user.role], label: 'Home' },
+		{ href: '/profile', label: 'My profile' },
+		{ href: '/patients', label: 'Patients' },
+		{ href: '/admin/users', label: 'Users' },
+		{ href: '/audit', label: 'Audit log' }
+	];
+	return candidates.filter((item) => mayOpen(user, item.href));
+}
+
+/** Whether `href` is the current page or a page under it (Home matches only itself). */
+export function isCurrent(href: string, path: string, home: string): boolean {
+	if (href === home) return path === home;
+	return path === href || path.startsWith(`${href}/`);
+}

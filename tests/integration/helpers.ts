@@ -1,0 +1,107 @@
+import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import crypto from 'node:crypto';
+import type { TestApp } from '../fixtures/app';
+import type { TableName } from '../../src/lib/server/db/tables';
+import type { AuditEntry } from '../../src/lib/server/services/audit';
+
+/** Helpers that read what DynamoDB Local actually stored (never a mock). */
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Every item of a table, strongly consistent; fine for the small tables of one test file. */
+export async function scanAll<T = Record<string, any>>(app: TestApp, table: TableName): Promise<T[]> {
+	const out: T[] = [];
+	let startKey: Record<string, unknown> | undefined;
+	do {
+		const page = await app.ctx.db.doc.send(
+			new ScanCommand({ TableName: app.ctx.db.tables[table], ConsistentRead: true, ExclusiveStartKey: startKey })
+		);
+		out.push(...((page.Items ?? []) as T[]));
+		startKey = page.LastEvaluatedKey;
+	} while (startKey);
+	return out;
+}
+
+export async function countItems(app: TestApp, table: TableName): Promise<number> {
+	let n = 0;
+	let startKey: Record<string, unknown> | undefined;
+	do {
+		const page = await app.ctx.db.doc.send(
+			new ScanCommand({
+				TableName: app.ctx.db.tables[table],
+				ConsistentRead: true,
+				Select: 'COUNT',
+				ExclusiveStartKey: startKey
+			})
+		);
+		n += page.Count ?? 0;
+		startKey = page.LastEvaluatedKey;
+	} while (startKey);
+	return n;
+}
+
+export async function auditEntries(app: TestApp, where: (e: AuditEntry) => boolean = () => true): Promise<AuditEntry[]> {
+	return (await scanAll<AuditEntry>(app, 'audit_logs')).filter(where);
+}
+
+export async function getItem<T = Record<string, any>>(
+	app: TestApp,
+	table: TableName,
+	key: Record<string, string>
+): Promise<T | undefined> {
+	const res = await app.ctx.db.doc.send(
+		new GetCommand({ TableName: app.ctx.db.tables[table], Key: key, ConsistentRead: true })
+	);
+	return res.Item as T | undefined;
+}
+
+/** The version of a patient record as stored right now. */
+export async function storedVersion(app: TestApp, table: 'patients' | 'users', id: string): Promise<number> {
+	const item = await getItem(app, table, { id });
+	if (!item) throw new Error(`${table} ${id} not found`);
+	return item.version as number;
+}
+
+/** The reset token of the newest password-reset message in the outbox for a user. */
+export async function resetTokenFromOutbox(app: TestApp, userId: string): Promise<string> {
+	const rows = (await scanAll(app, 'outbox'))
+		.filter((r) => r.user_id === userId && r.kind === 'password_reset')
+		.sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)));
+	const m = /reset-password\?token=([a-z2-7]+)/.exec(String(rows[0]?.body ?? ''));
+	if (!m?.[1]) throw new Error(`no reset token in the outbox for ${userId}`);
+	return m[1];
+}
+
+/** Makes `doctorId` care for `patientId` (SPEC §2 "care"): an appointment row between them. */
+export async function putAppointment(
+	app: TestApp,
+	row: { patientId: string; doctorId: string; date?: string; start?: string; status?: string }
+): Promise<string> {
+	const id = crypto.randomUUID();
+	const date = row.date ?? new Date().toISOString().slice(0, 10);
+	await app.ctx.db.doc.send(
+		new PutCommand({
+			TableName: app.ctx.db.tables.appointments,
+			Item: {
+				id,
+				patient_id: row.patientId,
+				doctor_id: row.doctorId,
+				date,
+				start: row.start ?? `${date}T09:00:00.000Z`,
+				status: row.status ?? 'CONFIRMED',
+				version: 1
+			}
+		})
+	);
+	return id;
+}
+
+export const encodeTestCursor = (state: unknown) => Buffer.from(JSON.stringify(state)).toString('base64url');
+
+let seq = 0;
+/** An e-mail address unique to this run. */
+export const uniqueEmail = (tag = 'user') =>
+	`${tag}.${++seq}.${crypto.randomBytes(4).toString('hex')}@test.medtrack`;
+
+/** A request id the server will adopt (X-Request-Id), to find the audit entries of one request. */
+export const requestId = (tag = 'req') => `${tag}-${crypto.randomBytes(8).toString('hex')}`;

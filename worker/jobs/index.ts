@@ -1,0 +1,8 @@
+import type { Job } from '../scheduler';
+import { reminders } from './reminders';
+import { missed } from './missed';
+import { outbox } from './outbox';
+import { housekeeping } from './housekeeping';
+
+/** Every job the worker runs, by name (`npm run worker -- --once <name>`). */
+export const JOBS: Job[] = [reminders, missed, outbox, housekeeping];
