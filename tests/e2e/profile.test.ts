@@ -134,6 +134,9 @@ describe('stale-copy warning on the patient form', () => {
 		const stored = await frontDesk.api.get(`/api/patients/${patientId}`);
 		expect(stored.body.patient.address).toBe(TYPED_BY_A);
 		expect(stored.body.patient.version).toBe(3);
+		// The broadcast of the patient's own save is not mistaken for someone else's change.
+		await a.waitForTimeout(500);
+		expect(await a.getByTestId('stale-warning').count()).toBe(0);
 	});
 
 	it('logging out returns to the login page, and the profile then asks to log in', async () => {

@@ -82,6 +82,23 @@ describe('publishing through SNS', () => {
 	});
 });
 
+describe('FIFO topics', () => {
+	it('an e-mail to a .fifo topic carries the outbox id as its deduplication id', async () => {
+		const fifo = `${TOPIC}.fifo`;
+		const ctx = createContext(
+			loadConfig({ NODE_ENV: 'test', DYNAMODB_ENDPOINT: inject('dynamoEndpoint'), TABLE_PREFIX: app.ctx.config.tablePrefix, AUDIT_IP_KEY: 'test-audit-ip-key-0123456789', LOG_LEVEL: 'silent', SNS_TOPIC_ARN: fifo, SNS_ENDPOINT: sns.endpoint })
+		);
+		try {
+			const id = await queue({ channel: 'email', subject: 'FIFO', body: 'MedTrack: exactly once on FIFO' });
+			await deliverDue(ctx, { now: at(50) });
+			const p = sns.published.find((x) => x.message === 'MedTrack: exactly once on FIFO');
+			expect(p).toMatchObject({ topicArn: fifo, messageDeduplicationId: id });
+		} finally {
+			ctx.db.raw.destroy();
+		}
+	});
+});
+
 describe('retries', () => {
 	it('a 500 from SNS leads to a retry after a backoff that doubles, then to success', async () => {
 		const id = await queue({ body: 'MedTrack: retry me' });

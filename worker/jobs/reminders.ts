@@ -5,5 +5,5 @@ import { sendDueReminders } from '../../src/lib/server/services/appointment-swee
 export const reminders: Job = {
 	name: 'reminders',
 	cron: '0 * * * *',
-	run: (ctx, { signal }) => sendDueReminders(ctx, { signal })
+	run: (ctx, { signal, workerId }) => sendDueReminders(ctx, { signal, workerId })
 };

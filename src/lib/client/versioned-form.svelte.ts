@@ -148,7 +148,8 @@ export class VersionedForm<T extends FormValues> {
 			return true;
 		} catch (err) {
 			if (err instanceof ApiError && err.code === 'VERSION_CONFLICT') {
-				this.conflict = err.message;
+				// The server's sentence names who and when; show its instant in local time.
+				this.conflict = err.message.replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z/g, (iso) => formatMoment(iso));
 				const d = err.details as Partial<VersionConflictDetails> | undefined;
 				if (typeof d?.currentVersion === 'number' && d.currentVersion > this.version) {
 					this.#markStale({

@@ -127,7 +127,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 		session: {
 			idleMs: e.SESSION_IDLE_MINUTES * 60_000,
 			absoluteMs: e.SESSION_ABSOLUTE_HOURS * 3_600_000,
-			cacheMs: e.SESSION_CACHE_MS,
+			// Several instances (REDIS_URL): no cache, so a logout or deactivation ends the session everywhere at once.
+			cacheMs: e.REDIS_URL ? 0 : e.SESSION_CACHE_MS,
 			cookieSecure: e.COOKIE_SECURE
 		},
 		trustProxy: e.TRUST_PROXY,

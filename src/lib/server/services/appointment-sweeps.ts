@@ -18,7 +18,7 @@ import { dateIn } from '$lib/shared/time';
 const WAITING: AppointmentStatus[] = ['PENDING', 'CONFIRMED', 'RESCHEDULED'];
 const HOUR = 3_600_000;
 
-export type SweepOptions = { now?: number; signal?: AbortSignal; concurrency?: number };
+export type SweepOptions = { now?: number; signal?: AbortSignal; concurrency?: number; workerId?: string };
 
 /** Runs `work` over `items` with a few lanes in parallel, stopping early when aborted. */
 async function inLanes<T>(items: T[], lanes: number, signal: AbortSignal | undefined, work: (item: T) => Promise<void>) {
@@ -97,12 +97,13 @@ export async function sendDueReminders(ctx: Ctx, opts: SweepOptions = {}): Promi
 						Update: {
 							TableName: ctx.db.tables.appointments,
 							Key: { id: a.id },
-							UpdateExpression: 'SET reminder_sent_at = :now, reminder_outbox_id = :oid',
+							UpdateExpression: 'SET reminder_sent_at = :now, reminder_outbox_id = :oid, reminder_by = :by',
 							ConditionExpression: 'attribute_not_exists(reminder_sent_at) AND #s IN (:p, :c, :r) AND #start = :start',
 							ExpressionAttributeNames: { '#s': 'status', '#start': 'start' },
 							ExpressionAttributeValues: {
 								':now': new Date().toISOString(),
 								':oid': sms?.Put.Item.id ?? '-',
+								':by': opts.workerId ?? 'unknown',
 								':p': 'PENDING',
 								':c': 'CONFIRMED',
 								':r': 'RESCHEDULED',

@@ -456,14 +456,17 @@ export async function sendMessage(
 	input: { clientId: string; text: string }
 ): Promise<{ message: ChatMessageView; created: boolean }> {
 	const actor = requireActor(caller);
-	const { conversation: c, side } = await conversationFor(ctx, caller, conversationId, 'write');
 	const clientId = input.clientId.toLowerCase();
-	const earlier = await alreadySent(ctx, actor.id, clientId, c.id);
+	// Independent reads side by side: a message costs few round trips.
+	const [{ conversation: c, side }, earlier] = await Promise.all([
+		conversationFor(ctx, caller, conversationId, 'write'),
+		alreadySent(ctx, actor.id, clientId, conversationId)
+	]);
 	if (earlier) return { message: messageView(earlier, await freshCursors(ctx, c)), created: false };
-	await assertSendAllowed(ctx, actor.id);
-
 	const to = other(side);
 	const recipientUserId = to === 'patient' ? c.patient_user_id : c.doctor_user_id;
+	const [, recipientOnline] = await Promise.all([assertSendAllowed(ctx, actor.id), ctx.bus.online(rooms.user(recipientUserId))]);
+
 	const createdAt = new Date().toISOString();
 	const message: ChatMessageItem = {
 		conversation_id: c.id,
@@ -510,7 +513,7 @@ export async function sendMessage(
 		auditPut(ctx, caller, { action: 'send_message', resourceType: 'conversation', resourceId: c.id, changedFields: ['message'] })
 	];
 
-	const offline = !(await ctx.bus.online(rooms.user(recipientUserId)));
+	const offline = !recipientOnline;
 	let withOutbox = true;
 	for (let attempt = 0; ; attempt++) {
 		const notice = offline ? await offlineNotice(ctx, c, recipientUserId, actor.name, input.text, base.length, withOutbox) : undefined;

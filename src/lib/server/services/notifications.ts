@@ -3,7 +3,7 @@ import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Ctx } from '../context';
 import type { Caller } from '../actor';
 import { requireActor } from '../auth/guard';
-import { decodeCursor, encodeCursor } from '../db/cursor';
+import { decodeCursor, encodeCursor, isStartKey, resumeQuery } from '../db/cursor';
 import { rooms } from '../realtime/bus';
 import type { NotificationEvent } from '$lib/shared/realtime';
 
@@ -57,15 +57,18 @@ export async function listNotifications(
 	q: { cursor?: string; limit: number }
 ): Promise<{ items: NotificationView[]; unread: number; nextCursor: string | null }> {
 	const actor = requireActor(caller);
-	const res = await ctx.db.doc.send(
-		new QueryCommand({
-			TableName: ctx.db.tables.notifications,
-			KeyConditionExpression: 'user_id = :u',
-			ExpressionAttributeValues: { ':u': actor.id },
-			ScanIndexForward: false,
-			Limit: q.limit,
-			ExclusiveStartKey: q.cursor ? decodeCursor<Record<string, unknown>>(q.cursor) : undefined
-		})
+	const startKey = q.cursor ? decodeCursor<Record<string, unknown>>(q.cursor, isStartKey) : undefined;
+	const res = await resumeQuery(startKey, () =>
+		ctx.db.doc.send(
+			new QueryCommand({
+				TableName: ctx.db.tables.notifications,
+				KeyConditionExpression: 'user_id = :u',
+				ExpressionAttributeValues: { ':u': actor.id },
+				ScanIndexForward: false,
+				Limit: q.limit,
+				ExclusiveStartKey: startKey
+			})
+		)
 	);
 	const unread = await ctx.db.doc.send(
 		new QueryCommand({
