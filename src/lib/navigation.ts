@@ -7,6 +7,13 @@ export type NavItem = { href: string; label: string };
 export function navFor(user: SessionUser): NavItem[] {
 	const candidates: NavItem[] = [
 		{ href: ROLE_HOME[user.role], label: 'Home' },
+		{ href: '/patient/book', label: 'Book a visit' },
+		{ href: '/patient/appointments', label: 'My appointments' },
+		{ href: '/patient/records', label: 'Visit history' },
+		{ href: '/doctor/queue', label: 'Live queue' },
+		{ href: '/doctor/availability', label: 'My availability' },
+		{ href: '/front-desk/board', label: 'Day board' },
+		{ href: '/doctors', label: 'Doctors' },
 		{ href: '/profile', label: 'My profile' },
 		{ href: '/patients', label: 'Patients' },
 		{ href: '/admin/users', label: 'Users' },

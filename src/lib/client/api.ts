@@ -82,7 +82,8 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
 export const api = {
 	get: <T>(path: string, query?: Query) => request<T>('GET', path + qs(query)),
 	post: <T>(path: string, body: unknown = {}) => request<T>('POST', path, body),
-	patch: <T>(path: string, body: unknown = {}) => request<T>('PATCH', path, body)
+	patch: <T>(path: string, body: unknown = {}) => request<T>('PATCH', path, body),
+	put: <T>(path: string, body: unknown = {}) => request<T>('PUT', path, body)
 };
 
 /** A message for any thrown value, for places that only show one line. */

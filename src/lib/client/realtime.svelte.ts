@@ -1,5 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import type {
+	AppointmentEvent,
 	ClientToServerEvents,
 	RecordVersionEvent,
 	ServerToClientEvents,
@@ -18,6 +19,12 @@ export type SessionEndReason = 'logout' | 'deactivated' | 'expired';
 export type RoomListener = {
 	/** A `record:updated` for this room. */
 	onRecord?: (event: RecordVersionEvent) => void;
+	/**
+	 * An `appointment:updated` (rooms `appointment:<id>` and `board:<date>`; a board hears
+	 * every one, since a move to another day concerns the old day's board too) or a
+	 * `queue:updated` (room `doctor-queue:<doctorId>`). Apply only if its version is newer.
+	 */
+	onAppointment?: (event: AppointmentEvent) => void;
 	/** After a reconnect: events may have been missed, so check versions again. */
 	onResync?: () => void;
 	/** The server refused the room (no access, or the session ended). */
@@ -28,6 +35,11 @@ export const connection = $state<{ status: LiveStatus }>({ status: 'connecting' 
 
 let socket: MedSocket | null = null;
 const rooms = new Map<string, Set<RoomListener>>();
+
+/** Events a page may hear from every room it is in, its own `user:<id>` room included. */
+export type LiveEvent = 'appointment:updated' | 'queue:updated' | 'notification:new';
+const LIVE_EVENTS: LiveEvent[] = ['appointment:updated', 'queue:updated', 'notification:new'];
+const handlers = new Map<LiveEvent, Set<(payload: never) => void>>();
 let sessionEnded: ((reason: SessionEndReason) => void) | undefined;
 let leaving = false;
 
@@ -67,6 +79,19 @@ function connect(): MedSocket {
 	s.on('record:updated', (event) => {
 		for (const l of rooms.get(`record:${event.type}:${event.id}`) ?? []) l.onRecord?.(event);
 	});
+	s.on('appointment:updated', (event) => {
+		for (const [room, set] of rooms) {
+			if (room === `appointment:${event.id}` || room.startsWith('board:')) for (const l of set) l.onAppointment?.(event);
+		}
+	});
+	s.on('queue:updated', (event) => {
+		for (const l of rooms.get(`doctor-queue:${event.doctorId}`) ?? []) l.onAppointment?.(event);
+	});
+	for (const name of LIVE_EVENTS) {
+		(s as unknown as Socket).on(name, (payload: never) => {
+			for (const h of handlers.get(name) ?? []) h(payload);
+		});
+	}
 	s.on('session:ended', ({ reason }) => {
 		if (leaving) return;
 		stopRealtime();
@@ -97,6 +122,16 @@ export function subscribe(room: string, listener: RoomListener): () => void {
 			if (socket?.connected) socket.emit('unsubscribe', { room });
 		}
 	};
+}
+
+/** Hears `event` from every room this browser is in until the returned function is called. */
+export function listen<E extends LiveEvent>(event: E, handler: ServerToClientEvents[E]): () => void {
+	connect();
+	let set = handlers.get(event);
+	if (!set) handlers.set(event, (set = new Set()));
+	const h = handler as (payload: never) => void;
+	set.add(h);
+	return () => void handlers.get(event)?.delete(h);
 }
 
 /** Closes the connection for good (logging out, session ended). */

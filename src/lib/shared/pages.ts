@@ -29,6 +29,7 @@ const PAGE_ROLES: [prefix: string, roles: readonly Role[]][] = [
 	['/doctor', ['doctor']],
 	['/nurse', ['nurse']],
 	['/front-desk', ['front_desk']],
+	['/doctors', ['front_desk', 'admin', 'super_admin']],
 	['/pharmacy', ['pharmacist']],
 	['/paramedic', ['paramedic']],
 	['/admin', ['admin', 'super_admin']],

@@ -8,6 +8,7 @@ import * as records from '../services/medical-records';
 import { listInvoices } from '../services/invoices';
 import { id, isoDate, version, SPECIALIZATIONS } from '$lib/shared/schemas';
 import { appointmentPatchSchema, bookingSchema, medicalRecordPatchSchema, vitalsSchema } from '$lib/shared/appointments';
+import { dateIn } from '$lib/shared/time';
 
 const idParams = z.object({ id });
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time as HH:MM');
@@ -22,6 +23,11 @@ const doctorPatchBody = z.object({ version, status: z.enum(['available', 'busy',
 
 export function appointmentRoutes(ctx: Ctx): Router {
 	const r = Router();
+
+	// The hospital's zone and today's date there: a browser in another zone shows the hospital's day.
+	r.get('/clock', (_req, res) => {
+		res.json({ timezone: ctx.config.timezone, today: dateIn(ctx.config.timezone), now: new Date().toISOString() });
+	});
 
 	r.get('/doctors', async (req, res) => {
 		const q = query(req, z.object({ specialization: z.enum(SPECIALIZATIONS).optional(), date: isoDate.optional() }).strict());

@@ -1,15 +1,12 @@
 import argon2 from 'argon2';
 import { z } from 'zod';
+import { PASSWORD_RULES } from '$lib/shared/password';
 
-/** Password policy (SPEC §3): 8+ characters with upper, lower, digit and symbol. */
-export const passwordSchema = z
-	.string()
-	.min(8, 'must be at least 8 characters')
-	.max(256, 'must be at most 256 characters')
-	.refine((p) => /[a-z]/.test(p), 'must contain a lower-case letter')
-	.refine((p) => /[A-Z]/.test(p), 'must contain an upper-case letter')
-	.refine((p) => /[0-9]/.test(p), 'must contain a digit')
-	.refine((p) => /[^A-Za-z0-9]/.test(p), 'must contain a symbol');
+/** Password policy (SPEC §3): the rules in `$lib/shared/password.ts`, which forms show too. */
+export const passwordSchema = PASSWORD_RULES.reduce(
+	(schema, rule) => schema.refine(rule.test, rule.message),
+	z.string().max(256, 'must be at most 256 characters') as z.ZodType<string>
+);
 
 /** argon2id at OWASP's minimum or above: 19 MiB, 2 iterations, 1 lane. */
 export function hashPassword(password: string, memoryKib = 19456): Promise<string> {

@@ -112,7 +112,10 @@ export async function listAudit(
 	f: AuditFilter
 ): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
 	const to = f.to ?? new Date().toISOString();
-	const from = f.from ?? '2000-01-01T00:00:00.000Z';
+	// Listing by day walks one partition a day, so an open-ended listing looks back 90 days;
+	// listings keyed by user or resource have no such cost and go back to the start.
+	const byUserOrResource = !!f.user || !!(f.resourceType && f.resourceId);
+	const from = f.from ?? (byUserOrResource ? '2000-01-01T00:00:00.000Z' : new Date(Date.parse(to) - 90 * 86_400_000).toISOString());
 	if (from > to) throw badRequest('Invalid query: from is after to.', [{ field: 'from', message: 'must be before to' }]);
 	const cursor: Cursor = f.cursor
 		? decodeCursor<Cursor>(
