@@ -37,8 +37,25 @@ let socket: MedSocket | null = null;
 const rooms = new Map<string, Set<RoomListener>>();
 
 /** Events a page may hear from every room it is in, its own `user:<id>` room included. */
-export type LiveEvent = 'appointment:updated' | 'queue:updated' | 'notification:new';
-const LIVE_EVENTS: LiveEvent[] = ['appointment:updated', 'queue:updated', 'notification:new'];
+export type LiveEvent =
+	| 'appointment:updated'
+	| 'queue:updated'
+	| 'notification:new'
+	| 'chat:message'
+	| 'chat:delivered'
+	| 'chat:read'
+	| 'chat:typing'
+	| 'chat:conversation';
+const LIVE_EVENTS: LiveEvent[] = [
+	'appointment:updated',
+	'queue:updated',
+	'notification:new',
+	'chat:message',
+	'chat:delivered',
+	'chat:read',
+	'chat:typing',
+	'chat:conversation'
+];
 const handlers = new Map<LiveEvent, Set<(payload: never) => void>>();
 let sessionEnded: ((reason: SessionEndReason) => void) | undefined;
 let leaving = false;
@@ -88,8 +105,8 @@ function connect(): MedSocket {
 		for (const l of rooms.get(`doctor-queue:${event.doctorId}`) ?? []) l.onAppointment?.(event);
 	});
 	for (const name of LIVE_EVENTS) {
-		(s as unknown as Socket).on(name, (payload: never) => {
-			for (const h of handlers.get(name) ?? []) h(payload);
+		(s as unknown as Socket).on(name, (payload: unknown) => {
+			for (const h of handlers.get(name) ?? []) h(payload as never);
 		});
 	}
 	s.on('session:ended', ({ reason }) => {
@@ -132,6 +149,26 @@ export function listen<E extends LiveEvent>(event: E, handler: ServerToClientEve
 	const h = handler as (payload: never) => void;
 	set.add(h);
 	return () => void handlers.get(event)?.delete(h);
+}
+
+type AckedEvent = 'chat:message' | 'chat:delivered' | 'chat:read';
+type AckOf<E extends AckedEvent> = Parameters<NonNullable<Parameters<ClientToServerEvents[E]>[1]>>[0];
+
+/**
+ * Emits `event` and waits for the server's acknowledgement. Rejects at once when the socket
+ * is not connected (nothing is buffered for later: the caller decides how to retry) and
+ * after `ms` without an answer.
+ */
+export function emitWithAck<E extends AckedEvent>(event: E, payload: Parameters<ClientToServerEvents[E]>[0], ms = 5_000): Promise<AckOf<E>> {
+	const s = connect();
+	if (!s.connected) return Promise.reject(new Error('not connected'));
+	return (s.timeout(ms) as unknown as Socket).emitWithAck(event, payload) as Promise<AckOf<E>>;
+}
+
+/** A fire-and-forget signal that is worthless later (typing): dropped while disconnected. */
+export function emitVolatile(event: 'chat:typing', payload: Parameters<ClientToServerEvents['chat:typing']>[0]): void {
+	const s = connect();
+	if (s.connected) s.volatile.emit(event, payload);
 }
 
 /** Closes the connection for good (logging out, session ended). */

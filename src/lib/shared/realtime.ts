@@ -35,6 +35,8 @@ export type NotificationEvent = {
 	relatedType?: string;
 	relatedId?: string;
 	createdAt: string;
+	/** Its key in the user's list: what `POST /api/notifications/read` takes. */
+	sortKey?: string;
 };
 
 export type SubscribeAck =

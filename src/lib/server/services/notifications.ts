@@ -22,7 +22,8 @@ export type NotificationInput = {
 export function notificationPut(ctx: Ctx, userId: string, n: NotificationInput) {
 	const createdAt = new Date().toISOString();
 	const id = crypto.randomUUID();
-	const event: NotificationEvent = { id, createdAt, ...n };
+	const sortKey = `${createdAt}#${id}`;
+	const event: NotificationEvent = { id, createdAt, sortKey, ...n };
 	return {
 		event,
 		item: {
@@ -30,7 +31,7 @@ export function notificationPut(ctx: Ctx, userId: string, n: NotificationInput) 
 				TableName: ctx.db.tables.notifications,
 				Item: {
 					user_id: userId,
-					sort_key: `${createdAt}#${id}`,
+					sort_key: sortKey,
 					id,
 					kind: n.kind,
 					title: n.title,
