@@ -6,6 +6,7 @@ import { createDb, type Db } from './db/client';
 import { createLogger, type Logger } from './log';
 import { createBus, type Bus } from './realtime/bus';
 import type { ValidSession } from './auth/sessions';
+import type { AppointmentItem } from './repositories/appointments';
 
 /** What services need: settings, the database, the logger and the broadcast path. */
 export type Ctx = {
@@ -16,6 +17,8 @@ export type Ctx = {
 	auditIpKey: Buffer;
 	/** Sessions validated in the last SESSION_CACHE_MS, by token hash (see auth/sessions.ts). */
 	sessionCache: Map<string, { valid: ValidSession; at: number }>;
+	/** Appointments as last read or written by this process (see repositories/appointments.ts). */
+	appointmentCache: Map<string, AppointmentItem>;
 };
 
 /**
@@ -51,6 +54,7 @@ export function createContext(config: Config, endpoint = config.db.endpoint, log
 		log: logger ?? createLogger(config.logLevel, { service: 'medtrack' }),
 		bus: createBus(),
 		auditIpKey: resolveAuditKey(config),
-		sessionCache: new Map()
+		sessionCache: new Map(),
+		appointmentCache: new Map()
 	};
 }

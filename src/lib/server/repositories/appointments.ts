@@ -60,8 +60,31 @@ export async function getAppointment(ctx: Ctx, id: string): Promise<AppointmentI
 	const res = await ctx.db.doc.send(
 		new GetCommand({ TableName: ctx.db.tables.appointments, Key: { id }, ConsistentRead: true })
 	);
-	return res.Item as AppointmentItem | undefined;
+	const item = res.Item as AppointmentItem | undefined;
+	if (item) rememberAppointment(ctx, item);
+	return item;
 }
+
+/**
+ * The appointment a write is about to change, at the version the client says it read.
+ * If this process last saw exactly that version, it is used without a read: the write is
+ * conditioned on `version = :read` anyway, so a copy gone stale (another instance wrote
+ * since) can only turn into the 409 the client deserves, never into a lost update.
+ */
+export async function getAppointmentForWrite(ctx: Ctx, id: string, clientVersion: number) {
+	const cached = ctx.appointmentCache.get(id);
+	if (cached && cached.version === clientVersion) return cached;
+	return getAppointment(ctx, id);
+}
+
+export function rememberAppointment(ctx: Ctx, item: AppointmentItem): void {
+	const cache = ctx.appointmentCache;
+	cache.delete(item.id);
+	cache.set(item.id, item);
+	if (cache.size > 5_000) cache.delete(cache.keys().next().value!);
+}
+
+export const forgetAppointment = (ctx: Ctx, id: string) => void ctx.appointmentCache.delete(id);
 
 export async function batchGetAppointments(ctx: Ctx, ids: string[]): Promise<AppointmentItem[]> {
 	const out: AppointmentItem[] = [];

@@ -15,7 +15,10 @@ import {
 	appointmentsOfDoctor,
 	appointmentsOfPatient,
 	appointmentsOnDate,
+	forgetAppointment,
 	getAppointment,
+	getAppointmentForWrite,
+	rememberAppointment,
 	slotLockDelete,
 	slotLockPut,
 	type AppointmentItem
@@ -72,9 +75,15 @@ export function appointmentView(a: AppointmentItem, tz: string, queuePosition?: 
 const isOwnAppointment = (a: AppointmentItem) => (x: Actor) =>
 	x.role === 'patient' ? x.patientId === a.patient_id : x.role === 'doctor' ? x.doctorId === a.doctor_id : false;
 
-async function loadForAccess(ctx: Ctx, caller: Caller, id: string, mode: 'read' | 'write'): Promise<AppointmentItem> {
+async function loadForAccess(
+	ctx: Ctx,
+	caller: Caller,
+	id: string,
+	mode: 'read' | 'write',
+	clientVersion?: number
+): Promise<AppointmentItem> {
 	const actor = requireActor(caller);
-	const a = await getAppointment(ctx, id);
+	const a = clientVersion === undefined ? await getAppointment(ctx, id) : await getAppointmentForWrite(ctx, id, clientVersion);
 	if (!a) {
 		// Same answer as "not yours" for patients, so ids cannot be probed.
 		await authorize(ctx, caller, 'appointment', mode, { id, isOwn: () => actor.role !== 'patient', hideExistence: true });
@@ -115,8 +124,9 @@ function patientNotice(ctx: Ctx, a: AppointmentItem) {
 	return { items, announce: () => notice && a.patient_user_id && announce(ctx, a.patient_user_id, notice.event) };
 }
 
-/** After commit: tell every screen that shows this appointment. */
+/** After commit: tell every screen that shows this appointment (and remember the new version). */
 export function broadcastAppointment(ctx: Ctx, a: AppointmentItem, previousDate?: string) {
+	rememberAppointment(ctx, a);
 	const event: AppointmentEvent = {
 		id: a.id,
 		version: a.version,
@@ -246,7 +256,7 @@ export async function changeAppointment(ctx: Ctx, caller: Caller, id: string, ch
 	// The consultation fee is read alongside the appointment when the visit is being completed.
 	const servicePromise = change.status === 'COMPLETED' ? getService(ctx, CONSULTATION_SERVICE_ID) : undefined;
 	servicePromise?.catch(() => {});
-	const a = await loadForAccess(ctx, caller, id, 'write');
+	const a = await loadForAccess(ctx, caller, id, 'write', change.version);
 	// A stale client is told so first, whatever it asked for.
 	if (change.version !== a.version) throw conflictError('appointment', id, change.version, a);
 
@@ -378,6 +388,7 @@ export async function changeAppointment(ctx: Ctx, caller: Caller, id: string, ch
 			return undefined;
 		}
 	}).catch(async (err) => {
+		if (err instanceof AppError && err.code === 'VERSION_CONFLICT') forgetAppointment(ctx, id);
 		if (err instanceof AppError && err.code === 'SLOT_TAKEN' && doctor && change.start) {
 			throw await slotTaken(ctx, doctor, new Date(change.start).toISOString(), dateIn(ctx.config.timezone, new Date(change.start)));
 		}
@@ -391,7 +402,7 @@ export async function changeAppointment(ctx: Ctx, caller: Caller, id: string, ch
 
 export async function recordVitals(ctx: Ctx, caller: Caller, id: string, input: Vitals & { version: number }): Promise<AppointmentView> {
 	const actor = requireActor(caller);
-	const a = await getAppointment(ctx, id);
+	const a = await getAppointmentForWrite(ctx, id, input.version);
 	if (!a) throw notFound('This appointment');
 	await authorize(ctx, caller, 'medical_record', 'write', { id, patientId: a.patient_id });
 	if (actor.role === 'doctor' && actor.doctorId !== a.doctor_id) {
