@@ -13,6 +13,7 @@ import { freeSlots } from '../../src/lib/server/services/doctors';
 import { getDoctor } from '../../src/lib/server/repositories/doctors';
 import { systemCaller } from '../../src/lib/server/actor';
 import { versionedUpdate } from '../../src/lib/server/db/versioned';
+import type { ServerToClientEvents } from '../../src/lib/shared/realtime';
 
 /**
  * The server side of `npm run bench:realtime`, run in its own process so that server and
@@ -73,14 +74,17 @@ async function app() {
 	const doctorSessions = await Promise.all(doctors.map((d) => createSession(ctx, d.id)));
 	const deskSession = await createSession(ctx, desk.id);
 	const server = await startHttpServer(ctx, { port: 0, host: '127.0.0.1' });
-	const emit = ctx.bus.emit.bind(ctx.bus);
-	ctx.bus.emit = (room, event, payload) => {
-		if (event === 'queue:updated') {
-			const p = payload as { id: string; version: number };
-			emits[`${p.id}:${p.version}`] = epoch();
-		}
-		emit(room, event, payload);
-	};
+	// The same transport attachRealtime plugs in, stamped at the moment of the real emit.
+	ctx.bus.use({
+		emit: (room, event, payload) => {
+			if (event === 'queue:updated') {
+				const p = payload as { id: string; version: number };
+				emits[`${p.id}:${p.version}`] = epoch();
+			}
+			server.io.to(room).emit(event, ...([payload] as Parameters<ServerToClientEvents[typeof event]>));
+		},
+		disconnectRoom: (room) => server.io.in(room).disconnectSockets(true)
+	});
 	send({
 		type: 'ready',
 		url: server.url,

@@ -20,22 +20,44 @@ export type Transport = {
 
 export type Bus = Required<Transport> & { use(transport: Transport): void };
 
+/**
+ * Events are sent on the next turn of the event loop, in the order they were emitted: a
+ * request's HTTP response goes out first, and the fan-out to many sockets does not sit on
+ * the request's latency. Every emit happens after the write it reports has committed.
+ */
 export function createBus(): Bus {
 	let target: Transport | undefined;
+	let queue: ((t: Transport) => void)[] = [];
+	let scheduled = false;
+	const drain = () => {
+		scheduled = false;
+		const jobs = queue;
+		queue = [];
+		if (target) for (const job of jobs) job(target);
+	};
+	const enqueue = (job: (t: Transport) => void) => {
+		if (!target) return;
+		queue.push(job);
+		if (!scheduled) {
+			scheduled = true;
+			setImmediate(drain);
+		}
+	};
 	return {
 		use(transport) {
 			target = transport;
 		},
 		emit(room, event, payload) {
-			target?.emit(room, event, payload);
+			enqueue((t) => t.emit(room, event, payload));
 		},
 		disconnectRoom(room) {
-			target?.disconnectRoom(room);
+			enqueue((t) => t.disconnectRoom(room));
 		},
 		async online(room) {
 			return (await target?.online?.(room)) ?? false;
 		},
 		async flush() {
+			drain();
 			await target?.flush?.();
 		}
 	};

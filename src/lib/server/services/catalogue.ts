@@ -49,8 +49,19 @@ export async function seedCatalogue(ctx: Ctx, caller: Caller): Promise<{ created
 	return { created, existed };
 }
 
+// Prices change rarely; an invoice may use a price up to a minute old rather than pay a read
+// on every completed visit.
+const SERVICE_TTL_MS = 60_000;
+const serviceCache = new WeakMap<Ctx, Map<string, { item: ServiceItem | undefined; at: number }>>();
+
 export async function getService(ctx: Ctx, id: string): Promise<ServiceItem | undefined> {
+	let cache = serviceCache.get(ctx);
+	if (!cache) serviceCache.set(ctx, (cache = new Map()));
+	const hit = cache.get(id);
+	if (hit && Date.now() - hit.at < SERVICE_TTL_MS) return hit.item;
 	const res = await ctx.db.doc.send(new GetCommand({ TableName: ctx.db.tables.services, Key: { id } }));
-	return res.Item as ServiceItem | undefined;
+	const item = res.Item as ServiceItem | undefined;
+	cache.set(id, { item, at: Date.now() });
+	return item;
 }
 
