@@ -13,10 +13,13 @@ export function navFor(user: SessionUser): NavItem[] {
 		{ href: '/doctor/queue', label: 'Live queue' },
 		{ href: '/doctor/availability', label: 'My availability' },
 		{ href: '/front-desk/board', label: 'Day board' },
+		{ href: '/chat', label: 'Chat' },
+		{ href: '/notifications', label: 'Notifications' },
 		{ href: '/doctors', label: 'Doctors' },
 		{ href: '/profile', label: 'My profile' },
 		{ href: '/patients', label: 'Patients' },
 		{ href: '/admin/users', label: 'Users' },
+		{ href: '/admin/outbox', label: 'Outbox' },
 		{ href: '/audit', label: 'Audit log' }
 	];
 	return candidates.filter((item) => mayOpen(user, item.href));

@@ -118,6 +118,16 @@ export function timeInZone(iso: string | undefined, timeZone: string | undefined
 	return new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone }).format(d);
 }
 
+/** An instant in the hospital's zone: "09:12" on the hospital's today, else "20 Nov 2026, 09:12". */
+export function momentInZone(iso: string | undefined, clock: Pick<Clock, 'timezone' | 'today'> | null): string {
+	if (!iso) return '—';
+	const d = new Date(iso);
+	if (Number.isNaN(d.getTime()) || !clock) return '—';
+	const ymd = new Intl.DateTimeFormat('en-CA', { timeZone: clock.timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+	const time = timeInZone(iso, clock.timezone);
+	return ymd === clock.today ? time : `${dayLabel(ymd).replace(/^\w+, /, '')}, ${time}`;
+}
+
 /** "4 min", "1 h 05 min" since an instant (never negative). */
 export function waitedFor(sinceIso: string | undefined, now: number): string {
 	if (!sinceIso) return '—';
@@ -174,9 +184,9 @@ export const isOpen = (s: AppointmentStatus) => !['COMPLETED', 'CANCELLED', 'MIS
 export const VITAL_FIELDS: { key: keyof Vitals; label: string; unit: string; step: string; min: number; max: number; integer: boolean }[] = [
 	{ key: 'temperatureC', label: 'Temperature', unit: '°C', step: '0.1', min: 30, max: 45, integer: false },
 	{ key: 'pulseBpm', label: 'Pulse', unit: 'bpm', step: '1', min: 20, max: 250, integer: true },
-	{ key: 'systolic', label: 'Blood pressure, systolic', unit: 'mmHg', step: '1', min: 50, max: 260, integer: true },
-	{ key: 'diastolic', label: 'Blood pressure, diastolic', unit: 'mmHg', step: '1', min: 30, max: 160, integer: true },
 	{ key: 'spo2', label: 'SpO₂', unit: '%', step: '1', min: 50, max: 100, integer: true },
+	{ key: 'systolic', label: 'Systolic', unit: 'mmHg', step: '1', min: 50, max: 260, integer: true },
+	{ key: 'diastolic', label: 'Diastolic', unit: 'mmHg', step: '1', min: 30, max: 160, integer: true },
 	{ key: 'weightKg', label: 'Weight', unit: 'kg', step: '0.1', min: 0.3, max: 400, integer: false }
 ];
 
@@ -320,10 +330,27 @@ export function parseWeekly(json: string | undefined): WeeklyRow[] {
 		return [];
 	}
 }
+/** "Mon–Fri 09:00–17:00 · Sat 10:00–13:00": consecutive days with the same hours together. */
 export function describeWeekly(json: string): string {
 	const rows = parseWeekly(json);
 	if (!rows.length) return '(no working hours)';
-	return rows.map((r) => `${DAY_NAMES[Number(r.day) - 1]?.slice(0, 3) ?? r.day} ${r.start}–${r.end}`).join(', ');
+	const hoursOf = (day: number) =>
+		rows
+			.filter((r) => Number(r.day) === day)
+			.map((r) => `${r.start}–${r.end}`)
+			.sort()
+			.join(', ');
+	const short = (day: number) => DAY_NAMES[day - 1]!.slice(0, 3);
+	const parts: string[] = [];
+	for (let day = 1; day <= 7; day++) {
+		const hours = hoursOf(day);
+		if (!hours) continue;
+		let last = day;
+		while (last < 7 && hoursOf(last + 1) === hours) last++;
+		parts.push(`${last > day ? `${short(day)}–${short(last)}` : short(day)} ${hours}`);
+		day = last;
+	}
+	return parts.join(' · ');
 }
 
 const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));

@@ -269,7 +269,7 @@ export class ChatThread {
 			this.#readSent = upTo;
 			this.#deliveredSent = later(this.#deliveredSent, upTo);
 			void this.#receiptOut('read', upTo);
-			notifications.markConversationRead(this.id);
+			notifications.markConversationRead(this.id, upTo.slice(0, upTo.indexOf('#')));
 		}, READ_DELAY_MS);
 	}
 

@@ -66,6 +66,13 @@ export class LiveList<T extends Item> {
 		else if (held) this.items = this.items.map((x) => (x.id === item.id ? item : x));
 	}
 
+	/** Takes one freshly read item into the list (added if new), unless a newer copy is held. */
+	upsert(item: T): void {
+		const held = this.get(item.id);
+		if (held && held.version >= item.version) return;
+		this.items = held ? this.items.map((x) => (x.id === item.id ? item : x)) : [...this.items, item];
+	}
+
 	/** A different list (another day, another filter): drop what is held and fetch it. */
 	reset(load: () => Promise<T[]>): Promise<void> {
 		this.#generation++;

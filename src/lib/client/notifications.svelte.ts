@@ -65,6 +65,7 @@ class NotificationCentre {
 					const page = await api.get<NotificationPage>('/api/notifications', { limit: LATEST });
 					this.latest = page.items;
 					this.unread = page.unread;
+					this.#settleReadConversations();
 					this.status = 'ready';
 					this.error = null;
 				} catch (err) {
@@ -137,16 +138,48 @@ class NotificationCentre {
 		for (const fn of this.#readListeners) fn('all');
 	}
 
-	/** The person is reading this conversation: its chat notifications are read too. */
-	markConversationRead(conversationId: string): void {
+	/**
+	 * The person read this conversation up to now: its chat notifications are read too,
+	 * including ones a fetch still in flight brings in a moment later.
+	 */
+	markConversationRead(conversationId: string, upToIso: string): void {
+		// The later of this clock and the server's time of the message read, in case they differ.
+		const now = new Date().toISOString();
+		this.#readConversations.set(conversationId, upToIso > now ? upToIso : now);
+		this.#settleReadConversations();
+	}
+
+	#readConversations = new Map<string, string>();
+	/** Keys already sent once by this settling, so a failing request is not repeated in a loop. */
+	#settled = new Set<string>();
+
+	#settleReadConversations() {
 		const keys = this.latest
-			.filter((n) => !n.read && n.relatedType === 'conversation' && n.relatedId === conversationId)
+			.filter((n) => {
+				if (n.read || n.relatedType !== 'conversation' || !n.relatedId) return false;
+				const readAt = this.#readConversations.get(n.relatedId);
+				return !!readAt && n.createdAt <= readAt && !this.#settled.has(n.sortKey);
+			})
 			.map((n) => n.sortKey);
+		for (const k of keys) this.#settled.add(k);
 		if (keys.length) void this.markRead(keys).catch(() => {});
 	}
 }
 
 export const notifications = new NotificationCentre();
+
+const clock = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
+const dayAndClock = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', hour: 'numeric', minute: '2-digit' });
+
+/** "just now", "12 min ago", "14:05" earlier today, "3 Mar, 14:05" before. */
+export function whenShort(iso: string, now = Date.now()): string {
+	const t = new Date(iso).getTime();
+	if (Number.isNaN(t)) return '';
+	const minutes = Math.floor((now - t) / 60_000);
+	if (minutes < 1) return 'just now';
+	if (minutes < 60) return `${minutes} min ago`;
+	return new Date(t).toDateString() === new Date(now).toDateString() ? clock.format(t) : dayAndClock.format(t);
+}
 
 /** The page a notification is about, when there is one this person may open. */
 export function linkFor(n: Pick<NotificationEvent, 'relatedType' | 'relatedId'>, user: SessionUser): string | null {

@@ -32,6 +32,7 @@ const PAGE_ROLES: [prefix: string, roles: readonly Role[]][] = [
 	['/doctors', ['front_desk', 'admin', 'super_admin']],
 	['/pharmacy', ['pharmacist']],
 	['/paramedic', ['paramedic']],
+	['/chat', ['patient', 'doctor']],
 	['/admin', ['admin', 'super_admin']],
 	['/super-admin', ['super_admin']],
 	['/audit', ['super_admin']]

@@ -226,7 +226,8 @@ export async function readAppointment(ctx: Ctx, caller: Caller, id: string): Pro
 	const a = await loadForAccess(ctx, caller, id, 'read');
 	let position: number | undefined;
 	if (a.status === 'CHECKED_IN') {
-		const q = await doctorQueue(ctx, a.doctor_id, a.date);
+		// Counted among those still waiting, as the queue numbers them (not those in consultation).
+		const q = (await doctorQueue(ctx, a.doctor_id, a.date)).filter((x) => x.status === 'CHECKED_IN');
 		position = q.findIndex((x) => x.id === a.id) + 1 || undefined;
 	}
 	return appointmentView(a, ctx.config.timezone, position);
