@@ -253,6 +253,30 @@ describe('queue', () => {
 	});
 });
 
+describe('queue positions', () => {
+	it('a waiting patient hears their new place when the patient ahead starts their consultation', async () => {
+		const waiting = await app.userOf('patient');
+		const first = await book(desk, { patientId: otherPatient.patientId, priority: 'critical' });
+		const second = await book(desk, { patientId: waiting.patientId, priority: 'critical' });
+		const f = (await setStatus(nurse, first, 'CHECKED_IN')).body.appointment;
+		await setStatus(nurse, second, 'CHECKED_IN');
+		const before = await waiting.api.get(`/api/appointments/${second.id}`);
+		const socket: Socket = io(app.url, { path: '/socket.io', transports: ['websocket'], extraHeaders: { cookie: waiting.api.cookie! } });
+		await new Promise<void>((resolve, reject) => {
+			socket.on('connect', () => resolve());
+			socket.on('connect_error', reject);
+		});
+		const heard = new Promise<{ appointmentId: string; position: number }>((resolve) =>
+			socket.on('queue:position', (e) => e.appointmentId === second.id && resolve(e))
+		);
+		expect((await setStatus(doctor, f, 'CONSULTING')).status).toBe(200);
+		const e = await heard;
+		expect(e.position).toBe(before.body.appointment.queuePosition - 1);
+		expect((await waiting.api.get(`/api/appointments/${second.id}`)).body.appointment.queuePosition).toBe(e.position);
+		socket.disconnect();
+	});
+});
+
 describe('clinical records access', () => {
 	it('a doctor without the patient in care cannot read their records; the denial is audited', async () => {
 		const r = await otherDoctor.api.get(`/api/medical-records?patientId=${patient.patientId}`);

@@ -66,6 +66,12 @@ export class LiveList<T extends Item> {
 		else if (held) this.items = this.items.map((x) => (x.id === item.id ? item : x));
 	}
 
+	/** Changes fields of a held item that are derived, not versioned (a queue position). */
+	patch(id: string, fields: Partial<T>): void {
+		if (!this.get(id)) return;
+		this.items = this.items.map((x) => (x.id === id ? { ...x, ...fields } : x));
+	}
+
 	/** Takes one freshly read item into the list (added if new), unless a newer copy is held. */
 	upsert(item: T): void {
 		const held = this.get(item.id);

@@ -40,6 +40,7 @@ const rooms = new Map<string, Set<RoomListener>>();
 export type LiveEvent =
 	| 'appointment:updated'
 	| 'queue:updated'
+	| 'queue:position'
 	| 'notification:new'
 	| 'chat:message'
 	| 'chat:delivered'
@@ -49,6 +50,7 @@ export type LiveEvent =
 const LIVE_EVENTS: LiveEvent[] = [
 	'appointment:updated',
 	'queue:updated',
+	'queue:position',
 	'notification:new',
 	'chat:message',
 	'chat:delivered',

@@ -27,6 +27,9 @@ export type AppointmentEvent = {
 	date: string;
 };
 
+/** To a checked-in patient's own room when their place in the doctor's queue changes. */
+export type QueuePositionEvent = { appointmentId: string; doctorId: string; position: number };
+
 export type NotificationEvent = {
 	id: string;
 	kind: string;
@@ -47,6 +50,7 @@ export type ServerToClientEvents = {
 	'record:updated': (event: RecordVersionEvent) => void;
 	'appointment:updated': (event: AppointmentEvent) => void;
 	'queue:updated': (event: AppointmentEvent) => void;
+	'queue:position': (event: QueuePositionEvent) => void;
 	'notification:new': (event: NotificationEvent) => void;
 	'session:ended': (event: { reason: 'logout' | 'deactivated' | 'expired' }) => void;
 	/** Chat, to `chat:<conversationId>`; `chat:conversation` to each side's `user:<id>`. */

@@ -398,6 +398,8 @@ export async function changeAppointment(ctx: Ctx, caller: Caller, id: string, ch
 	const saved = { ...next, ...stamp } as AppointmentItem;
 	notice?.announce();
 	broadcastAppointment(ctx, saved, previousDate);
+	const queueMoved = ['CHECKED_IN', 'CONSULTING', 'COMPLETED', 'CANCELLED'].includes(status ?? '') || (a.status === 'CHECKED_IN' && set.priority !== undefined);
+	if (queueMoved && saved.date === dateIn(ctx.config.timezone)) announceQueuePositions(ctx, saved);
 	return appointmentView(saved, ctx.config.timezone);
 }
 
@@ -438,6 +440,26 @@ export async function doctorQueue(ctx: Ctx, doctorId: string, date: string): Pro
 				PRIORITY_RANK[x.priority] - PRIORITY_RANK[y.priority] ||
 				(x.checked_in_at ?? '').localeCompare(y.checked_in_at ?? '')
 		);
+}
+
+/**
+ * After a change that moves a doctor's queue (an arrival, a consultation starting or ending,
+ * a cancellation, a new priority), each patient still waiting hears their new place. Runs
+ * after the response; a failure only costs the live update (the page refetches on reconnect).
+ */
+function announceQueuePositions(ctx: Ctx, a: AppointmentItem) {
+	void doctorQueue(ctx, a.doctor_id, a.date)
+		.then((queue) => {
+			let position = 0;
+			for (const x of queue) {
+				if (x.status !== 'CHECKED_IN') continue;
+				position++;
+				if (x.patient_user_id) {
+					ctx.bus.emit(rooms.user(x.patient_user_id), 'queue:position', { appointmentId: x.id, doctorId: x.doctor_id, position });
+				}
+			}
+		})
+		.catch((err: Error) => ctx.log.warn('queue positions not announced', { error: err.name, doctorId: a.doctor_id }));
 }
 
 async function assertSeesQueue(ctx: Ctx, caller: Caller, doctorId: string) {
