@@ -19,56 +19,8 @@ import type { Role } from '$lib/shared/roles';
 
 export type { AppointmentView };
 
-export type DoctorStatus = 'available' | 'busy' | 'off';
-export type WeeklySlot = { day: number; start: string; end: string };
-export type DoctorView = {
-	id: string;
-	version: number;
-	userId: string;
-	name: string;
-	specialization: string;
-	licenceNumber: string;
-	status: DoctorStatus;
-	slotMinutes: number;
-	weekly: WeeklySlot[];
-	updatedAt: string;
-	updatedBy: string;
-	/** With `?date=`: free slots that day. */
-	freeSlots?: number;
-};
-export type Slot = { start: string; end: string };
-export type Prescription = { medicine: string; dosage: string; frequency: string; days: number };
-export type RecordedVitals = Vitals & { recordedBy: string; recordedAt: string };
-export type MedicalRecordView = {
-	id: string;
-	version: number;
-	appointmentId: string;
-	patientId: string;
-	doctorId: string;
-	doctorName: string;
-	date: string;
-	symptoms?: string;
-	diagnosis?: string;
-	treatment?: string;
-	notes?: string;
-	prescriptions: Prescription[];
-	vitals?: RecordedVitals;
-	updatedAt: string;
-	updatedBy: string;
-};
-export type InvoiceView = {
-	id: string;
-	version: number;
-	patientId: string;
-	appointmentId: string;
-	doctorName: string;
-	date: string;
-	items: { serviceId: string; name: string; priceCents: number }[];
-	totalCents: number;
-	currency: string;
-	status: 'paid' | 'unpaid';
-	createdAt: string;
-};
+export type { DoctorStatus, WeeklySlot, DoctorView, Slot, Prescription, RecordedVitals, MedicalRecordView, InvoiceView } from '$lib/shared/views';
+import type { DoctorView, MedicalRecordView, WeeklySlot, Prescription, Slot } from '$lib/shared/views';
 
 // ——— The hospital's clock ———
 

@@ -3,6 +3,7 @@ import { PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-d
 import type { Ctx } from '../context';
 import type { Caller } from '../actor';
 import { badRequest } from '../errors';
+import type { AuditEntry } from '$lib/shared/views';
 import { decodeCursor, encodeCursor, isStartKey, resumeQuery } from '../db/cursor';
 import { isoDate } from '$lib/shared/schemas';
 
@@ -24,22 +25,7 @@ export type AuditInput = {
 	subject?: { id: string; email: string; role: string };
 };
 
-export type AuditEntry = {
-	log_id: string;
-	user: string;
-	user_id: string;
-	role: string;
-	action: string;
-	resource_type: string;
-	resource_id: string;
-	resource_key: string;
-	timestamp: string;
-	log_date: string;
-	ip_hash: string;
-	request_id: string;
-	outcome: AuditOutcome;
-	changed_fields: string[];
-};
+export type { AuditEntry };
 
 export function hashIp(ctx: Ctx, ip: string): string {
 	return crypto.createHmac('sha256', ctx.auditIpKey).update(ip).digest('hex');

@@ -13,7 +13,7 @@ import { generateToken, tokenId } from '../auth/tokens';
 import { consumeSessionDelete, getSession, type SessionItem } from '../repositories/sessions';
 import { emailGuardPut, getUser, getUserByEmail, type UserItem } from '../repositories/users';
 import { nameKeys } from '../repositories/patients';
-import type { Actor } from '../actor';
+import type { PublicUser } from '$lib/shared/views';
 
 export type Registration = {
 	name: string;
@@ -24,14 +24,7 @@ export type Registration = {
 	password: string;
 };
 
-export type PublicUser = {
-	id: string;
-	email: string;
-	name: string;
-	role: Actor['role'];
-	patientId?: string;
-	doctorId?: string;
-};
+export type { PublicUser };
 
 export const publicUser = (u: UserItem): PublicUser => {
 	const a = actorOf(u);

@@ -5,24 +5,13 @@ import { badRequest, notFound } from '../errors';
 import { refuse, requireActor } from '../auth/guard';
 import { versionedUpdate } from '../db/versioned';
 import { getDoctor, type DoctorItem, type WeeklySlot } from '../repositories/doctors';
+import type { DoctorView } from '$lib/shared/views';
 import { appointmentsOfDoctor } from '../repositories/appointments';
 import { ACTIVE_STATUSES } from '$lib/shared/appointments';
 import { SPECIALIZATIONS } from '$lib/shared/schemas';
 import { addDays, isoWeekday, isoWithOffset, minutesOf, zonedToUtc } from '$lib/shared/time';
 
-export type DoctorView = {
-	id: string;
-	version: number;
-	userId: string;
-	name: string;
-	specialization: string;
-	licenceNumber: string;
-	status: DoctorItem['status'];
-	slotMinutes: number;
-	weekly: WeeklySlot[];
-	updatedAt: string;
-	updatedBy: string;
-};
+export type { DoctorView };
 
 export const doctorView = (d: DoctorItem): DoctorView => ({
 	id: d.id,

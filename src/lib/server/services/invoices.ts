@@ -2,20 +2,9 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Ctx } from '../context';
 import type { Caller } from '../actor';
 import { authorize, requireActor } from '../auth/guard';
+import type { InvoiceView } from '$lib/shared/views';
 
-export type InvoiceView = {
-	id: string;
-	version: number;
-	patientId: string;
-	appointmentId: string;
-	doctorName: string;
-	date: string;
-	items: { serviceId: string; name: string; priceCents: number }[];
-	totalCents: number;
-	currency: string;
-	status: 'paid' | 'unpaid';
-	createdAt: string;
-};
+export type { InvoiceView };
 
 /** A patient's invoices, newest first (billing: patient own, front desk and admins all). */
 export async function listInvoices(ctx: Ctx, caller: Caller, patientId: string): Promise<InvoiceView[]> {

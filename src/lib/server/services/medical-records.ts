@@ -8,14 +8,14 @@ import { recordAudit } from './audit';
 import { versionedUpdate } from '../db/versioned';
 import { batchGetAppointments, getAppointment } from '../repositories/appointments';
 import type { VersionStamp } from '../db/versioned';
-import type { Vitals } from '$lib/shared/appointments';
+import type { MedicalRecordView, Prescription } from '$lib/shared/views';
 
 /**
  * Visit records: written by the treating doctor, read by the patient, by doctors and nurses
  * caring for them, by pharmacists (prescriptions only) and by admins. Every read is audited;
  * every change is a versioned write, so a newer diagnosis is never overwritten.
  */
-export type Prescription = { medicine: string; dosage: string; frequency: string; days: number };
+export type { Prescription, MedicalRecordView };
 export type MedicalRecordItem = VersionStamp & {
 	id: string;
 	appointment_id: string;
@@ -29,24 +29,6 @@ export type MedicalRecordItem = VersionStamp & {
 	notes: string;
 	prescriptions: Prescription[];
 	created_at: string;
-};
-
-export type MedicalRecordView = {
-	id: string;
-	version: number;
-	appointmentId: string;
-	patientId: string;
-	doctorId: string;
-	doctorName: string;
-	date: string;
-	symptoms?: string;
-	diagnosis?: string;
-	treatment?: string;
-	notes?: string;
-	prescriptions: Prescription[];
-	vitals?: Vitals & { recordedBy: string; recordedAt: string };
-	updatedAt: string;
-	updatedBy: string;
 };
 
 function view(r: MedicalRecordItem, vitals?: MedicalRecordView['vitals'], prescriptionsOnly = false): MedicalRecordView {

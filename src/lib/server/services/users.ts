@@ -12,20 +12,11 @@ import { emailGuardPut, getUser, listUsersByRole, type UserItem } from '../repos
 import { nameKeys } from '../repositories/patients';
 import { DEFAULT_WEEKLY } from '../repositories/doctors';
 import { ROLES, type Role } from '$lib/shared/roles';
-import { publicUser, type PublicUser } from './auth';
+import { publicUser } from './auth';
+import type { UserView } from '$lib/shared/views';
 
 /** A user as admins see them: never the password hash. */
-export type UserView = PublicUser & {
-	version: number;
-	active: boolean;
-	phone?: string;
-	department?: string;
-	lastLogin?: string;
-	notifyEmail: boolean;
-	createdAt: string;
-	updatedAt: string;
-	updatedBy: string;
-};
+export type { UserView };
 
 export function userView(u: UserItem): UserView {
 	return {
