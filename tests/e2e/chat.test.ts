@@ -256,13 +256,7 @@ describe('patient–doctor chat in two browsers', () => {
 		}
 
 		await d.goto(`/chat/${id}`);
-		try {
-			await d.getByTestId('message-text').getByText('Reading 119', { exact: true }).waitFor();
-		} catch (err) {
-			console.log('[dbg-main]', d.url(), (await d.locator('body').innerText()).slice(0, 3000));
-			await d.screenshot({ path: 'screenshots/dbg-history.png' });
-			throw err;
-		}
+		await d.getByTestId('message-text').getByText('Reading 119', { exact: true }).waitFor();
 		expect(await texts(d)).toEqual(Array.from({ length: 50 }, (_, i) => `Reading ${70 + i}`));
 
 		const scroller = d.getByTestId('chat-messages');

@@ -305,7 +305,7 @@ describe('live: receipts, typing and offline recipients', () => {
 		expect(bogus).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
 	});
 
-	it('an offline recipient gets an in-app notification per message and at most one SMS per conversation per 15 minutes', async () => {
+	it('a recipient not viewing the conversation gets an in-app notification per message; an offline one at most one SMS per conversation per 15 minutes', async () => {
 		const { patient, doctor, conversationId } = await pair();
 		const chatOutbox = async () => (await scanAll(app, 'outbox')).filter((r) => r.user_id === doctor.id && r.kind === 'chat_message');
 		const chatNotices = async () => (await scanAll(app, 'notifications')).filter((n) => n.user_id === doctor.id && n.kind === 'chat_message');
@@ -319,13 +319,19 @@ describe('live: receipts, typing and offline recipients', () => {
 		expect(rows[0]!.body).not.toMatch(/one|two|three/);
 		expect(rows[0]!.recipient).toBeUndefined();
 
-		// Online: the message arrives live, with no notification and no SMS.
+		// Online on another page: an in-app notification, no SMS.
 		const ds = await socketOf(doctor);
 		const serverSees = async (online: boolean) => {
 			for (let i = 0; i < 100 && (await app.ctx.bus.online(`user:${doctor.id}`)) !== online; i++) await sleep(20);
 		};
 		await serverSees(true);
 		expect((await send(patient, conversationId, 'four')).status).toBe(201);
+		expect(await chatNotices()).toHaveLength(4);
+		expect(await chatOutbox()).toHaveLength(1);
+		// Looking at the conversation: the message arrives live, with no notification and no SMS.
+		expect(await ds.emitWithAck('subscribe', { room: `chat:${conversationId}` })).toEqual({ ok: true });
+		expect((await send(patient, conversationId, 'seen live')).status).toBe(201);
+		expect(await chatNotices()).toHaveLength(4);
 		ds.close();
 		await serverSees(false);
 
@@ -340,7 +346,7 @@ describe('live: receipts, typing and offline recipients', () => {
 			})
 		);
 		await Promise.all(['five', 'six'].map((t) => send(patient, conversationId, t)));
-		expect(await chatNotices()).toHaveLength(5);
+		expect(await chatNotices()).toHaveLength(6);
 		expect(await chatOutbox()).toHaveLength(2);
 		const throttle = await getItem(app, 'locks', { id: `chat-notify#${conversationId}#${doctor.id}` });
 		expect(Number(throttle!.until)).toBeGreaterThan(Date.now() + 14 * 60_000);

@@ -12,8 +12,8 @@ export type Transport = {
 		payload: Parameters<ServerToClientEvents[E]>[0]
 	): void;
 	disconnectRoom(room: string): void;
-	/** Whether any socket (on any instance) is in the room; transports without sockets omit it. */
-	online?(room: string): Promise<boolean>;
+	/** Whether any socket (on any instance) is in the room, of `userId` if given; transports without sockets omit it. */
+	online?(room: string, userId?: string): Promise<boolean>;
 	/** Sends what is still queued (transports that batch); called before a process exits. */
 	flush?(): Promise<void>;
 };
@@ -53,8 +53,8 @@ export function createBus(): Bus {
 		disconnectRoom(room) {
 			enqueue((t) => t.disconnectRoom(room));
 		},
-		async online(room) {
-			return (await target?.online?.(room)) ?? false;
+		async online(room, userId) {
+			return (await target?.online?.(room, userId)) ?? false;
 		},
 		async flush() {
 			drain();

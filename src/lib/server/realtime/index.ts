@@ -107,7 +107,7 @@ export function attachRealtime(httpServer: HttpServer, ctx: Ctx): RealtimeServer
 		},
 		disconnectRoom: (room) => io.in(room).disconnectSockets(true),
 		// Across instances too when the Redis adapter is in use.
-		online: async (room) => (await io.in(room).fetchSockets()).length > 0
+		online: async (room, userId) => (await io.in(room).fetchSockets()).some((x) => !userId || x.data.actor?.id === userId)
 	});
 	return io;
 }

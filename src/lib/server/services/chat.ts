@@ -384,7 +384,7 @@ async function assertSendAllowed(ctx: Ctx, userId: string): Promise<void> {
 	}
 }
 
-type OfflineNotice = {
+type RecipientNotice = {
 	items: TransactItem[];
 	/** Index in the transaction of the throttle claim, when an SMS/e-mail goes with it. */
 	throttleAt?: number;
@@ -397,7 +397,7 @@ type OfflineNotice = {
  * conditional write on a throttle row in the same transaction as the message. The SMS names
  * the sender only; the text stays inside MedTrack.
  */
-async function offlineNotice(
+async function recipientNotice(
 	ctx: Ctx,
 	c: ConversationItem,
 	recipientUserId: string,
@@ -405,7 +405,7 @@ async function offlineNotice(
 	text: string,
 	baseIndex: number,
 	withOutbox: boolean
-): Promise<OfflineNotice> {
+): Promise<RecipientNotice> {
 	const notice = notificationPut(ctx, recipientUserId, {
 		kind: 'chat_message',
 		title: `New message from ${senderName}`,
@@ -414,7 +414,7 @@ async function offlineNotice(
 		relatedId: c.id
 	});
 	const items: TransactItem[] = [notice.item];
-	const out: OfflineNotice = { items, announce: () => announce(ctx, recipientUserId, notice.event) };
+	const out: RecipientNotice = { items, announce: () => announce(ctx, recipientUserId, notice.event) };
 	if (!withOutbox) return out;
 	const now = Date.now();
 	const throttleId = notifyThrottleId(c.id, recipientUserId);
@@ -465,7 +465,12 @@ export async function sendMessage(
 	if (earlier) return { message: messageView(earlier, await freshCursors(ctx, c)), created: false };
 	const to = other(side);
 	const recipientUserId = to === 'patient' ? c.patient_user_id : c.doctor_user_id;
-	const [, recipientOnline] = await Promise.all([assertSendAllowed(ctx, actor.id), ctx.bus.online(rooms.user(recipientUserId))]);
+	// Not looking at this conversation: an in-app notification. Not connected at all: also SMS/e-mail.
+	const [, recipientOnline, recipientViewing] = await Promise.all([
+		assertSendAllowed(ctx, actor.id),
+		ctx.bus.online(rooms.user(recipientUserId)),
+		ctx.bus.online(rooms.chat(c.id), recipientUserId)
+	]);
 
 	const createdAt = new Date().toISOString();
 	const message: ChatMessageItem = {
@@ -513,10 +518,9 @@ export async function sendMessage(
 		auditPut(ctx, caller, { action: 'send_message', resourceType: 'conversation', resourceId: c.id, changedFields: ['message'] })
 	];
 
-	const offline = !recipientOnline;
-	let withOutbox = true;
+	let withOutbox = !recipientOnline;
 	for (let attempt = 0; ; attempt++) {
-		const notice = offline ? await offlineNotice(ctx, c, recipientUserId, actor.name, input.text, base.length, withOutbox) : undefined;
+		const notice = recipientViewing ? undefined : await recipientNotice(ctx, c, recipientUserId, actor.name, input.text, base.length, withOutbox);
 		const result: { outcome: 'stored' | 'duplicate' | 'throttled' } = { outcome: 'stored' };
 		await transact(ctx, [...base, ...(notice?.items ?? [])], (reasons) => {
 			if (reasons[0]?.Code === 'ConditionalCheckFailed') result.outcome = 'duplicate';
