@@ -2,7 +2,6 @@ import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { io, type Socket } from 'socket.io-client';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { startDynamoLocal } from '../../src/lib/server/db/embedded';
@@ -65,30 +64,16 @@ async function runSide(mode: 'app' | 'bare', endpoint: string) {
 	await baseline;
 	const before = await ask<{ rss: number; heap: number }>(child, 'rss', { type: 'rss' });
 
-	const received = new Map<string, number[]>();
-	const sockets: Socket[] = [];
+	// The clients live in a process of their own, so this one (the API caller) does not delay them.
+	const clients = fork(path.resolve('scripts/bench/realtime-clients.ts'), [], { execArgv: ['--import', 'tsx'] });
+	await ask(clients, 'ready');
 	const bar = progress(`${mode} connect`, N);
-	const roomOf: number[] = [];
-	for (let i = 0; i < N; i++) {
-		const s = io(ready.url, { path: '/socket.io', transports: ['websocket'], auth: ready.tokens ? { token: ready.tokens[i] } : {}, reconnection: false });
-		await new Promise<void>((resolve, reject) => {
-			s.once('connect', () => resolve());
-			s.once('connect_error', reject);
-		});
-		const room = ready.rooms[i % ready.rooms.length]!;
-		roomOf.push(i % ready.rooms.length);
-		const ack = (await s.emitWithAck('subscribe', { room })) as { ok: boolean };
-		if (!ack.ok) throw new Error(`subscribe refused: ${JSON.stringify(ack)}`);
-		s.on('queue:updated', (e: { id: string; version: number }) => {
-			const k = `${e.id}:${e.version}`;
-			const list = received.get(k) ?? [];
-			list.push(performance.timeOrigin + performance.now());
-			received.set(k, list);
-		});
-		sockets.push(s);
-		if (i % 50 === 49 || i === N - 1) bar.tick(i + 1);
-	}
+	const onProgress = (m: { type: string; done?: number }) => m.type === 'progress' && bar.tick(m.done!);
+	clients.on('message', onProgress);
+	await ask(clients, 'connected', { type: 'connect', url: ready.url, tokens: ready.tokens, rooms: ready.rooms, n: N });
+	clients.off('message', onProgress);
 	bar.done();
+	const roomOf = Array.from({ length: N }, (_, i) => i % ready.rooms.length);
 	const after = await ask<{ rss: number; heap: number }>(child, 'rss', { type: 'rss' });
 	const perRoom = ready.rooms.map((_, r) => roomOf.filter((x) => x === r).length);
 
@@ -135,19 +120,17 @@ async function runSide(mode: 'app' | 'bare', endpoint: string) {
 		}
 		apiLatency.push(t1 - t0);
 		const expected = perRoom[roomIndex]!;
-		const deadline = performance.now() + 3000;
-		while ((received.get(key)?.length ?? 0) < expected && performance.now() < deadline) {
-			await new Promise((r) => setImmediate(r));
-		}
-		missing += expected - (received.get(key)?.length ?? 0);
+		const { count } = await ask<{ count: number }>(clients, 'arrived', { type: 'expect', key, expected });
+		missing += expected - count;
 		if (raw) rawTimes.push(await raw.write(k));
 		keys.push({ key, t0, t1 });
 		wbar.tick(k + 1);
 	}
 	wbar.done();
 	const { emits } = await ask<{ emits: Record<string, number> }>(child, 'emits', { type: 'emits' });
+	const { received } = await ask<{ received: Record<string, number[]> }>(clients, 'dump', { type: 'dump' });
 	for (const { key, t0, t1 } of keys) {
-		for (const t of received.get(key) ?? []) {
+		for (const t of received[key] ?? []) {
 			if (t < t1) early++;
 			fanout.push(t - emits[key]!);
 			afterResponse.push(t - t1);
@@ -155,7 +138,8 @@ async function runSide(mode: 'app' | 'bare', endpoint: string) {
 		}
 	}
 	raw?.close();
-	for (const s of sockets) s.disconnect();
+	clients.send({ type: 'stop' });
+	await new Promise((r) => clients.once('exit', r));
 	child.send({ type: 'stop' });
 	await new Promise((r) => child.once('exit', r));
 	return {

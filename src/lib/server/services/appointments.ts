@@ -445,9 +445,15 @@ export async function doctorQueue(ctx: Ctx, doctorId: string, date: string): Pro
 /**
  * After a change that moves a doctor's queue (an arrival, a consultation starting or ending,
  * a cancellation, a new priority), each patient still waiting hears their new place. Runs
- * after the response; a failure only costs the live update (the page refetches on reconnect).
+ * after the response and the change's own broadcast; a failure only costs the live update
+ * (the page refetches on reconnect).
  */
 function announceQueuePositions(ctx: Ctx, a: AppointmentItem) {
+	// Secondary news: let the change's own broadcast go out first, then read the queue.
+	setTimeout(() => announceQueuePositionsNow(ctx, a), 25).unref();
+}
+
+function announceQueuePositionsNow(ctx: Ctx, a: AppointmentItem) {
 	void doctorQueue(ctx, a.doctor_id, a.date)
 		.then((queue) => {
 			let position = 0;
