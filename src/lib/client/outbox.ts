@@ -1,26 +1,8 @@
 import type { Tone } from './appointments';
 
 /** The outbox as `GET /api/admin/outbox` shows it (see services/delivery.ts). */
-export const OUTBOX_STATUSES = ['pending', 'sending', 'sent', 'logged', 'dead', 'skipped'] as const;
-export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
-
-export type OutboxEntry = {
-	id: string;
-	kind: string;
-	channel: 'sms' | 'email';
-	/** Masked; "(current contact of the user)" when the worker reads it at delivery. */
-	recipient: string | null;
-	userId: string;
-	relatedId: string | null;
-	status: OutboxStatus;
-	attempts: number;
-	lastError: string | null;
-	subject: string | null;
-	body: string;
-	createdAt: string;
-	nextAttemptAt: string | null;
-	sentAt: string | null;
-};
+export { OUTBOX_STATUSES, type OutboxStatus, type OutboxEntryView as OutboxEntry } from '$lib/shared/views';
+import type { OutboxStatus } from '$lib/shared/views';
 
 export const OUTBOX_STATUS_LABEL: Record<OutboxStatus, string> = {
 	pending: 'Pending',

@@ -100,3 +100,24 @@ export type InvoiceView = {
 	status: 'paid' | 'unpaid';
 	createdAt: string;
 };
+
+/** Outbox rows (SMS/e-mail waiting for, or done with, delivery) as admins see them. */
+export const OUTBOX_STATUSES = ['pending', 'sending', 'sent', 'logged', 'dead', 'skipped'] as const;
+export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
+export type OutboxEntryView = {
+	id: string;
+	kind: string;
+	channel: 'sms' | 'email';
+	/** Masked; null when the worker reads the user's current contact at delivery. */
+	recipient: string | null;
+	userId: string;
+	relatedId: string | null;
+	status: OutboxStatus;
+	attempts: number;
+	lastError: string | null;
+	subject: string | null;
+	body: string;
+	createdAt: string;
+	nextAttemptAt: string | null;
+	sentAt: string | null;
+};

@@ -1,3 +1,4 @@
+import { OUTBOX_STATUSES, type OutboxEntryView, type OutboxStatus } from '$lib/shared/views';
 import os from 'node:os';
 import crypto from 'node:crypto';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -29,8 +30,7 @@ import type { UserItem } from '../repositories/users';
  * Without SNS_TOPIC_ARN the transport is "outbox only": rows become `logged`, visible to
  * admins as what would have been sent. Nothing is dropped silently.
  */
-export const OUTBOX_STATUSES = ['pending', 'sending', 'sent', 'logged', 'dead', 'skipped'] as const;
-export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
+export { OUTBOX_STATUSES, type OutboxStatus, type OutboxEntryView };
 
 export type OutboxItem = {
 	id: string;
@@ -297,23 +297,6 @@ export async function deliverDue(
 }
 
 // ---------------------------------------------------------------- administration
-
-export type OutboxEntryView = {
-	id: string;
-	kind: string;
-	channel: 'sms' | 'email';
-	recipient: string | null;
-	userId: string;
-	relatedId: string | null;
-	status: OutboxStatus;
-	attempts: number;
-	lastError: string | null;
-	subject: string | null;
-	body: string;
-	createdAt: string;
-	nextAttemptAt: string | null;
-	sentAt: string | null;
-};
 
 /** +15550001234 → +1•••••1234; jane@example.org → j•••@example.org. */
 export function maskRecipient(channel: 'sms' | 'email', to: string | undefined): string | null {
