@@ -1,7 +1,8 @@
 /** A grouped horizontal bar chart as a standalone SVG (no dependencies). */
 export type BarGroup = { group: string; bars: { label: string; value: number }[] };
 
-const COLORS = ['#0b6e79', '#9aa5b1', '#c05621', '#5a67d8'];
+// MedTrack's bars in teal (a lighter teal for a second MedTrack measure), baselines in grey.
+const colorOf = (label: string) => (/in server/.test(label) ? '#4f9aa3' : /MedTrack/.test(label) ? '#0b6e79' : '#8a96a3');
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 export function barChartSvg(title: string, groups: BarGroup[]): string {
@@ -15,9 +16,9 @@ export function barChartSvg(title: string, groups: BarGroup[]): string {
 	const parts: string[] = [];
 	for (const g of groups) {
 		parts.push(`<text x="10" y="${y + barH}" font-size="13" fill="#1f2933">${esc(g.group)}</text>`);
-		g.bars.forEach((b, i) => {
-			const w = Math.max(1, (b.value / max) * (width - left - 170));
-			parts.push(`<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${COLORS[i % COLORS.length]}" rx="2"/>`);
+		g.bars.forEach((b) => {
+			const w = Math.max(1, (b.value / max) * (width - left - 250));
+			parts.push(`<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${colorOf(b.label)}" rx="2"/>`);
 			parts.push(`<text x="${left + w + 6}" y="${y + 13}" font-size="12" fill="#1f2933">${esc(b.label)}: ${b.value.toFixed(2)} ms</text>`);
 			y += barH + gap;
 		});

@@ -269,8 +269,8 @@ try {
 		barChartSvg(`Realtime: ${N} clients, ${DOCTORS} rooms, ${WRITES} writes (ms)`, [
 			{ group: 'fan-out p50', bars: [{ label: 'MedTrack', value: app.fanout.p50 }, { label: 'bare Socket.IO', value: bare.fanout.p50 }] },
 			{ group: 'fan-out p95', bars: [{ label: 'MedTrack', value: app.fanout.p95 }, { label: 'bare Socket.IO', value: bare.fanout.p95 }] },
-			{ group: 'write p50', bars: [{ label: 'MedTrack API', value: app.api.p50 }, { label: 'raw TransactWrite', value: raw.p50 }] },
-			{ group: 'write p95', bars: [{ label: 'MedTrack API', value: app.api.p95 }, { label: 'raw TransactWrite', value: raw.p95 }] }
+			{ group: 'write p50', bars: [{ label: 'MedTrack API (client)', value: app.api.p50 }, { label: 'MedTrack API (in server)', value: app.apiServer.p50 }, { label: 'raw TransactWrite', value: raw.p50 }] },
+			{ group: 'write p95', bars: [{ label: 'MedTrack API (client)', value: app.api.p95 }, { label: 'MedTrack API (in server)', value: app.apiServer.p95 }, { label: 'raw TransactWrite', value: raw.p95 }] }
 		])
 	);
 	console.log(`\nWrote ${path.relative(process.cwd(), path.join(out, 'realtime.json'))} and realtime.svg`);
