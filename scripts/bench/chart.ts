@@ -2,7 +2,8 @@
 export type BarGroup = { group: string; bars: { label: string; value: number }[] };
 
 // MedTrack's bars in teal (a lighter teal for a second MedTrack measure), baselines in grey.
-const colorOf = (label: string) => (/in server/.test(label) ? '#4f9aa3' : /MedTrack/.test(label) ? '#0b6e79' : '#8a96a3');
+const colorOf = (label: string) =>
+	/in server/.test(label) ? '#4f9aa3' : /MedTrack/.test(label) ? '#0b6e79' : /DB write/.test(label) ? '#c3cad1' : '#8a96a3';
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 export function barChartSvg(title: string, groups: BarGroup[]): string {

@@ -26,7 +26,7 @@ type Msg = { type: 'rss' } | { type: 'stop' } | { type: 'emits' };
 const emits: Record<string, number> = {};
 const epoch = () => performance.timeOrigin + performance.now();
 const send = (m: unknown) => process.send?.(m);
-const mode = process.argv[2] as 'app' | 'bare';
+const mode = process.argv[2] as 'app' | 'bare' | 'bare-db';
 const clients = Number(process.argv[3]);
 const doctorsWanted = Number(process.argv[4]);
 const writes = Number(process.argv[5]);
@@ -114,7 +114,7 @@ async function bare() {
 		if (req.method !== 'POST' || req.url !== '/emit') return;
 		let body = '';
 		req.on('data', (d: Buffer) => (body += d));
-		req.on('end', () => {
+		req.on('end', async () => {
 			const { room, payload } = JSON.parse(body) as { room: string; payload: { id: string; version: number } };
 			emits[`${payload.id}:${payload.version}`] = epoch();
 			io.to(room).emit('queue:updated', payload);

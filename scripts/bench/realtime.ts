@@ -53,7 +53,9 @@ function ask<T>(child: ChildProcess, type: string, msg?: unknown): Promise<T> {
 	});
 }
 
-async function runSide(mode: 'app' | 'bare', endpoint: string) {
+let shape: Shape | undefined;
+
+async function runSide(mode: 'app' | 'bare' | 'bare-db', endpoint: string) {
 	console.log(`\n[${mode}] starting server…`);
 	const child = fork(path.resolve('scripts/bench/realtime-server.ts'), [mode, String(N), String(DOCTORS), String(WRITES), endpoint, tz], {
 		execArgv: ['--import', 'tsx', '--expose-gc'],
@@ -83,7 +85,9 @@ async function runSide(mode: 'app' | 'bare', endpoint: string) {
 	const keys: { key: string; t0: number; t1: number }[] = [];
 	const serverTime: number[] = [];
 	const rawTimes: number[] = [];
-	const raw = ready.transactShape ? rawWriter(endpoint, ready.transactShape) : undefined;
+	if (ready.transactShape) shape = ready.transactShape;
+	// app: the raw write is timed beside each API write; bare-db: it runs just before each emit.
+	const raw = mode !== 'bare' && shape ? rawWriter(endpoint, shape, mode) : undefined;
 	let missing = 0;
 	const apiLatency: number[] = [];
 	let early = 0;
@@ -114,6 +118,7 @@ async function runSide(mode: 'app' | 'bare', endpoint: string) {
 			roomIndex = k % ready.rooms.length;
 			const id = `bare-${k}`;
 			const payload = { id, version: 2, status: 'CHECKED_IN', updatedBy: 'Bench Desk', updatedAt: new Date().toISOString(), doctorId: 'd', patientId: 'p', date: '2026-01-01' };
+			if (mode === 'bare-db') await raw!.write(k);
 			await fetch(`${ready.url}/emit`, { method: 'POST', body: JSON.stringify({ room: ready.rooms[roomIndex], payload }) });
 			t1 = performance.timeOrigin + performance.now();
 			key = `${id}:2`;
@@ -122,7 +127,7 @@ async function runSide(mode: 'app' | 'bare', endpoint: string) {
 		const expected = perRoom[roomIndex]!;
 		const { count } = await ask<{ count: number }>(clients, 'arrived', { type: 'expect', key, expected });
 		missing += expected - count;
-		if (raw) rawTimes.push(await raw.write(k));
+		if (raw && mode === 'app') rawTimes.push(await raw.write(k));
 		keys.push({ key, t0, t1 });
 		wbar.tick(k + 1);
 	}
@@ -164,13 +169,13 @@ type Shape = { table: string; audit: string; notifications: string; outbox: stri
  * patient's notification and SMS, the audit entry, and the visit record or invoice where the
  * step creates one), timed under the same load, interleaved with the app's own writes.
  */
-function rawWriter(endpoint: string, shape: Shape) {
+function rawWriter(endpoint: string, shape: Shape, prefix: string) {
 	const raw = new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 	const doc = DynamoDBDocumentClient.from(raw);
 	const versions = new Map<string, number>();
 	return {
 		async write(k: number): Promise<number> {
-			const id = `raw-${Math.floor(k / 4)}`;
+			const id = `${prefix}-${Math.floor(k / 4)}`;
 			if (!versions.has(id)) {
 				await doc.send(new PutCommand({ TableName: shape.table, Item: { id, version: 1, status: 'PENDING' } }));
 				versions.set(id, 1);
@@ -218,6 +223,9 @@ try {
 	console.log(`bench:realtime — ${N} clients over ${DOCTORS} doctor-queue rooms, ${WRITES} status changes each side (zone ${tz})`);
 	const app = await runSide('app', db.endpoint);
 	const bare = await runSide('bare', db.endpoint);
+	// Control: the bare server again, each emit right after the same TransactWriteItems the app
+	// commits before it broadcasts: what DynamoDB Local on the same two cores costs a fan-out.
+	const bareDb = await runSide('bare-db', db.endpoint);
 	const raw = app.raw;
 
 	const ratio = (a: number, b: number) => (b > 0 ? a / b : NaN);
@@ -229,11 +237,14 @@ try {
 		writes: WRITES,
 		app,
 		bare,
+		bareDb,
 		raw,
 		ratios: {
 			fanoutP50: ratio(app.fanout.p50, bare.fanout.p50),
 			fanoutP95: ratio(app.fanout.p95, bare.fanout.p95),
 			fanoutP99: ratio(app.fanout.p99, bare.fanout.p99),
+			fanoutP50VsBareDb: ratio(app.fanout.p50, bareDb.fanout.p50),
+			fanoutP95VsBareDb: ratio(app.fanout.p95, bareDb.fanout.p95),
 			writeP50: ratio(app.api.p50, raw.p50),
 			serverWriteP50: ratio(app.apiServer.p50, raw.p50)
 		},
@@ -246,18 +257,20 @@ try {
 	console.log('\nResults');
 	row('app: fan-out, server emit → client', app.fanout);
 	row('bare: fan-out, server emit → client', bare.fanout);
+	row('bare after the same DB write (control)', bareDb.fanout);
 	row('app: client receipt − API response', app.fanoutAfterResponse);
 	row('bare: client receipt − emit response', bare.fanoutAfterResponse);
 	row('app: PATCH /api/appointments/:id', app.api);
 	row('app: same, time inside the server', app.apiServer);
 	row('raw: TransactWriteItems (same items)', raw);
-	console.log(`  events received before the HTTP response reached the caller: app ${app.deliveredBeforeResponse}/${app.fanout.n}, bare ${bare.deliveredBeforeResponse}/${bare.fanout.n}; missing: app ${app.missing}, bare ${bare.missing}`);
+	console.log(`  events received before the HTTP response reached the caller: app ${app.deliveredBeforeResponse}/${app.fanout.n}, bare ${bare.deliveredBeforeResponse}/${bare.fanout.n}; missing: app ${app.missing}, bare ${bare.missing}, control ${bareDb.missing}`);
 	console.log(`  server memory per connected socket (heap+external after GC): app ${app.heapPerSocketKiB.toFixed(1)} KiB, bare ${bare.heapPerSocketKiB.toFixed(1)} KiB`);
 	console.log(`  server RSS growth per socket: app ${app.rssPerSocketKiB.toFixed(1)} KiB, bare ${bare.rssPerSocketKiB.toFixed(1)} KiB (RSS with all sockets: app ${app.rssWithSocketsMiB.toFixed(0)} MiB, bare ${bare.rssWithSocketsMiB.toFixed(0)} MiB)`);
 	console.log('\nRatios');
 	console.log(`  fan-out p50  app ÷ bare = ${result.ratios.fanoutP50.toFixed(2)}  (target ≤ 1.5)`);
 	console.log(`  fan-out p95  app ÷ bare = ${result.ratios.fanoutP95.toFixed(2)}`);
 	console.log(`  fan-out p99  app ÷ bare = ${result.ratios.fanoutP99.toFixed(2)}`);
+	console.log(`  fan-out p50  app ÷ (bare after the same DB write) = ${result.ratios.fanoutP50VsBareDb.toFixed(2)}, p95 = ${result.ratios.fanoutP95VsBareDb.toFixed(2)}`);
 	console.log(`  write p50 (client-observed)  app ÷ raw = ${result.ratios.writeP50.toFixed(2)}  (API adds ${result.apiOverheadP50Ms.toFixed(2)} ms at p50)`);
 	console.log(`  write p50 (inside server)    app ÷ raw = ${result.ratios.serverWriteP50.toFixed(2)}  (API adds ${result.serverOverheadP50Ms.toFixed(2)} ms at p50; target < 5 ms)`);
 
@@ -267,8 +280,8 @@ try {
 	fs.writeFileSync(
 		path.join(out, 'realtime.svg'),
 		barChartSvg(`Realtime: ${N} clients, ${DOCTORS} rooms, ${WRITES} writes (ms)`, [
-			{ group: 'fan-out p50', bars: [{ label: 'MedTrack', value: app.fanout.p50 }, { label: 'bare Socket.IO', value: bare.fanout.p50 }] },
-			{ group: 'fan-out p95', bars: [{ label: 'MedTrack', value: app.fanout.p95 }, { label: 'bare Socket.IO', value: bare.fanout.p95 }] },
+			{ group: 'fan-out p50', bars: [{ label: 'MedTrack', value: app.fanout.p50 }, { label: 'bare Socket.IO', value: bare.fanout.p50 }, { label: 'bare after the same DB write', value: bareDb.fanout.p50 }] },
+			{ group: 'fan-out p95', bars: [{ label: 'MedTrack', value: app.fanout.p95 }, { label: 'bare Socket.IO', value: bare.fanout.p95 }, { label: 'bare after the same DB write', value: bareDb.fanout.p95 }] },
 			{ group: 'write p50', bars: [{ label: 'MedTrack API (client)', value: app.api.p50 }, { label: 'MedTrack API (in server)', value: app.apiServer.p50 }, { label: 'raw TransactWrite', value: raw.p50 }] },
 			{ group: 'write p95', bars: [{ label: 'MedTrack API (client)', value: app.api.p95 }, { label: 'MedTrack API (in server)', value: app.apiServer.p95 }, { label: 'raw TransactWrite', value: raw.p95 }] }
 		])
