@@ -95,6 +95,14 @@ describe('booking', () => {
 		expect((stored.Items ?? []).filter((a) => a.doctor_id === doctor.doctorId && a.start === new Date(start).toISOString())).toHaveLength(1);
 	});
 
+	it('listing doctors with a date gives each one that day\'s free slot count', async () => {
+		const r = await patient.api.get(`/api/doctors?specialization=Cardiology&date=${today}`);
+		expect(r.status).toBe(200);
+		const mine = r.body.doctors.find((d: { id: string }) => d.id === doctor.doctorId);
+		expect(mine.freeSlots).toBe((await freeSlots(patient, doctor.doctorId!, today)).length);
+		expect((await patient.api.get('/api/doctors?specialization=Cardiology')).body.doctors[0].freeSlots).toBeUndefined();
+	});
+
 	it('a slot that is not on the schedule is refused with a 400 naming start', async () => {
 		const r = await patient.api.post('/api/appointments', { doctorId: doctor.doctorId, start: `${today}T10:07:00+00:00`, symptoms: 'rash on arm', priority: 'normal' });
 		expect(r.status).toBe(400);

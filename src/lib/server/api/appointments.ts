@@ -31,13 +31,7 @@ export function appointmentRoutes(ctx: Ctx): Router {
 
 	r.get('/doctors', async (req, res) => {
 		const q = query(req, z.object({ specialization: z.enum(SPECIALIZATIONS).optional(), date: isoDate.optional() }).strict());
-		const list = await doctors.listDoctors(ctx, req.caller, q);
-		if (!q.date) return res.json({ doctors: list });
-		// With a date: each doctor's free slot count that day, so patients pick one who has room.
-		const withSlots = await Promise.all(
-			list.map(async (d) => ({ ...d, freeSlots: (await doctors.listFreeSlots(ctx, req.caller, d.id, q.date!)).length }))
-		);
-		res.json({ doctors: withSlots });
+		res.json({ doctors: await doctors.listDoctors(ctx, req.caller, q) });
 	});
 
 	r.get('/doctors/:id', async (req, res) => {

@@ -28,7 +28,8 @@ export const doctorView = (d: DoctorItem): DoctorView => ({
 });
 
 /** Everyone signed in may find doctors (patients book with them). */
-export async function listDoctors(ctx: Ctx, caller: Caller, q: { specialization?: string }): Promise<DoctorView[]> {
+/** With a date, each doctor carries that day's free slot count, so patients pick one who has room. */
+export async function listDoctors(ctx: Ctx, caller: Caller, q: { specialization?: string; date?: string }): Promise<DoctorView[]> {
 	requireActor(caller);
 	const specs = q.specialization ? [q.specialization] : [...SPECIALIZATIONS];
 	const pages = await Promise.all(
@@ -43,10 +44,11 @@ export async function listDoctors(ctx: Ctx, caller: Caller, q: { specialization?
 			)
 		)
 	);
-	return pages
-		.flatMap((p) => (p.Items ?? []) as DoctorItem[])
-		.map(doctorView)
-		.sort((a, b) => a.specialization.localeCompare(b.specialization) || a.name.localeCompare(b.name));
+	const items = pages.flatMap((p) => (p.Items ?? []) as DoctorItem[]);
+	const views = await Promise.all(
+		items.map(async (d) => (q.date ? { ...doctorView(d), freeSlots: (await freeSlots(ctx, d, q.date)).length } : doctorView(d)))
+	);
+	return views.sort((a, b) => a.specialization.localeCompare(b.specialization) || a.name.localeCompare(b.name));
 }
 
 export async function readDoctor(ctx: Ctx, caller: Caller, id: string): Promise<DoctorView> {
