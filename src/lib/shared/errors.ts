@@ -21,6 +21,14 @@ export type ErrorCode =
 	| 'INVALID_TOKEN'
 	| 'CSRF'
 	| 'SERVICE_UNAVAILABLE'
+	| 'DATABASE_UNAVAILABLE'
+	| 'RECORD_LOCKED'
+	| 'RECORD_OPEN'
+	| 'PATIENT_BUSY'
+	| 'DOCTOR_OFF_DUTY'
+	| 'INVALID_CURSOR'
+	| 'ALLERGY_WARNING'
+	| 'URI_TOO_LONG'
 	| 'INTERNAL';
 
 /** Details of a 409 VERSION_CONFLICT: what the client needs to show who won. */
