@@ -67,7 +67,7 @@ async function app() {
 		const doc = doctors[i % doctors.length]!;
 		const row = await getDoctor(ctx, doc.doctorId);
 		const slot = (await freeSlots(ctx, row!, today))[Math.floor(i / doctors.length)]!;
-		const a = await bookAppointment(ctx, patientCaller, { doctorId: doc.doctorId, start: slot.start, symptoms: 'benchmark visit', priority: 'normal' });
+		const a = await bookAppointment(ctx, patientCaller, { doctorId: doc.doctorId, start: slot.start, symptoms: 'benchmark visit', reportedUrgency: 'normal' });
 		appointments.push({ id: a.id, doctorId: doc.doctorId, version: a.version });
 	}
 	const sessions = await Promise.all(Array.from({ length: clients }, () => createSession(ctx, desk.id)));

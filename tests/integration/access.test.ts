@@ -236,11 +236,12 @@ describe('patient demographics', () => {
 		]);
 	});
 
-	it('a pharmacist gets only the name (no phone, date of birth, e-mail, blood group), by id and in search', async () => {
+	it('a pharmacist gets only the name and the allergies they dispense against (no phone, date of birth, e-mail, blood group), by id and in search', async () => {
 		const ph = users.pharmacist;
 		const one = await ph.api.get(`/api/patients/${subject.patientId}`);
 		expect(one.status).toBe(200);
-		expect(Object.keys(one.body.patient).sort()).toEqual(['id', 'name', 'updatedAt', 'updatedBy', 'version']);
+		expect(Object.keys(one.body.patient).sort()).toEqual(['access', 'allergies', 'id', 'name', 'updatedAt', 'updatedBy', 'version']);
+		expect(one.body.patient.access).toEqual({ kind: 'name' });
 		expect(one.body.patient).toMatchObject({ id: subject.patientId, name: 'Matrix Subject' });
 		const search = await ph.api.get('/api/patients?name=matrix');
 		expect(search.status).toBe(200);

@@ -44,7 +44,7 @@ async function book(by: TestUser = patient, extra: Record<string, unknown> = {})
 		doctorId: doctor.doctorId,
 		start,
 		symptoms: 'fever and cough for three days',
-		priority: 'normal',
+		reportedUrgency: 'normal',
 		...extra
 	});
 	expect(r.status, JSON.stringify(r.body)).toBe(201);
@@ -76,10 +76,10 @@ describe('booking', () => {
 
 	it('20 concurrent bookings of one slot: exactly one wins, the others are offered the nearest free slots', async () => {
 		const start = await nextSlot();
-		const patients = await Promise.all(Array.from({ length: 4 }, () => app.userOf('patient')));
+		const patients = await Promise.all(Array.from({ length: 20 }, () => app.userOf('patient')));
 		const results = await Promise.all(
 			Array.from({ length: 20 }, (_, i) =>
-				patients[i % 4]!.api.post('/api/appointments', { doctorId: doctor.doctorId, start, symptoms: 'headache since morning', priority: 'normal' })
+				patients[i]!.api.post('/api/appointments', { doctorId: doctor.doctorId, start, symptoms: 'headache since morning' })
 			)
 		);
 		const won = results.filter((r) => r.status === 201);
@@ -104,14 +104,14 @@ describe('booking', () => {
 	});
 
 	it('a slot that is not on the schedule is refused with a 400 naming start', async () => {
-		const r = await patient.api.post('/api/appointments', { doctorId: doctor.doctorId, start: `${today}T10:07:00+00:00`, symptoms: 'rash on arm', priority: 'normal' });
+		const r = await patient.api.post('/api/appointments', { doctorId: doctor.doctorId, start: `${today}T10:07:00+00:00`, symptoms: 'rash on arm' });
 		expect(r.status).toBe(400);
 		expect(r.body.error.details[0].field).toBe('start');
 	});
 
 	it('a patient cannot book for another patient', async () => {
 		const start = await nextSlot();
-		const r = await patient.api.post('/api/appointments', { doctorId: doctor.doctorId, start, symptoms: 'back pain', priority: 'normal', patientId: otherPatient.patientId });
+		const r = await patient.api.post('/api/appointments', { doctorId: doctor.doctorId, start, symptoms: 'back pain', patientId: otherPatient.patientId });
 		expect(r.status).toBe(403);
 	});
 });
@@ -179,7 +179,7 @@ describe('status machine', () => {
 	it('cancelling frees the slot for someone else', async () => {
 		const a = await book();
 		await setStatus(desk, a, 'CANCELLED');
-		const r = await otherPatient.api.post('/api/appointments', { doctorId: doctor.doctorId, start: a.start, symptoms: 'sore throat', priority: 'normal' });
+		const r = await otherPatient.api.post('/api/appointments', { doctorId: doctor.doctorId, start: a.start, symptoms: 'sore throat' });
 		expect(r.status).toBe(201);
 	});
 
@@ -210,7 +210,7 @@ describe('concurrency', () => {
 		const a = await book();
 		const results = await Promise.all(
 			Array.from({ length: 50 }, (_, i) =>
-				desk.api.patch(`/api/appointments/${a.id}`, { version: a.version, priority: i % 2 ? 'high' : 'critical', symptoms: `note ${i}` })
+				nurse.api.patch(`/api/appointments/${a.id}`, { version: a.version, priority: i % 2 ? 'high' : 'critical', symptoms: `note ${i}` })
 			)
 		);
 		const ok = results.filter((r) => r.status === 200);
@@ -218,7 +218,7 @@ describe('concurrency', () => {
 		expect(ok).toHaveLength(1);
 		expect(conflicts).toHaveLength(49);
 		for (const c of conflicts) expect(c.body.error.code).toBe('VERSION_CONFLICT');
-		const now = await desk.api.get(`/api/appointments/${a.id}`);
+		const now = await nurse.api.get(`/api/appointments/${a.id}`);
 		expect(now.body.appointment.version).toBe(a.version + 1);
 		expect(now.body.appointment.symptoms).toBe(ok[0]!.body.appointment.symptoms);
 	});
@@ -227,9 +227,12 @@ describe('concurrency', () => {
 describe('queue', () => {
 	it('orders checked-in patients by priority, then check-in time, and shows the patient their position', async () => {
 		const a1 = await book(patient);
-		const a2 = await book(desk, { patientId: otherPatient.patientId, priority: 'critical' });
-		const a3 = await book(desk, { patientId: otherPatient.patientId, priority: 'normal' });
-		for (const a of [a1, a3, a2]) expect((await setStatus(nurse, a, 'CHECKED_IN')).status).toBe(200);
+		const a2 = await book(desk, { patientId: otherPatient.patientId });
+		const a3 = await book(desk, { patientId: otherPatient.patientId });
+		// Triage at check-in: the nurse sets the priority the queue orders by.
+		for (const [a, priority] of [[a1, 'normal'], [a3, 'normal'], [a2, 'critical']] as const) {
+			expect((await setStatus(nurse, a, 'CHECKED_IN', { priority })).status).toBe(200);
+		}
 		const q = await doctor.api.get(`/api/doctors/${doctor.doctorId}/queue`);
 		const ids = q.body.queue.filter((x: { status: string }) => x.status === 'CHECKED_IN').map((x: { id: string }) => x.id);
 		expect(ids.indexOf(a2.id)).toBeLessThan(ids.indexOf(a1.id));
@@ -264,10 +267,10 @@ describe('queue', () => {
 describe('queue positions', () => {
 	it('a waiting patient hears their new place when the patient ahead starts their consultation', async () => {
 		const waiting = await app.userOf('patient');
-		const first = await book(desk, { patientId: otherPatient.patientId, priority: 'critical' });
-		const second = await book(desk, { patientId: waiting.patientId, priority: 'critical' });
-		const f = (await setStatus(nurse, first, 'CHECKED_IN')).body.appointment;
-		await setStatus(nurse, second, 'CHECKED_IN');
+		const first = await book(desk, { patientId: otherPatient.patientId });
+		const second = await book(desk, { patientId: waiting.patientId });
+		const f = (await setStatus(nurse, first, 'CHECKED_IN', { priority: 'critical' })).body.appointment;
+		await setStatus(nurse, second, 'CHECKED_IN', { priority: 'critical' });
 		const before = await waiting.api.get(`/api/appointments/${second.id}`);
 		const socket: Socket = io(app.url, { path: '/socket.io', transports: ['websocket'], extraHeaders: { cookie: waiting.api.cookie! } });
 		await new Promise<void>((resolve, reject) => {

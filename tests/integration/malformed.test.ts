@@ -174,7 +174,7 @@ describe('malformed requests', () => {
 			const ok =
 				res.status === 400 &&
 				res.headers.get('content-type')?.startsWith('application/json') &&
-				(e?.code === 'VALIDATION_FAILED' || e?.code === 'INVALID_JSON') &&
+				(e?.code === 'VALIDATION_FAILED' || e?.code === 'INVALID_JSON' || e?.code === 'INVALID_CURSOR') &&
 				typeof e.message === 'string' &&
 				e.message.length > 0 &&
 				e.details !== undefined &&

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import path from 'node:path';
+import { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
 
 /**
  * Every setting MedTrack reads, parsed once from the environment. Nothing else in the
@@ -69,6 +70,13 @@ const envSchema = z.object({
 	INTERNAL_TOKEN: z.string().min(24).optional(),
 	/** Where a separate worker reaches the web process; defaults to http://127.0.0.1:PORT. */
 	INTERNAL_URL: z.string().url().optional(),
+	/** How long a clinician's emergency ("break the glass") access to a chart outside care lasts. */
+	EMERGENCY_ACCESS_MINUTES: z.coerce.number().min(1).max(24 * 60).default(60),
+	/** Region of phone numbers typed without a country code (ISO 3166 alpha-2). */
+	PHONE_DEFAULT_REGION: z
+		.string()
+		.default('US')
+		.refine((r) => isSupportedCountry(r), 'must be a two-letter country code such as US, GB or DE'),
 	/** argon2 memory in KiB; OWASP's floor is 19 MiB. Tests may not go lower. */
 	ARGON2_MEMORY_KIB: z.coerce.number().int().min(19456).default(19456),
 	npm_package_version: z.string().default('0.1.0')
@@ -95,6 +103,8 @@ export type Config = {
 	outbox: { maxAttempts: number; backoffMs: number; leaseMs: number };
 	chat: { rateLimit: number; rateWindowMs: number; notifyThrottleMs: number };
 	internal: { token: string | undefined; url: string };
+	emergencyAccessMs: number;
+	phoneRegion: CountryCode;
 	argon2MemoryKib: number;
 	version: string;
 };
@@ -158,6 +168,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 			notifyThrottleMs: e.CHAT_NOTIFY_THROTTLE_MINUTES * 60_000
 		},
 		internal: { token: e.INTERNAL_TOKEN, url: e.INTERNAL_URL ?? `http://127.0.0.1:${e.PORT}` },
+		emergencyAccessMs: e.EMERGENCY_ACCESS_MINUTES * 60_000,
+		phoneRegion: e.PHONE_DEFAULT_REGION as CountryCode,
 		argon2MemoryKib: e.ARGON2_MEMORY_KIB,
 		version: e.npm_package_version
 	});

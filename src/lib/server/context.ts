@@ -15,6 +15,8 @@ export type Ctx = {
 	log: Logger;
 	bus: Bus;
 	auditIpKey: Buffer;
+	/** Signs paging cursors (db/cursor.ts); derived from the audit key, so stable across restarts. */
+	cursorKey: Buffer;
 	/** Sessions validated in the last SESSION_CACHE_MS, by token hash (see auth/sessions.ts). */
 	sessionCache: Map<string, { valid: ValidSession; at: number }>;
 	/** Appointments as last read or written by this process (see repositories/appointments.ts). */
@@ -48,12 +50,14 @@ export function createContext(config: Config, endpoint = config.db.endpoint, log
 		tablePrefix: config.tablePrefix,
 		local: config.db.mode !== 'aws'
 	});
+	const auditIpKey = resolveAuditKey(config);
 	return {
 		config,
 		db,
 		log: logger ?? createLogger(config.logLevel, { service: 'medtrack' }),
 		bus: createBus(),
-		auditIpKey: resolveAuditKey(config),
+		auditIpKey,
+		cursorKey: crypto.createHmac('sha256', auditIpKey).update('medtrack-cursor-v1').digest(),
 		sessionCache: new Map(),
 		appointmentCache: new Map()
 	};

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { id } from './schemas';
+import { text } from './text';
 
 /**
  * Patient–doctor chat: payload schemas shared by the REST API, the socket handlers and the
@@ -14,11 +15,13 @@ export const chatSortKey = z
 	.string()
 	.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[0-9a-f-]{36}$/i, 'must be the sortKey of a message');
 
-export const chatText = z
-	.string({ message: 'must be the message text' })
-	.trim()
-	.min(1, 'a message cannot be empty')
-	.refine((t) => [...t].length <= CHAT_MAX_CHARS, `a message can be at most ${CHAT_MAX_CHARS.toLocaleString('en')} characters`);
+export const chatText = text({
+	max: CHAT_MAX_CHARS,
+	min: 1,
+	multiline: true,
+	countCodePoints: true,
+	minMessage: 'a message cannot be empty'
+});
 
 export const chatMessageInput = z
 	.object({

@@ -29,6 +29,7 @@ export type ErrorCode =
 	| 'INVALID_CURSOR'
 	| 'ALLERGY_WARNING'
 	| 'URI_TOO_LONG'
+	| 'HEADERS_TOO_LARGE'
 	| 'INTERNAL';
 
 /** Details of a 409 VERSION_CONFLICT: what the client needs to show who won. */

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { BLOOD_GROUPS, ROLES } from './roles';
+import { lineText } from './text';
+import type { Allergy } from './allergies';
 
 /** zod schemas shared by the API and the browser forms. */
 export const email = z
@@ -9,21 +11,21 @@ export const email = z
 	.max(254, 'must be at most 254 characters')
 	.email('must be a valid e-mail address');
 
-export const personName = z
-	.string()
-	.trim()
-	.min(2, 'must be at least 2 characters')
-	.max(120, 'must be at most 120 characters')
-	.regex(/^[^<>{}\u0000-\u001f]+$/, 'contains characters that are not allowed in a name');
+export const personName = lineText(120, 2).refine((n) => !/[<>{}]/.test(n), 'contains characters that are not allowed in a name');
 
-/** E.164 or a local number of 7–15 digits with spaces, dashes or brackets. */
+/**
+ * What a phone number looks like, for the browser's first check. The server parses every
+ * number with libphonenumber-js in the hospital's region and stores E.164 (`phoneNumber`
+ * in ./phone), which the browser cannot do without knowing that region.
+ */
 export const phone = z
 	.string()
 	.trim()
-	.regex(/^\+?[0-9 ()-]{7,20}$/, 'must be a phone number, e.g. +15551234567')
-	.refine((p) => p.replace(/\D/g, '').length >= 7 && p.replace(/\D/g, '').length <= 15, {
-		message: 'must have 7 to 15 digits'
+	.regex(/^\+?[0-9 ().-]{5,25}$/, 'must be a phone number, e.g. +15551234567')
+	.refine((p) => p.replace(/\D/g, '').length >= 5 && p.replace(/\D/g, '').length <= 15, {
+		message: 'must have 5 to 15 digits'
 	});
+export type PhoneSchema = z.ZodType<string, string>;
 
 export const isoDate = z
 	.string()
@@ -43,30 +45,23 @@ export const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an id');
 export const version = z.number({ message: 'must be the version number you read' }).int().positive();
 export const gender = z.enum(['female', 'male', 'other', 'unspecified']);
 
-export const patientFields = {
-	name: personName,
-	phone,
-	dateOfBirth,
-	bloodGroup,
-	gender: gender.optional(),
-	address: z.string().trim().max(300, 'must be at most 300 characters').optional(),
-	emergencyContactName: personName.optional(),
-	emergencyContactPhone: phone.optional()
-};
-
-export const patientUpdateSchema = z
-	.object({
-		version,
-		name: patientFields.name.optional(),
-		phone: patientFields.phone.optional(),
-		dateOfBirth: patientFields.dateOfBirth.optional(),
-		bloodGroup: patientFields.bloodGroup.optional(),
-		gender: patientFields.gender,
-		address: patientFields.address,
-		emergencyContactName: patientFields.emergencyContactName,
-		emergencyContactPhone: patientFields.emergencyContactPhone
-	})
-	.strict();
+/** A patient's demographics change; the server passes its E.164 phone schema, the browser the shape check. */
+export function patientUpdateSchemaWith(phoneSchema: PhoneSchema) {
+	return z
+		.object({
+			version,
+			name: personName.optional(),
+			phone: phoneSchema.optional(),
+			dateOfBirth: dateOfBirth.optional(),
+			bloodGroup: bloodGroup.optional(),
+			gender: gender.optional(),
+			address: lineText(300).optional(),
+			emergencyContactName: personName.optional(),
+			emergencyContactPhone: phoneSchema.optional()
+		})
+		.strict();
+}
+export const patientUpdateSchema = patientUpdateSchemaWith(phone);
 export type PatientUpdate = z.infer<typeof patientUpdateSchema>;
 
 /** A patient record as the API returns it. */
@@ -82,6 +77,13 @@ export type PatientView = {
 	address?: string;
 	emergencyContactName?: string;
 	emergencyContactPhone?: string;
+	/** Present for readers of the patient's clinical data and for pharmacists. */
+	allergies?: Allergy[];
+	/**
+	 * How the caller reaches this chart: their own, every patient (front desk, admins), name
+	 * only (pharmacists), through care, or through emergency access until `expiresAt`.
+	 */
+	access?: { kind: 'own' | 'all' | 'name' | 'care' | 'emergency'; expiresAt?: string };
 	updatedAt: string;
 	updatedBy: string;
 };

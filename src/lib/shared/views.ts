@@ -46,6 +46,8 @@ export type AuditEntry = {
 	request_id: string;
 	outcome: 'success' | 'denied' | 'failure';
 	changed_fields: string[];
+	/** The stated reason, for actions that require one (emergency access). */
+	reason?: string;
 };
 
 export type DoctorStatus = 'available' | 'busy' | 'off';
@@ -83,8 +85,21 @@ export type MedicalRecordView = {
 	notes?: string;
 	prescriptions: Prescription[];
 	vitals?: RecordedVitals;
+	/** Closed when its visit completed: changes since are amendments. */
+	locked: boolean;
+	lockedAt?: string;
+	/** Oldest first; `previous` holds each changed field's value before that amendment. */
+	amendments: AmendmentView[];
 	updatedAt: string;
 	updatedBy: string;
+};
+
+export type AmendmentView = {
+	at: string;
+	by: string;
+	byName: string;
+	reason: string;
+	previous: Record<string, unknown>;
 };
 
 export type InvoiceView = {

@@ -4,26 +4,28 @@ import type { Ctx } from '../context';
 import { body, params, query, withIfMatch } from '../http/validate';
 import { passwordSchema } from '../auth/passwords';
 import * as users from '../services/users';
+import { sendResetLinkToUser } from '../services/auth';
 import {
 	bloodGroup,
 	dateOfBirth,
 	email,
 	id,
 	personName,
-	phone,
 	role,
 	SPECIALIZATIONS,
 	version
 } from '$lib/shared/schemas';
+import { phoneNumber } from '$lib/shared/phone';
+import { lineText } from '$lib/shared/text';
 
-const createBody = z
+const createBody = (phone: ReturnType<typeof phoneNumber>) => z
 	.object({
 		name: personName,
 		email,
 		role,
 		password: passwordSchema,
 		phone: phone.optional(),
-		department: z.string().trim().min(1).max(80).optional(),
+		department: lineText(80, 1).optional(),
 		specialization: z.enum(SPECIALIZATIONS, { message: `must be one of ${SPECIALIZATIONS.join(', ')}` }).optional(),
 		licenceNumber: z.string().trim().regex(/^[A-Za-z0-9-]{4,30}$/, 'must be 4–30 letters, digits or dashes').optional(),
 		dateOfBirth: dateOfBirth.optional(),
@@ -37,7 +39,7 @@ const updateBody = z
 		role: role.optional(),
 		active: z.boolean().optional(),
 		name: personName.optional(),
-		department: z.string().trim().min(1).max(80).optional()
+		department: lineText(80, 1).optional()
 	})
 	.strict()
 	.refine((b) => b.role !== undefined || b.active !== undefined || b.name !== undefined || b.department !== undefined, {
@@ -54,6 +56,7 @@ const listQuery = z
 
 export function adminRoutes(ctx: Ctx): Router {
 	const r = Router();
+	const createSchema = createBody(phoneNumber(ctx.config.phoneRegion));
 
 	r.get('/admin/users', async (req, res) => {
 		res.json(await users.listUsers(ctx, req.caller, query(req, listQuery)));
@@ -65,8 +68,15 @@ export function adminRoutes(ctx: Ctx): Router {
 	});
 
 	r.post('/admin/users', async (req, res) => {
-		const input = body(req, createBody);
+		const input = body(req, createSchema);
 		res.status(201).json({ user: await users.createUser(ctx, req.caller, input) });
+	});
+
+	// The user gets a one-time link by e-mail (in the outbox when SNS is not configured).
+	r.post('/admin/users/:id/password-reset', async (req, res) => {
+		const p = params(req, z.object({ id }));
+		await sendResetLinkToUser(ctx, req.caller, p.id);
+		res.status(202).json({ ok: true, message: 'A reset link is on its way to the user (see the outbox).' });
 	});
 
 	r.patch('/admin/users/:id', async (req, res) => {

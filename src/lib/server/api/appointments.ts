@@ -7,7 +7,7 @@ import * as doctors from '../services/doctors';
 import * as records from '../services/medical-records';
 import { listInvoices } from '../services/invoices';
 import { id, isoDate, version, SPECIALIZATIONS } from '$lib/shared/schemas';
-import { appointmentPatchSchema, bookingSchema, medicalRecordPatchSchema, vitalsSchema } from '$lib/shared/appointments';
+import { amendmentSchema, appointmentPatchSchema, bookingSchema, medicalRecordPatchSchema, vitalsSchema } from '$lib/shared/appointments';
 import { dateIn } from '$lib/shared/time';
 
 const idParams = z.object({ id });
@@ -105,6 +105,12 @@ export function appointmentRoutes(ctx: Ctx): Router {
 		const p = params(req, idParams);
 		req.body = withIfMatch(req);
 		res.json({ record: await records.updateMedicalRecord(ctx, req.caller, p.id, body(req, medicalRecordPatchSchema)) });
+	});
+
+	r.post('/medical-records/:id/amendments', async (req, res) => {
+		const p = params(req, idParams);
+		req.body = withIfMatch(req);
+		res.status(201).json({ record: await records.amendMedicalRecord(ctx, req.caller, p.id, body(req, amendmentSchema)) });
 	});
 
 	r.get('/invoices', async (req, res) => {

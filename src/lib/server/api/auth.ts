@@ -6,23 +6,28 @@ import { clearSessionCookie, setSessionCookie } from '../http/cookies';
 import { passwordSchema } from '../auth/passwords';
 import * as auth from '../services/auth';
 import * as users from '../services/users';
-import { bloodGroup, dateOfBirth, email, personName, phone, version } from '$lib/shared/schemas';
+import { bloodGroup, dateOfBirth, email, personName, version } from '$lib/shared/schemas';
+import { phoneNumber } from '$lib/shared/phone';
 
-const registerBody = z
-	.object({ name: personName, email, phone, dateOfBirth, bloodGroup, password: passwordSchema })
-	.strict();
+const registerBody = (phone: ReturnType<typeof phoneNumber>) =>
+	z.object({ name: personName, email, phone, dateOfBirth, bloodGroup, password: passwordSchema }).strict();
 const loginBody = z.object({ email: z.string().trim().toLowerCase().min(1, 'is required').max(254), password: z.string().min(1, 'is required').max(256) }).strict();
 const resetBody = z.object({ email }).strict();
-const resetConfirmBody = z.object({ token: z.string().min(1, 'is required').max(100), password: passwordSchema }).strict();
-const meBody = z
-	.object({ version, name: personName.optional(), phone: phone.optional(), notifyEmail: z.boolean().optional() })
+const changePasswordBody = z
+	.object({ currentPassword: z.string().min(1, 'is required').max(256), newPassword: passwordSchema })
 	.strict();
+const resetConfirmBody = z.object({ token: z.string().min(1, 'is required').max(100), password: passwordSchema }).strict();
+const meBody = (phone: ReturnType<typeof phoneNumber>) =>
+	z.object({ version, name: personName.optional(), phone: phone.optional(), notifyEmail: z.boolean().optional() }).strict();
 
 export function authRoutes(ctx: Ctx): Router {
 	const r = Router();
+	const phone = phoneNumber(ctx.config.phoneRegion);
+	const registerSchema = registerBody(phone);
+	const meSchema = meBody(phone);
 
 	r.post('/auth/register', async (req, res) => {
-		const input = body(req, registerBody);
+		const input = body(req, registerSchema);
 		await auth.registerPatient(ctx, req.caller, input);
 		const { user, token, session } = await auth.login(ctx, req.caller, input);
 		setSessionCookie(ctx, req, res, token, session.absolute_expires_at);
@@ -57,13 +62,18 @@ export function authRoutes(ctx: Ctx): Router {
 		res.json({ ok: true, message: 'Your password has been changed. Please log in.' });
 	});
 
+	r.post('/me/password', async (req, res) => {
+		await auth.changePassword(ctx, req.caller, body(req, changePasswordBody));
+		res.json({ ok: true, message: 'Your password has been changed. Your other sessions have been signed out.' });
+	});
+
 	r.get('/me', async (req, res) => {
 		res.json({ user: await users.getMe(ctx, req.caller) });
 	});
 
 	r.patch('/me', async (req, res) => {
 		req.body = withIfMatch(req);
-		const input = body(req, meBody);
+		const input = body(req, meSchema);
 		res.json({ user: await users.updateMe(ctx, req.caller, input) });
 	});
 

@@ -124,3 +124,28 @@ export async function invalidateUserSessions(
 	ctx.bus.emit(rooms.user(userId), 'session:ended', { reason });
 	ctx.bus.disconnectRoom(rooms.user(userId));
 }
+
+/** Ends every session of a user except `keep` (a password change ends the others). */
+export async function invalidateOtherSessions(ctx: Ctx, userId: string, keep: string | undefined): Promise<void> {
+	forgetUserSessions(ctx, userId);
+	const ids = (await listUserSessionIds(ctx, userId)).filter((id) => id !== keep);
+	await deleteSessions(ctx, ids);
+	for (const id of ids) {
+		ctx.bus.emit(rooms.session(id), 'session:ended', { reason: 'logout' });
+		ctx.bus.disconnectRoom(rooms.session(id));
+	}
+}
+
+/**
+ * When a session ends if nobody uses it (idle or absolute expiry, whichever is first), or
+ * null when it has ended or its account is deactivated. Reads without renewing: looking
+ * does not count as use.
+ */
+export async function sessionExpiry(ctx: Ctx, sessionId: string): Promise<number | null> {
+	const session = await getSession(ctx, sessionId);
+	if (!session || session.kind !== 'session') return null;
+	const until = Math.min(session.expires_at, session.absolute_expires_at);
+	if (until <= Date.now()) return null;
+	const user = await getUser(ctx, session.user_id);
+	return user?.active ? until : null;
+}

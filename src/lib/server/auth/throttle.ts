@@ -1,66 +1,56 @@
 import crypto from 'node:crypto';
-import { BatchGetCommand, DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Ctx } from '../context';
 import { AppError } from '../errors';
+import { decrement, deleteCounter, incrementBelow } from '../repositories/counters';
 
 /**
- * Login throttling per account and per IP, kept in the `locks` table so every instance
- * sees the same counts. Fixed windows of LOGIN_THROTTLE_MINUTES: once an account (or an
- * IP) reaches its failure limit in a window, further attempts are refused until it ends.
+ * Login throttling per account and per IP, in fixed windows of LOGIN_THROTTLE_MINUTES,
+ * counted atomically BEFORE the password is checked: each attempt first reserves one unit
+ * of the account's and the IP's allowance with a conditional increment, so 30 guesses sent
+ * at once let at most LOGIN_MAX_FAILURES_PER_ACCOUNT reach argon2; the rest, and the right
+ * password after them, get 429 until the window ends. A successful login gives its
+ * reservation back (and clears the account's count); a failed one keeps it as a failure.
  */
 function keys(ctx: Ctx, email: string, ip: string, now: number) {
 	const window = Math.floor(now / ctx.config.throttle.windowMs);
 	const h = (s: string) => crypto.createHmac('sha256', ctx.auditIpKey).update(s).digest('hex').slice(0, 32);
 	return {
-		window,
 		account: `login-fail#acct#${h(email.trim().toLowerCase())}#${window}`,
 		ip: `login-fail#ip#${h(ip)}#${window}`,
-		retryAfterS: Math.ceil(((window + 1) * ctx.config.throttle.windowMs - now) / 1000)
+		ttl: Math.ceil(((window + 2) * ctx.config.throttle.windowMs) / 1000),
+		retryAfterS: Math.max(1, Math.ceil(((window + 1) * ctx.config.throttle.windowMs - now) / 1000))
 	};
 }
 
-export async function assertLoginAllowed(ctx: Ctx, email: string, ip: string): Promise<void> {
-	const k = keys(ctx, email, ip, Date.now());
-	const res = await ctx.db.doc.send(
-		new BatchGetCommand({
-			RequestItems: {
-				[ctx.db.tables.locks]: { Keys: [{ id: k.account }, { id: k.ip }], ConsistentRead: true }
-			}
-		})
-	);
-	const rows = res.Responses?.[ctx.db.tables.locks] ?? [];
-	const count = (id: string) => Number(rows.find((r) => r.id === id)?.count ?? 0);
-	if (count(k.account) >= ctx.config.throttle.perAccount || count(k.ip) >= ctx.config.throttle.perIp) {
-		throw new AppError(
+export class LoginThrottled extends AppError {
+	constructor(readonly scope: 'account' | 'ip', retryAfterS: number) {
+		super(
 			429,
 			'TOO_MANY_REQUESTS',
-			`Too many failed logins. Try again in ${Math.ceil(k.retryAfterS / 60)} minute(s) or reset your password.`,
-			{ retryAfterSeconds: k.retryAfterS },
-			{ 'Retry-After': String(k.retryAfterS) }
+			`Too many login attempts. Try again in ${Math.ceil(retryAfterS / 60)} minute(s) or reset your password.`,
+			{ retryAfterSeconds: retryAfterS },
+			{ 'Retry-After': String(retryAfterS) }
 		);
 	}
 }
 
-export async function recordLoginFailure(ctx: Ctx, email: string, ip: string): Promise<void> {
-	const now = Date.now();
-	const k = keys(ctx, email, ip, now);
-	const ttl = Math.ceil(((k.window + 2) * ctx.config.throttle.windowMs) / 1000);
-	await Promise.all(
-		[k.account, k.ip].map((id) =>
-			ctx.db.doc.send(
-				new UpdateCommand({
-					TableName: ctx.db.tables.locks,
-					Key: { id },
-					UpdateExpression: 'ADD #c :one SET #ttl = :ttl, kind = :kind',
-					ExpressionAttributeNames: { '#c': 'count', '#ttl': 'ttl' },
-					ExpressionAttributeValues: { ':one': 1, ':ttl': ttl, ':kind': 'login_fail' }
-				})
-			)
-		)
-	);
-}
+export type LoginAttempt = {
+	/** The password was right: give the reservation back and clear the account's failures. */
+	succeeded(): Promise<void>;
+};
 
-export async function clearAccountFailures(ctx: Ctx, email: string, ip: string): Promise<void> {
+/** Reserves one attempt for this account and IP, or throws LoginThrottled (429). */
+export async function reserveLoginAttempt(ctx: Ctx, email: string, ip: string): Promise<LoginAttempt> {
 	const k = keys(ctx, email, ip, Date.now());
-	await ctx.db.doc.send(new DeleteCommand({ TableName: ctx.db.tables.locks, Key: { id: k.account } }));
+	const { perAccount, perIp } = ctx.config.throttle;
+	if (!(await incrementBelow(ctx, k.account, perAccount, k.ttl, 'login_fail'))) throw new LoginThrottled('account', k.retryAfterS);
+	if (!(await incrementBelow(ctx, k.ip, perIp, k.ttl, 'login_fail'))) {
+		await decrement(ctx, k.account);
+		throw new LoginThrottled('ip', k.retryAfterS);
+	}
+	return {
+		async succeeded() {
+			await Promise.all([deleteCounter(ctx, k.account), decrement(ctx, k.ip)]);
+		}
+	};
 }

@@ -86,6 +86,8 @@ export const TABLES = {
 	},
 	services: { pk: S('id') },
 	mood_logs: { pk: S('patient_id'), sk: S('date') },
+	/** "Break the glass": a clinician's time-limited read access to a patient outside care. */
+	access_grants: { pk: S('user_id'), sk: S('patient_id'), ttl: 'ttl' },
 	audit_logs: {
 		pk: S('log_id'),
 		indexes: [

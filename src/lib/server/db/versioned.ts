@@ -1,5 +1,4 @@
-import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Ctx } from '../context';
 import type { Caller } from '../actor';
@@ -9,6 +8,9 @@ import { rooms } from '../realtime/bus';
 import type { RecordType, RecordVersionEvent } from '$lib/shared/realtime';
 import type { VersionConflictDetails } from '$lib/shared/errors';
 import type { TableName } from './tables';
+import { transactNamed, type NamedItems, type TransactItem } from './transaction';
+
+export type { TransactItem };
 
 /**
  * The one versioned-write path (SPEC §5). Every versioned record is created with
@@ -17,8 +19,6 @@ import type { TableName } from './tables';
  * TransactWriteItems with its audit entry (and any other items the change needs), and the
  * new version is broadcast to the record's room once the write has committed.
  */
-export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
-
 export type VersionStamp = {
 	version: number;
 	updated_at: string;
@@ -119,8 +119,10 @@ export type UpdateSpec = {
 	remove?: string[];
 	resourceType: RecordType | string;
 	audit?: Omit<AuditInput, 'resourceType' | 'resourceId'>;
-	extra?: TransactItem[];
-	onCancel?: (reasons: CancellationReason[]) => AppError | undefined;
+	/** Other items of the change's transaction, by name (`record` and `audit` are taken). */
+	extra?: NamedItems<string>;
+	/** The error for a failed condition on one of the `extra` items (undefined: a 409 that says so). */
+	onFailed?: (name: string, current: Record<string, unknown> | undefined) => AppError | undefined;
 	/** Skip the room broadcast (only for records nobody can subscribe to). */
 	silent?: boolean;
 };
@@ -156,39 +158,43 @@ export async function versionedUpdate(
 		...(spec.remove ?? [])
 	];
 	const key = { [spec.pkName]: spec.id };
+	if (spec.extra && ('record' in spec.extra || 'audit' in spec.extra)) throw new Error('versionedUpdate: extra items may not be named record or audit');
 
-	await transact(
-		ctx,
-		[
-			{
-				Update: {
-					TableName: ctx.db.tables[spec.table],
-					Key: key,
-					UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-					ConditionExpression: 'attribute_exists(#pk) AND #version = :read',
-					ExpressionAttributeNames: names,
-					ExpressionAttributeValues: values,
-					ReturnValuesOnConditionCheckFailure: 'ALL_OLD'
-				}
-			},
-			...(spec.extra ?? []),
-			auditPut(ctx, caller, {
-				action: 'update',
-				resourceType: spec.resourceType,
-				resourceId: spec.id,
-				changedFields,
-				...spec.audit
-			})
-		],
-		(reasons) => {
-			const first = reasons[0];
-			if (first?.Code === 'ConditionalCheckFailed') {
-				if (!first.Item) return notFound(`This ${spec.resourceType.replace(/_/g, ' ')}`);
-				return conflictError(spec.resourceType, spec.id, spec.expectedVersion, unmarshall(first.Item));
+	const outcome = await transactNamed(ctx, {
+		record: {
+			Update: {
+				TableName: ctx.db.tables[spec.table],
+				Key: key,
+				UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+				ConditionExpression: 'attribute_exists(#pk) AND #version = :read',
+				ExpressionAttributeNames: names,
+				ExpressionAttributeValues: values,
+				ReturnValuesOnConditionCheckFailure: 'ALL_OLD'
 			}
-			return spec.onCancel?.(reasons);
+		},
+		...(spec.extra ?? {}),
+		audit: auditPut(ctx, caller, {
+			action: 'update',
+			resourceType: spec.resourceType,
+			resourceId: spec.id,
+			changedFields,
+			...spec.audit
+		})
+	});
+	if (!outcome.ok) {
+		if (outcome.failed === 'record') {
+			if (!outcome.current) throw notFound(`This ${spec.resourceType.replace(/_/g, ' ')}`);
+			throw conflictError(spec.resourceType, spec.id, spec.expectedVersion, outcome.current);
 		}
-	);
+		throw (
+			spec.onFailed?.(outcome.failed, outcome.current) ??
+			new AppError(409, 'VERSION_CONFLICT', 'Something this change depends on changed at the same moment. Reload and try again.', {
+				resourceType: spec.resourceType,
+				id: spec.id,
+				failed: outcome.failed
+			})
+		);
+	}
 
 	const result = { version: spec.expectedVersion + 1, ...stamp, changedFields };
 	if (!spec.silent) {

@@ -5,6 +5,8 @@ import { AppError, internalBody } from '../errors';
 import { SESSION_COOKIE, validateSessionToken } from '../auth/sessions';
 import { readCookie } from './cookies';
 import { apiRouter } from '../api';
+import { recordAudit } from '../services/audit';
+import { isOwnOrigin } from './origin';
 
 /**
  * The one place that mounts the API, sets security headers, authenticates requests and
@@ -14,6 +16,17 @@ import { apiRouter } from '../api';
 export type PageHandler = RequestHandler;
 
 const API_CSP = "default-src 'none'; frame-ancestors 'none'";
+const REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const SAFE_METHODS = ['GET', 'HEAD', 'OPTIONS'];
+export const MAX_QUERY_CHARS = 4096;
+
+
+function sameOrigin(ctx: Ctx, req: express.Request): boolean {
+	const origin = req.get('origin');
+	if (origin !== undefined) return isOwnOrigin(ctx, origin, req.get('host'));
+	// Browsers that send no Origin still say where a request came from.
+	return req.get('sec-fetch-site') === 'same-origin';
+}
 
 export function createApp(ctx: Ctx, pages?: PageHandler): express.Express {
 	const app = express();
@@ -24,7 +37,8 @@ export function createApp(ctx: Ctx, pages?: PageHandler): express.Express {
 	// Request id, security headers, one structured log line per request (ids only, no PHI).
 	app.use((req, res, next) => {
 		const incoming = req.get('x-request-id');
-		req.requestId = incoming && /^[A-Za-z0-9._-]{8,64}$/.test(incoming) ? incoming : crypto.randomUUID();
+		// A client's id is kept only if it is plainly an id: it ends up in logs and audit entries.
+		req.requestId = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
 		res.setHeader('X-Request-Id', req.requestId);
 		res.setHeader('X-Content-Type-Options', 'nosniff');
 		res.setHeader('X-Frame-Options', 'DENY');
@@ -76,22 +90,48 @@ export function createApp(ctx: Ctx, pages?: PageHandler): express.Express {
 		}
 	});
 
-	// CSRF: a state-changing request carried by the cookie must come from our own origin.
+	// Query strings are small in this API; an oversized one is refused before anything parses it.
 	app.use('/api', (req, _res, next) => {
-		if (['GET', 'HEAD', 'OPTIONS'].includes(req.method)) return next();
-		if (!(req as { viaCookie?: boolean }).viaCookie) return next();
-		const origin = req.get('origin');
-		const host = req.get('host');
-		const allowed = ctx.config.origin ? [new URL(ctx.config.origin).origin] : [];
-		// An opaque or unparseable Origin ("null" from a sandboxed frame) is simply not ours.
-		const sameHost = origin && host && URL.canParse(origin) && new URL(origin).host === host;
-		if (origin && !sameHost && !allowed.includes(origin)) {
-			return next(new AppError(403, 'CSRF', 'Cross-site request refused.'));
+		const q = req.originalUrl.indexOf('?');
+		if (q >= 0 && req.originalUrl.length - q - 1 > MAX_QUERY_CHARS) {
+			return next(
+				new AppError(414, 'URI_TOO_LONG', `The query string is too long (at most ${MAX_QUERY_CHARS} characters).`, [
+					{ field: '(query)', message: `longer than ${MAX_QUERY_CHARS} characters` }
+				])
+			);
 		}
 		next();
 	});
 
-	app.use('/api', express.json({ limit: '256kb', strict: false, type: () => true }));
+	// CSRF: a state-changing request carried by the cookie must say it comes from our own
+	// origin (Origin, or Sec-Fetch-Site: same-origin); a missing Origin is not enough.
+	app.use('/api', async (req, _res, next) => {
+		if (SAFE_METHODS.includes(req.method)) return next();
+		if (!(req as { viaCookie?: boolean }).viaCookie) return next();
+		if (sameOrigin(ctx, req)) return next();
+		try {
+			await recordAudit(ctx, req.caller, { action: 'csrf_refused', resourceType: 'request', resourceId: req.path.slice(0, 100), outcome: 'denied' });
+		} catch (err) {
+			ctx.log.warn('csrf refusal not audited', { requestId: req.requestId, error: (err as Error).name });
+		}
+		next(new AppError(403, 'CSRF', 'Cross-site request refused: this request did not come from a MedTrack page.'));
+	});
+
+	// A body is JSON, said so: anything else is refused before it is parsed.
+	app.use('/api', (req, _res, next) => {
+		if (SAFE_METHODS.includes(req.method)) return next();
+		const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
+		if (hasBody && !req.is('application/json')) {
+			return next(
+				new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the request body as JSON with Content-Type: application/json.', [
+					{ field: '(header) content-type', message: `must be application/json, not ${req.get('content-type') ?? 'missing'}` }
+				])
+			);
+		}
+		next();
+	});
+
+	app.use('/api', express.json({ limit: '256kb', strict: false, type: 'application/json' }));
 	app.use('/api', apiRouter(ctx));
 	app.use('/api', (req, _res, next) =>
 		next(new AppError(404, 'NOT_FOUND', `No API endpoint ${req.method} ${req.path}.`))

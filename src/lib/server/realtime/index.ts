@@ -5,13 +5,16 @@ import type { Ctx } from '../context';
 import type { Actor, Caller } from '../actor';
 import { SESSION_COOKIE, validateSessionToken } from '../auth/sessions';
 import { readCookie } from '../http/cookies';
+import { isOwnOrigin } from '../http/origin';
+import { sessionExpiry } from '../auth/sessions';
+import type { Socket } from 'socket.io';
 import { AppError } from '../errors';
 import { rooms } from './bus';
 import { canJoin } from './rooms';
 import { registerChatHandlers } from './handlers/chat';
 import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from '$lib/shared/realtime';
 
-export type SocketData = { actor: Actor; sessionId: string; token: string; ip: string };
+export type SocketData = { actor: Actor; sessionId: string; token: string; ip: string; expiresAt: number };
 export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
 const roomPayload = z.object({ room: z.string().min(3).max(200) }).strict();
@@ -19,6 +22,34 @@ const roomPayload = z.object({ room: z.string().min(3).max(200) }).strict();
 function ackError(err: unknown): SubscribeAck {
 	if (err instanceof AppError) return { ok: false, error: { code: err.code, message: err.message } };
 	return { ok: false, error: { code: 'INTERNAL', message: 'Could not join this room.' } };
+}
+
+/**
+ * An open socket does not keep its session alive: when the session's idle or absolute
+ * expiry passes (HTTP use may have pushed it later), the socket hears `session:ended` and
+ * is disconnected, within a second of the expiry.
+ */
+function watchSession(ctx: Ctx, socket: Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>, expiresAt: number) {
+	let timer: NodeJS.Timeout | undefined;
+	const schedule = (at: number) => {
+		clearTimeout(timer);
+		timer = setTimeout(check, Math.min(Math.max(0, at - Date.now()) + 200, 2 ** 31 - 1));
+		timer.unref();
+	};
+	const check = async () => {
+		if (socket.disconnected) return;
+		try {
+			const until = await sessionExpiry(ctx, socket.data.sessionId);
+			if (until !== null && until > Date.now()) return schedule(until);
+			socket.emit('session:ended', { reason: 'expired' });
+			socket.disconnect(true);
+		} catch {
+			// The database did not answer: look again shortly rather than end a session that may be valid.
+			schedule(Date.now() + 2_000);
+		}
+	};
+	schedule(expiresAt);
+	socket.on('disconnect', () => clearTimeout(timer));
 }
 
 /**
@@ -32,7 +63,16 @@ export function attachRealtime(httpServer: HttpServer, ctx: Ctx): RealtimeServer
 		path: '/socket.io',
 		serveClient: false,
 		connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false },
-		cors: ctx.config.origin ? { origin: ctx.config.origin, credentials: true } : undefined
+		cors: ctx.config.origin ? { origin: ctx.config.origin, credentials: true } : undefined,
+		// A browser always names the page that opens a socket: one from another site is refused
+		// before the handshake (cross-site WebSocket hijacking). Clients that are not browsers
+		// send no Origin and still need a session token.
+		allowRequest: (req, callback) => {
+			const origin = req.headers.origin;
+			if (origin === undefined || isOwnOrigin(ctx, origin, req.headers.host)) return callback(null, true);
+			ctx.log.warn('socket handshake refused: foreign origin', { origin: origin.slice(0, 100) });
+			callback('Cross-site connection refused', false);
+		}
 	});
 
 	io.use(async (socket, next) => {
@@ -46,7 +86,8 @@ export function attachRealtime(httpServer: HttpServer, ctx: Ctx): RealtimeServer
 				actor: valid.actor,
 				sessionId: valid.session.id,
 				token,
-				ip: socket.handshake.address
+				ip: socket.handshake.address,
+				expiresAt: Math.min(valid.session.expires_at, valid.session.absolute_expires_at)
 			};
 			next();
 		} catch {
@@ -57,6 +98,7 @@ export function attachRealtime(httpServer: HttpServer, ctx: Ctx): RealtimeServer
 	io.on('connection', (socket) => {
 		const { actor, sessionId } = socket.data;
 		void socket.join([rooms.user(actor.id), rooms.session(sessionId)]);
+		watchSession(ctx, socket, socket.data.expiresAt);
 		const caller = (): Caller => ({
 			actor: socket.data.actor,
 			requestId: `socket:${socket.id}`,

@@ -18,7 +18,10 @@ export type AppointmentItem = VersionStamp & {
 	end: string;
 	date: string;
 	status: AppointmentStatus;
+	/** Triage, set by staff; the queue orders by it. */
 	priority: Priority;
+	/** What the patient reported when booking (absent on appointments booked before triage was split out). */
+	reported_urgency?: Priority;
 	symptoms: string;
 	notes?: string;
 	checked_in_at?: string;
@@ -114,6 +117,31 @@ export function appointmentsOfDoctor(ctx: Ctx, doctorId: string, fromUtc: string
 	}).then((xs) => xs.filter((a) => a.start < toUtc));
 }
 
+/** What decides care (auth/guard.ts): a patient's appointments, few attributes each. */
+export type CareRow = Pick<AppointmentItem, 'patient_id' | 'doctor_id' | 'date' | 'status' | 'medical_record_id' | 'consultation_started_at'>;
+
+export function careRowsOfPatient(ctx: Ctx, patientId: string): Promise<CareRow[]> {
+	return queryAll<CareRow>(ctx, {
+		TableName: ctx.db.tables.appointments,
+		IndexName: 'patient-start-index',
+		KeyConditionExpression: 'patient_id = :p',
+		ExpressionAttributeValues: { ':p': patientId },
+		ProjectionExpression: 'patient_id, doctor_id, #d, #s, medical_record_id, consultation_started_at',
+		ExpressionAttributeNames: { '#d': 'date', '#s': 'status' }
+	});
+}
+
+export function careRowsOnDate(ctx: Ctx, date: string): Promise<CareRow[]> {
+	return queryAll<CareRow>(ctx, {
+		TableName: ctx.db.tables.appointments,
+		IndexName: 'date-start-index',
+		KeyConditionExpression: '#d = :d',
+		ExpressionAttributeValues: { ':d': date },
+		ProjectionExpression: 'patient_id, doctor_id, #d, #s, medical_record_id, consultation_started_at',
+		ExpressionAttributeNames: { '#d': 'date', '#s': 'status' }
+	});
+}
+
 export function appointmentsOfPatient(ctx: Ctx, patientId: string) {
 	return queryAppointments(ctx, {
 		IndexName: 'patient-start-index',
@@ -139,4 +167,33 @@ export function appointmentsByStatus(ctx: Ctx, status: AppointmentStatus, fromDa
 		ExpressionAttributeNames: { '#st': 'status', '#d': 'date' },
 		ExpressionAttributeValues: { ':s': status, ':f': fromDate, ':t': toDate }
 	});
+}
+
+/**
+ * A patient's booked times, one row per patient in `locks` (`patient-times#<patientId>`):
+ * `{ seq, slots: { <appointmentId>: { start, end } } }`. Every booking or move of that
+ * patient rewrites it conditioned on the `seq` it read, so two bookings of one patient can
+ * never both pass the overlap check (services/appointments.ts). Entries are claims, not
+ * truth: the appointments they name are re-read before an overlap is reported.
+ */
+export type PatientTimes = { seq: number; slots: Record<string, { start: string; end: string }> };
+const patientTimesId = (patientId: string) => `patient-times#${patientId}`;
+
+export async function getPatientTimes(ctx: Ctx, patientId: string): Promise<PatientTimes | undefined> {
+	const res = await ctx.db.doc.send(
+		new GetCommand({ TableName: ctx.db.tables.locks, Key: { id: patientTimesId(patientId) }, ConsistentRead: true })
+	);
+	return res.Item ? { seq: Number(res.Item.seq ?? 0), slots: (res.Item.slots ?? {}) as PatientTimes['slots'] } : undefined;
+}
+
+/** The rewrite of a patient's times, valid only if nobody rewrote them since `readSeq` (undefined: the row did not exist). */
+export function patientTimesPut(ctx: Ctx, patientId: string, readSeq: number | undefined, slots: PatientTimes['slots']) {
+	return {
+		Put: {
+			TableName: ctx.db.tables.locks,
+			Item: { id: patientTimesId(patientId), kind: 'patient_times', seq: (readSeq ?? 0) + 1, slots },
+			ConditionExpression: readSeq === undefined ? 'attribute_not_exists(id)' : 'seq = :seq',
+			...(readSeq === undefined ? {} : { ExpressionAttributeValues: { ':seq': readSeq } })
+		}
+	};
 }

@@ -1,6 +1,7 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Ctx } from '../context';
 import type { VersionStamp } from '../db/versioned';
+import type { Allergy } from '$lib/shared/allergies';
 
 export type PatientItem = VersionStamp & {
 	id: string;
@@ -16,6 +17,8 @@ export type PatientItem = VersionStamp & {
 	address?: string;
 	emergency_contact_name?: string;
 	emergency_contact_phone?: string;
+	/** On the chart; shown wherever a medicine is prescribed or dispensed. */
+	allergies?: Allergy[];
 	created_at: string;
 };
 

@@ -2,8 +2,9 @@ import crypto from 'node:crypto';
 import type { Ctx } from '../context';
 import type { Actor, Caller } from '../actor';
 import { AppError, badRequest, notFound } from '../errors';
-import { authorize, refuse, requireActor } from '../auth/guard';
-import { conflictError, createPut, stampNew, transact, versionedUpdate, type TransactItem } from '../db/versioned';
+import { authorize, authorizeBooking, authorizeTriage, clinicalVisibility, refuse, requireActor } from '../auth/guard';
+import { conflictError, createPut, stampNew, versionedUpdate, type TransactItem } from '../db/versioned';
+import { transactNamed } from '../db/transaction';
 import { auditPut } from './audit';
 import { outboxPut } from './outbox';
 import { announce, notificationPut } from './notifications';
@@ -11,13 +12,17 @@ import { CONSULTATION_SERVICE_ID, DEFAULT_SERVICES, getService } from './catalog
 import { nearestFreeSlots, slotsOn } from './doctors';
 import { getDoctor } from '../repositories/doctors';
 import { getPatient } from '../repositories/patients';
+import { closeRecordUpdate, getMedicalRecord } from '../repositories/medical-records';
 import {
 	appointmentsOfDoctor,
 	appointmentsOfPatient,
 	appointmentsOnDate,
 	forgetAppointment,
+	batchGetAppointments,
 	getAppointment,
 	getAppointmentForWrite,
+	getPatientTimes,
+	patientTimesPut,
 	rememberAppointment,
 	slotLockDelete,
 	slotLockPut,
@@ -25,6 +30,8 @@ import {
 } from '../repositories/appointments';
 import { rooms } from '../realtime/bus';
 import {
+	ACTIVE_STATUSES,
+	CLOSED_STATUSES,
 	PRIORITY_RANK,
 	STATUS_LABEL,
 	TRANSITIONS,
@@ -43,8 +50,12 @@ import { dateIn, isoWithOffset, zonedToUtc, addDays } from '$lib/shared/time';
  * (in-app and outbox) in the same transaction, and is broadcast after commit.
  */
 
-export function appointmentView(a: AppointmentItem, tz: string, queuePosition?: number): AppointmentView {
-	return {
+/**
+ * An appointment as the API returns it. Without clinical access (see `readsClinical` in
+ * auth/guard.ts) it carries names, times, status and triage only: no symptoms, notes or vitals.
+ */
+export function appointmentView(a: AppointmentItem, tz: string, opts: { clinical: boolean; queuePosition?: number }): AppointmentView {
+	const view: AppointmentView = {
 		id: a.id,
 		version: a.version,
 		patientId: a.patient_id,
@@ -57,20 +68,36 @@ export function appointmentView(a: AppointmentItem, tz: string, queuePosition?: 
 		date: a.date,
 		status: a.status,
 		priority: a.priority,
-		symptoms: a.symptoms,
-		notes: a.notes,
+		reportedUrgency: a.reported_urgency ?? a.priority,
+		clinical: opts.clinical,
 		checkedInAt: a.checked_in_at,
 		consultationStartedAt: a.consultation_started_at,
 		completedAt: a.completed_at,
 		cancelReason: a.cancel_reason,
 		rescheduleRequest: a.reschedule_request,
-		vitals: a.vitals,
-		medicalRecordId: a.medical_record_id,
-		queuePosition,
+		queuePosition: opts.queuePosition,
 		updatedAt: a.updated_at,
 		updatedBy: a.updated_by_name
 	};
+	if (opts.clinical) {
+		view.symptoms = a.symptoms;
+		view.notes = a.notes;
+		view.vitals = a.vitals;
+		view.medicalRecordId = a.medical_record_id;
+	}
+	return view;
 }
+
+/** Views of many appointments, clinical fields only where the caller may read them. */
+async function viewsFor(ctx: Ctx, caller: Caller, items: AppointmentItem[], position?: (a: AppointmentItem) => number | undefined): Promise<AppointmentView[]> {
+	const visible = await clinicalVisibility(ctx, requireActor(caller), items);
+	return items.map((a) => appointmentView(a, ctx.config.timezone, { clinical: visible(a.patient_id), queuePosition: position?.(a) }));
+}
+
+const recordLocked = (a: AppointmentItem, what: string) =>
+	new AppError(409, 'RECORD_LOCKED', `This appointment is ${STATUS_LABEL[a.status]}: its ${what} can no longer be changed.${a.status === 'COMPLETED' ? ' Amend the visit record instead, with a reason.' : ''}`, {
+		status: a.status
+	});
 
 const isOwnAppointment = (a: AppointmentItem) => (x: Actor) =>
 	x.role === 'patient' ? x.patientId === a.patient_id : x.role === 'doctor' ? x.doctorId === a.doctor_id : false;
@@ -167,23 +194,61 @@ async function slotTaken(ctx: Ctx, doctor: NonNullable<Awaited<ReturnType<typeof
 	});
 }
 
+/**
+ * The patient's other active appointments that overlap [startUtc, endUtc), read from the
+ * patient's times row and confirmed against the appointments themselves. Returns the
+ * Put that claims the new time, conditioned on nobody having changed the row meanwhile.
+ */
+async function claimPatientTime(ctx: Ctx, patientId: string, appointmentId: string, startUtc: string, endUtc: string) {
+	const times = await getPatientTimes(ctx, patientId);
+	let slots = times?.slots;
+	if (!slots) {
+		// First booking since this row was introduced: build it from the patient's appointments.
+		const now = new Date().toISOString();
+		slots = Object.fromEntries(
+			(await appointmentsOfPatient(ctx, patientId))
+				.filter((a) => ACTIVE_STATUSES.includes(a.status) && a.end > now)
+				.map((a) => [a.id, { start: a.start, end: a.end }])
+		);
+	}
+	const overlapping = Object.entries(slots).filter(([id, t]) => id !== appointmentId && t.start < endUtc && startUtc < t.end).map(([id]) => id);
+	const clashes = (await batchGetAppointments(ctx, overlapping)).filter(
+		(a) => ACTIVE_STATUSES.includes(a.status) && a.start < endUtc && startUtc < a.end
+	);
+	if (clashes.length) {
+		const c = clashes[0]!;
+		throw new AppError(409, 'PATIENT_BUSY', `The patient already has an appointment with ${c.doctor_name} at ${isoWithOffset(new Date(c.start), ctx.config.timezone)} that overlaps this time.`, {
+			appointmentId: c.id,
+			doctorName: c.doctor_name,
+			start: isoWithOffset(new Date(c.start), ctx.config.timezone),
+			end: isoWithOffset(new Date(c.end), ctx.config.timezone)
+		});
+	}
+	// Keep claims that are still ahead; past ones can no longer overlap anything.
+	const cutoff = new Date(Date.now() - 86_400_000).toISOString();
+	const next = Object.fromEntries(Object.entries(slots).filter(([id, t]) => id !== appointmentId && t.end > cutoff));
+	next[appointmentId] = { start: startUtc, end: endUtc };
+	return patientTimesPut(ctx, patientId, times?.seq, next);
+}
+
+const lostRace = () =>
+	new AppError(409, 'VERSION_CONFLICT', 'The patient\'s appointments changed at the same moment. Please try again.');
+
 export async function bookAppointment(
 	ctx: Ctx,
 	caller: Caller,
-	input: { doctorId: string; start: string; symptoms: string; priority: Priority; patientId?: string }
+	input: { doctorId: string; start: string; symptoms: string; reportedUrgency: Priority; patientId?: string }
 ): Promise<AppointmentView> {
 	const actor = requireActor(caller);
-	const patientId = actor.role === 'patient' ? actor.patientId : input.patientId;
+	const patientId = actor.role === 'patient' ? (input.patientId ?? actor.patientId) : input.patientId;
 	if (!patientId) throw badRequest('Name the patient to book for.', [{ field: 'patientId', message: 'is required' }]);
-	await authorize(ctx, caller, 'appointment', 'write', {
-		isOwn: (x) => (x.role === 'patient' ? x.patientId === patientId : x.doctorId === input.doctorId)
-	});
-	if (actor.role === 'patient' && input.patientId && input.patientId !== actor.patientId) {
-		await refuse(ctx, caller, 'appointment', 'write', undefined, 'Patients book for themselves only.');
-	}
+	await authorizeBooking(ctx, caller, { patientId, doctorId: input.doctorId });
 	const [doctor, patient] = await Promise.all([getDoctor(ctx, input.doctorId), getPatient(ctx, patientId)]);
 	if (!doctor) throw badRequest('No such doctor.', [{ field: 'doctorId', message: 'not found' }]);
 	if (!patient) throw badRequest('No such patient.', [{ field: 'patientId', message: 'not found' }]);
+	if (doctor.status === 'off') {
+		throw new AppError(409, 'DOCTOR_OFF_DUTY', `${doctor.name} is off duty and cannot be booked. Choose another doctor or ask the front desk.`, { doctorId: doctor.id });
+	}
 	const { date, startUtc, endUtc } = await validSlot(ctx, doctor, input.start);
 
 	const id = crypto.randomUUID();
@@ -200,26 +265,35 @@ export async function bookAppointment(
 		end: endUtc,
 		date,
 		status: 'PENDING' as AppointmentStatus,
-		priority: input.priority,
+		// Triage starts neutral: staff set the queue priority; the patient's view is kept beside it.
+		priority: 'normal' as Priority,
+		reported_urgency: input.reportedUrgency,
 		symptoms: input.symptoms
 	}) as AppointmentItem;
 	const notice = patientNotice(ctx, appt);
-	await transact(
-		ctx,
-		[
-			slotLockPut(ctx, doctor.id, startUtc, id),
-			createPut(ctx, 'appointments', 'id', appt),
-			...notice.items,
-			auditPut(ctx, caller, { action: 'create', resourceType: 'appointment', resourceId: id, changedFields: ['doctor_id', 'patient_id', 'start', 'symptoms', 'priority'] })
-		],
-		(reasons) => (reasons[0]?.Code === 'ConditionalCheckFailed' ? new AppError(409, 'SLOT_TAKEN', '') : undefined)
-	).catch(async (err) => {
-		if (err instanceof AppError && err.code === 'SLOT_TAKEN') throw await slotTaken(ctx, doctor, startUtc, date);
-		throw err;
-	});
+	for (let attempt = 0; ; attempt++) {
+		const patientTime = await claimPatientTime(ctx, patient.id, id, startUtc, endUtc);
+		const outcome = await transactNamed(ctx, {
+			slotLock: slotLockPut(ctx, doctor.id, startUtc, id),
+			patientTime,
+			appointment: createPut(ctx, 'appointments', 'id', appt),
+			notices: notice.items,
+			audit: auditPut(ctx, caller, {
+				action: 'create',
+				resourceType: 'appointment',
+				resourceId: id,
+				changedFields: ['doctor_id', 'patient_id', 'start', 'symptoms', 'reported_urgency']
+			})
+		});
+		if (outcome.ok) break;
+		if (outcome.failed === 'slotLock') throw await slotTaken(ctx, doctor, startUtc, date);
+		if (outcome.failed === 'patientTime' && attempt < 4) continue;
+		throw lostRace();
+	}
 	notice.announce();
 	broadcastAppointment(ctx, appt);
-	return appointmentView(appt, ctx.config.timezone);
+	const [view] = await viewsFor(ctx, caller, [appt]);
+	return view!;
 }
 
 export async function readAppointment(ctx: Ctx, caller: Caller, id: string): Promise<AppointmentView> {
@@ -230,7 +304,8 @@ export async function readAppointment(ctx: Ctx, caller: Caller, id: string): Pro
 		const q = (await doctorQueue(ctx, a.doctor_id, a.date)).filter((x) => x.status === 'CHECKED_IN');
 		position = q.findIndex((x) => x.id === a.id) + 1 || undefined;
 	}
-	return appointmentView(a, ctx.config.timezone, position);
+	const [view] = await viewsFor(ctx, caller, [a], () => position);
+	return view!;
 }
 
 /** What each role may set on an appointment, beyond the matrix's read/write. */
@@ -283,10 +358,15 @@ export async function changeAppointment(ctx: Ctx, caller: Caller, id: string, ch
 	if (change.notes !== undefined && actor.role !== 'doctor') {
 		await refuse(ctx, caller, 'appointment', 'write', id, 'Only the doctor writes visit notes.');
 	}
+	const changesFacts = change.symptoms !== undefined || change.priority !== undefined || change.notes !== undefined;
+	// A closed visit's facts stay as they were: a completed one is amended through its record.
+	if (changesFacts && CLOSED_STATUSES.includes(a.status)) throw recordLocked(a, 'symptoms, priority and notes');
+	if (change.priority !== undefined && change.priority !== a.priority) await authorizeTriage(ctx, caller, a);
+	if (change.symptoms !== undefined && change.symptoms !== a.symptoms && actor.role === 'nurse') await authorizeTriage(ctx, caller, a);
 
 	const now = new Date().toISOString();
 	const set: Record<string, unknown> = {};
-	const extra: TransactItem[] = [];
+	const extra: Record<string, TransactItem | TransactItem[]> = {};
 	let previousDate: string | undefined;
 	const doctor = change.start ? await getDoctor(ctx, a.doctor_id) : undefined;
 
@@ -296,7 +376,9 @@ export async function changeAppointment(ctx: Ctx, caller: Caller, id: string, ch
 		}
 		const slot = await validSlot(ctx, doctor!, change.start);
 		if (slot.startUtc !== a.start) {
-			extra.push(slotLockPut(ctx, a.doctor_id, slot.startUtc, id), slotLockDelete(ctx, a.doctor_id, a.start, id));
+			extra.newSlot = slotLockPut(ctx, a.doctor_id, slot.startUtc, id);
+			extra.oldSlot = slotLockDelete(ctx, a.doctor_id, a.start, id);
+			extra.patientTime = await claimPatientTime(ctx, a.patient_id, id, slot.startUtc, slot.endUtc);
 			Object.assign(set, { start: slot.startUtc, end: slot.endUtc, date: slot.date });
 			previousDate = a.date;
 		}
@@ -317,46 +399,47 @@ export async function changeAppointment(ctx: Ctx, caller: Caller, id: string, ch
 		set.consultation_started_at = now;
 		const recordId = `mr_${a.id}`;
 		set.medical_record_id = recordId;
-		extra.push(
-			createPut(
-				ctx,
-				'medical_records',
-				'id',
-				stampNew(caller, {
-					id: recordId,
-					appointment_id: a.id,
-					patient_id: a.patient_id,
-					doctor_id: a.doctor_id,
-					doctor_name: a.doctor_name,
-					date: a.date,
-					symptoms: change.symptoms ?? a.symptoms,
-					diagnosis: '',
-					treatment: '',
-					notes: '',
-					prescriptions: []
-				})
-			)
+		extra.visitRecord = createPut(
+			ctx,
+			'medical_records',
+			'id',
+			stampNew(caller, {
+				id: recordId,
+				appointment_id: a.id,
+				patient_id: a.patient_id,
+				doctor_id: a.doctor_id,
+				doctor_name: a.doctor_name,
+				// The author: only they edit the record while the visit is open.
+				author_user_id: actor.id,
+				date: a.date,
+				symptoms: change.symptoms ?? a.symptoms,
+				diagnosis: '',
+				treatment: '',
+				notes: '',
+				prescriptions: [],
+				amendments: []
+			})
 		);
 	}
 	if (status === 'COMPLETED') {
 		set.completed_at = now;
 		const service = (await servicePromise) ?? DEFAULT_SERVICES[0]!;
-		extra.push(
-			createPut(ctx, 'invoices', 'id', stampNew(caller, {
-				id: `inv_${a.id}`,
-				patient_id: a.patient_id,
-				appointment_id: a.id,
-				doctor_name: a.doctor_name,
-				date: a.date,
-				items: [{ service_id: service.id, name: service.name, price_cents: service.price_cents }],
-				total_cents: service.price_cents,
-				currency: service.currency,
-				status: 'unpaid'
-			}))
-		);
+		extra.invoice = createPut(ctx, 'invoices', 'id', stampNew(caller, {
+			id: `inv_${a.id}`,
+			patient_id: a.patient_id,
+			appointment_id: a.id,
+			doctor_name: a.doctor_name,
+			date: a.date,
+			items: [{ service_id: service.id, name: service.name, price_cents: service.price_cents }],
+			total_cents: service.price_cents,
+			currency: service.currency,
+			status: 'unpaid'
+		}));
+		// The record closes with the visit: its vitals are kept with it, and later changes are amendments.
+		if (a.medical_record_id) extra.closeRecord = closeRecordUpdate(ctx, caller, a.medical_record_id, a.vitals, now);
 	}
 	if (status === 'CANCELLED') {
-		extra.push(slotLockDelete(ctx, a.doctor_id, a.start, id));
+		extra.oldSlot = slotLockDelete(ctx, a.doctor_id, a.start, id);
 		if (change.reason) set.cancel_reason = change.reason;
 	}
 	if (change.priority && change.priority !== a.priority) set.priority = change.priority;
@@ -367,12 +450,12 @@ export async function changeAppointment(ctx: Ctx, caller: Caller, id: string, ch
 	}
 	const remove = Object.keys(set).filter((k) => set[k] === undefined);
 	for (const k of remove) delete set[k];
-	if (!Object.keys(set).length && !remove.length) return appointmentView(a, ctx.config.timezone);
+	if (!Object.keys(set).length && !remove.length) return (await viewsFor(ctx, caller, [a]))[0]!;
 
 	const next = { ...a, ...set, version: a.version + 1 } as AppointmentItem;
 	for (const k of remove) delete (next as Record<string, unknown>)[k];
 	const notice = status ? patientNotice(ctx, next) : undefined;
-	if (notice) extra.push(...notice.items);
+	if (notice) extra.notices = notice.items;
 
 	const stamp = await versionedUpdate(ctx, caller, {
 		table: 'appointments',
@@ -382,10 +465,11 @@ export async function changeAppointment(ctx: Ctx, caller: Caller, id: string, ch
 		set,
 		remove,
 		resourceType: 'appointment',
-		audit: { action: status ? `status_${status.toLowerCase()}` : 'update' },
+		audit: { action: status ? `status_${status.toLowerCase()}` : set.priority ? 'triage' : 'update' },
 		extra,
-		onCancel: (reasons) => {
-			if (change.start && reasons[1]?.Code === 'ConditionalCheckFailed') return new AppError(409, 'SLOT_TAKEN', 'That slot was just taken.');
+		onFailed: (name) => {
+			if (name === 'newSlot') return new AppError(409, 'SLOT_TAKEN', 'That slot was just taken.');
+			if (name === 'patientTime') return lostRace();
 			return undefined;
 		}
 	}).catch(async (err) => {
@@ -398,9 +482,10 @@ export async function changeAppointment(ctx: Ctx, caller: Caller, id: string, ch
 	const saved = { ...next, ...stamp } as AppointmentItem;
 	notice?.announce();
 	broadcastAppointment(ctx, saved, previousDate);
+	if (extra.closeRecord && a.medical_record_id) announceRecordClosed(ctx, caller, a.medical_record_id, stamp.updated_at);
 	const queueMoved = ['CHECKED_IN', 'CONSULTING', 'COMPLETED', 'CANCELLED'].includes(status ?? '') || (a.status === 'CHECKED_IN' && set.priority !== undefined);
 	if (queueMoved && saved.date === dateIn(ctx.config.timezone)) announceQueuePositions(ctx, saved);
-	return appointmentView(saved, ctx.config.timezone);
+	return (await viewsFor(ctx, caller, [saved]))[0]!;
 }
 
 export async function recordVitals(ctx: Ctx, caller: Caller, id: string, input: Vitals & { version: number }): Promise<AppointmentView> {
@@ -411,6 +496,8 @@ export async function recordVitals(ctx: Ctx, caller: Caller, id: string, input: 
 	if (actor.role === 'doctor' && actor.doctorId !== a.doctor_id) {
 		await refuse(ctx, caller, 'medical_record', 'write', id, 'Only the treating doctor or a nurse records vitals here.');
 	}
+	// Vitals of a closed visit are never re-posted: a completed visit's are amended on its record.
+	if (CLOSED_STATUSES.includes(a.status)) throw recordLocked(a, 'vitals');
 	const { version, ...vitals } = input;
 	const value = { ...vitals, recordedBy: actor.name, recordedAt: new Date().toISOString() };
 	const stamp = await versionedUpdate(ctx, caller, {
@@ -424,7 +511,25 @@ export async function recordVitals(ctx: Ctx, caller: Caller, id: string, input: 
 	});
 	const saved = { ...a, vitals: value, ...stamp } as AppointmentItem;
 	broadcastAppointment(ctx, saved);
-	return appointmentView(saved, ctx.config.timezone);
+	return (await viewsFor(ctx, caller, [saved]))[0]!;
+}
+
+/** After a completion commits: the record's new version reaches every open copy of it. */
+function announceRecordClosed(ctx: Ctx, caller: Caller, recordId: string, at: string) {
+	void getMedicalRecord(ctx, recordId)
+		.then((r) => {
+			if (!r) return;
+			ctx.bus.emit(rooms.record('medical_record', recordId), 'record:updated', {
+				type: 'medical_record',
+				id: recordId,
+				version: r.version,
+				updatedBy: caller.actor?.name ?? 'MedTrack',
+				updatedById: caller.actor?.id ?? 'system',
+				updatedAt: at,
+				changedFields: ['locked_at', 'vitals']
+			});
+		})
+		.catch((err: Error) => ctx.log.warn('record close not announced', { error: err.name, recordId }));
 }
 
 /** Checked-in and in-consultation patients of a doctor's day: priority, then arrival. */
@@ -480,7 +585,8 @@ export async function readQueue(ctx: Ctx, caller: Caller, doctorId: string, date
 	const day = date ?? dateIn(ctx.config.timezone);
 	const q = await doctorQueue(ctx, doctorId, day);
 	let position = 0;
-	return q.map((a) => appointmentView(a, ctx.config.timezone, a.status === 'CHECKED_IN' ? ++position : undefined));
+	const positions = new Map(q.map((a) => [a.id, a.status === 'CHECKED_IN' ? ++position : undefined]));
+	return viewsFor(ctx, caller, q, (a) => positions.get(a.id));
 }
 
 export async function listAppointments(
@@ -519,7 +625,7 @@ export async function listAppointments(
 		}
 		items = await appointmentsOnDate(ctx, q.date ?? dateIn(tz));
 	}
-	return items.sort((x, y) => x.start.localeCompare(y.start)).map((a) => appointmentView(a, tz));
+	return viewsFor(ctx, caller, items.sort((x, y) => x.start.localeCompare(y.start)));
 }
 
 
@@ -545,7 +651,7 @@ export async function markMissed(ctx: Ctx, caller: Caller, a: AppointmentItem): 
 		set: { status: 'MISSED', missed_at: missedAt },
 		resourceType: 'appointment',
 		audit: { action: 'status_missed', subject: SCHEDULER_SUBJECT },
-		extra: notice.items
+		extra: { notices: notice.items }
 	});
 	const saved = { ...next, ...stamp } as AppointmentItem;
 	notice.announce();

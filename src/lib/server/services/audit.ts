@@ -4,7 +4,8 @@ import type { Ctx } from '../context';
 import type { Caller } from '../actor';
 import { badRequest } from '../errors';
 import type { AuditEntry } from '$lib/shared/views';
-import { decodeCursor, encodeCursor, isStartKey, resumeQuery } from '../db/cursor';
+import { decodeCursor, encodeCursor, resumeQuery, startKeySchema } from '../db/cursor';
+import { z } from 'zod';
 import { isoDate } from '$lib/shared/schemas';
 
 /**
@@ -23,6 +24,8 @@ export type AuditInput = {
 	changedFields?: string[];
 	/** Who the entry is about when nobody is signed in (a failed login on a known account). */
 	subject?: { id: string; email: string; role: string };
+	/** A justification the actor had to give (emergency access). */
+	reason?: string;
 };
 
 export type { AuditEntry };
@@ -50,7 +53,8 @@ export function auditEntry(ctx: Ctx, caller: Caller, input: AuditInput): AuditEn
 		ip_hash: hashIp(ctx, caller.ip),
 		request_id: caller.requestId,
 		outcome: input.outcome ?? 'success',
-		changed_fields: [...new Set(input.changedFields ?? [])].sort()
+		changed_fields: [...new Set(input.changedFields ?? [])].sort(),
+		...(input.reason ? { reason: input.reason } : {})
 	};
 }
 
@@ -103,11 +107,10 @@ export async function listAudit(
 	const byUserOrResource = !!f.user || !!(f.resourceType && f.resourceId);
 	const from = f.from ?? (byUserOrResource ? '2000-01-01T00:00:00.000Z' : new Date(Date.parse(to) - 90 * 86_400_000).toISOString());
 	if (from > to) throw badRequest('Invalid query: from is after to.', [{ field: 'from', message: 'must be before to' }]);
+	// A cursor continues the listing it came from: same filters, same window.
+	const scope = `audit:${JSON.stringify([f.user, f.resourceType, f.resourceId, f.from, f.to])}`;
 	const cursor: Cursor = f.cursor
-		? decodeCursor<Cursor>(
-				f.cursor,
-				(s) => (s.day === undefined || isoDate.safeParse(s.day).success) && (s.key === undefined || isStartKey(s.key))
-			)
+		? decodeCursor(ctx.cursorKey, scope, f.cursor, z.object({ day: isoDate.optional(), key: startKeySchema.optional() }).strict())
 		: {};
 
 	const names: Record<string, string> = { '#ts': 'timestamp' };
@@ -161,13 +164,13 @@ export async function listAudit(
 		items.push(...((page.Items ?? []) as AuditEntry[]));
 		startKey = page.LastEvaluatedKey;
 		if (items.length >= f.limit) {
-			if (startKey) return { items, nextCursor: encodeCursor({ day, key: startKey }) };
-			if (byDay && day! > firstDay) return { items, nextCursor: encodeCursor({ day: dayBefore(day!) }) };
+			if (startKey) return { items, nextCursor: encodeCursor(ctx.cursorKey, scope, { day, key: startKey }) };
+			if (byDay && day! > firstDay) return { items, nextCursor: encodeCursor(ctx.cursorKey, scope, { day: dayBefore(day!) }) };
 			return { items, nextCursor: null };
 		}
 		if (startKey) continue;
 		if (!byDay || day! <= firstDay) return { items, nextCursor: null };
 		day = dayBefore(day!);
 	}
-	return { items, nextCursor: encodeCursor({ day, key: startKey }) };
+	return { items, nextCursor: encodeCursor(ctx.cursorKey, scope, { day, key: startKey }) };
 }

@@ -2,13 +2,15 @@ import crypto from 'node:crypto';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Ctx } from '../context';
 import type { Caller } from '../actor';
-import { AppError } from '../errors';
+import { AppError, badRequest, notFound } from '../errors';
+import { authorize, refuse, requireActor } from '../auth/guard';
+import { transactNamed } from '../db/transaction';
 import { auditPut, recordAudit } from './audit';
 import { outboxPut } from './outbox';
-import { createPut, stampNew, transact, versionedUpdate } from '../db/versioned';
+import { createPut, stampNew, versionedUpdate } from '../db/versioned';
 import { decoyHash, hashPassword, verifyPassword } from '../auth/passwords';
-import { actorOf, createSession, invalidateSession, invalidateUserSessions } from '../auth/sessions';
-import { assertLoginAllowed, clearAccountFailures, recordLoginFailure } from '../auth/throttle';
+import { actorOf, createSession, invalidateOtherSessions, invalidateSession, invalidateUserSessions } from '../auth/sessions';
+import { LoginThrottled, reserveLoginAttempt } from '../auth/throttle';
 import { generateToken, tokenId } from '../auth/tokens';
 import { consumeSessionDelete, getSession, type SessionItem } from '../repositories/sessions';
 import { emailGuardPut, getUser, getUserByEmail, type UserItem } from '../repositories/users';
@@ -31,12 +33,8 @@ export const publicUser = (u: UserItem): PublicUser => {
 	return { id: a.id, email: a.email, name: a.name, role: a.role, patientId: a.patientId, doctorId: a.doctorId };
 };
 
-const emailTaken = (reasons: { Code?: string }[]) =>
-	reasons[1]?.Code === 'ConditionalCheckFailed'
-		? new AppError(409, 'ALREADY_EXISTS', 'An account with this e-mail address already exists.', [
-				{ field: 'email', message: 'is already registered' }
-			])
-		: undefined;
+export const emailTaken = () =>
+	new AppError(409, 'ALREADY_EXISTS', 'An account with this e-mail address already exists.', [{ field: 'email', message: 'is already registered' }]);
 
 /** A patient signs themselves up: user, e-mail guard and patient record in one transaction. */
 export async function registerPatient(ctx: Ctx, caller: Caller, input: Registration): Promise<PublicUser> {
@@ -69,21 +67,18 @@ export async function registerPatient(ctx: Ctx, caller: Caller, input: Registrat
 		date_of_birth: input.dateOfBirth,
 		blood_group: input.bloodGroup
 	});
-	await transact(
-		ctx,
-		[
-			createPut(ctx, 'users', 'id', user),
-			emailGuardPut(ctx, input.email, userId),
-			createPut(ctx, 'patients', 'id', patient),
-			auditPut(ctx, registrant, {
-				action: 'register',
-				resourceType: 'patient',
-				resourceId: patientId,
-				changedFields: ['name', 'email', 'phone', 'date_of_birth', 'blood_group', 'password_hash']
-			})
-		],
-		emailTaken
-	);
+	const outcome = await transactNamed(ctx, {
+		user: createPut(ctx, 'users', 'id', user),
+		email: emailGuardPut(ctx, input.email, userId),
+		patient: createPut(ctx, 'patients', 'id', patient),
+		audit: auditPut(ctx, registrant, {
+			action: 'register',
+			resourceType: 'patient',
+			resourceId: patientId,
+			changedFields: ['name', 'email', 'phone', 'date_of_birth', 'blood_group', 'password_hash']
+		})
+	});
+	if (!outcome.ok) throw outcome.failed === 'email' ? emailTaken() : new AppError(409, 'ALREADY_EXISTS', 'Could not create the account; try again.');
 	return publicUser(user as UserItem);
 }
 
@@ -95,13 +90,28 @@ export async function login(
 	caller: Caller,
 	input: { email: string; password: string }
 ): Promise<{ user: PublicUser; token: string; session: SessionItem }> {
-	await assertLoginAllowed(ctx, input.email, caller.ip);
+	let attempt;
+	try {
+		attempt = await reserveLoginAttempt(ctx, input.email, caller.ip);
+	} catch (err) {
+		if (err instanceof LoginThrottled) {
+			const known = await getUserByEmail(ctx, input.email);
+			await recordAudit(ctx, caller, {
+				action: 'login_throttled',
+				resourceType: 'session',
+				resourceId: err.scope,
+				outcome: 'denied',
+				subject: known ? { id: known.id, email: known.email, role: known.role } : undefined
+			});
+		}
+		throw err;
+	}
 	const user = await getUserByEmail(ctx, input.email);
 	const ok = user
 		? await verifyPassword(user.password_hash, input.password)
 		: (await verifyPassword(await decoyHash(), input.password), false);
 	if (!user || !ok) {
-		await recordLoginFailure(ctx, input.email, caller.ip);
+		// The reserved attempt stays counted: it was a failure.
 		await recordAudit(ctx, caller, {
 			action: 'login_failed',
 			resourceType: 'session',
@@ -110,6 +120,7 @@ export async function login(
 		});
 		throw invalidCredentials();
 	}
+	await attempt.succeeded();
 	if (!user.active) {
 		await recordAudit(ctx, caller, {
 			action: 'login_failed',
@@ -139,7 +150,6 @@ export async function login(
 			]
 		})
 	);
-	await clearAccountFailures(ctx, input.email, caller.ip);
 	return { user: publicUser(user), token, session };
 }
 
@@ -155,10 +165,11 @@ export async function logout(ctx: Ctx, caller: Caller): Promise<void> {
 
 const RESET_TTL_MS = 30 * 60_000;
 
-/** Always answers the same way, so the form does not reveal which addresses have accounts. */
-export async function requestPasswordReset(ctx: Ctx, caller: Caller, email: string): Promise<void> {
-	const user = await getUserByEmail(ctx, email);
-	if (!user || !user.active) return;
+/**
+ * A one-time reset link (30 minutes, only its hash stored) e-mailed through the outbox. With
+ * SNS unconfigured the row stays visible in the admin outbox, so the link is never lost.
+ */
+async function sendResetLink(ctx: Ctx, caller: Caller, user: UserItem, by: 'self' | 'admin'): Promise<void> {
 	const token = generateToken();
 	const now = Date.now();
 	const row: SessionItem = {
@@ -172,27 +183,77 @@ export async function requestPasswordReset(ctx: Ctx, caller: Caller, email: stri
 		ttl: Math.ceil((now + RESET_TTL_MS) / 1000)
 	};
 	const link = `${ctx.config.origin ?? `http://localhost:${ctx.config.port}`}/reset-password?token=${token}`;
-	await transact(
-		ctx,
-		[
-			{ Put: { TableName: ctx.db.tables.sessions, Item: row, ConditionExpression: 'attribute_not_exists(id)' } },
-			outboxPut(ctx, {
-				kind: 'password_reset',
-				channel: 'email',
-				recipient: user.email,
-				userId: user.id,
-				subject: 'Reset your MedTrack password',
-				body: `Someone asked to reset the password of your MedTrack account. If it was you, open ${link} within 30 minutes. If not, ignore this message.`
-			}),
-			auditPut(ctx, caller, {
-				action: 'password_reset_requested',
-				resourceType: 'user',
-				resourceId: user.id,
-				subject: { id: user.id, email: user.email, role: user.role }
-			})
-		],
-		() => undefined
-	);
+	const body =
+		by === 'self'
+			? `Someone asked to reset the password of your MedTrack account. If it was you, open ${link} within 30 minutes. If not, ignore this message.`
+			: `An administrator sent you a link to set a new MedTrack password. Open ${link} within 30 minutes. If you did not expect this, tell your administrator.`;
+	const outcome = await transactNamed(ctx, {
+		token: { Put: { TableName: ctx.db.tables.sessions, Item: row, ConditionExpression: 'attribute_not_exists(id)' } },
+		message: outboxPut(ctx, { kind: 'password_reset', channel: 'email', recipient: user.email, userId: user.id, subject: 'Reset your MedTrack password', body }),
+		audit: auditPut(ctx, caller, {
+			action: by === 'self' ? 'password_reset_requested' : 'password_reset_sent',
+			resourceType: 'user',
+			resourceId: user.id,
+			subject: { id: user.id, email: user.email, role: user.role }
+		})
+	});
+	if (!outcome.ok) throw new AppError(409, 'ALREADY_EXISTS', 'Could not create a reset link; try again.');
+}
+
+/** Always answers the same way, so the form does not reveal which addresses have accounts. */
+export async function requestPasswordReset(ctx: Ctx, caller: Caller, email: string): Promise<void> {
+	const user = await getUserByEmail(ctx, email);
+	if (!user || !user.active) return;
+	await sendResetLink(ctx, caller, user, 'self');
+}
+
+/** An administrator sends a user a reset link (never sees or sets the password). */
+export async function sendResetLinkToUser(ctx: Ctx, caller: Caller, userId: string): Promise<void> {
+	const actor = requireActor(caller);
+	await authorize(ctx, caller, 'users', 'write', { id: userId });
+	const user = await getUser(ctx, userId);
+	if (!user) throw notFound('This user');
+	if (user.role === 'super_admin' && actor.role !== 'super_admin') {
+		await refuse(ctx, caller, 'users', 'write', userId, 'Only a super administrator can reset a super administrator.');
+	}
+	if (!user.active) {
+		throw new AppError(409, 'ACCOUNT_DISABLED', 'This account is deactivated: activate it before sending a reset link.');
+	}
+	await sendResetLink(ctx, caller, user, 'admin');
+}
+
+/**
+ * Everyone changes their own password with their current one; every other session of the
+ * account ends at once (this one stays). Guessing the current password here counts against
+ * the same throttle as logging in.
+ */
+export async function changePassword(ctx: Ctx, caller: Caller, input: { currentPassword: string; newPassword: string }): Promise<void> {
+	const actor = requireActor(caller);
+	const user = await getUser(ctx, actor.id);
+	if (!user) throw notFound('Your account');
+	const attempt = await reserveLoginAttempt(ctx, user.email, caller.ip);
+	if (!(await verifyPassword(user.password_hash, input.currentPassword))) {
+		await recordAudit(ctx, caller, { action: 'password_change_failed', resourceType: 'user', resourceId: user.id, outcome: 'failure' });
+		throw new AppError(400, 'INVALID_CREDENTIALS', 'Your current password is not correct.', [
+			{ field: 'currentPassword', message: 'is not your current password' }
+		]);
+	}
+	await attempt.succeeded();
+	if (input.currentPassword === input.newPassword) {
+		throw badRequest('Choose a new password that differs from the current one.', [{ field: 'newPassword', message: 'must differ from the current password' }]);
+	}
+	const hash = await hashPassword(input.newPassword, ctx.config.argon2MemoryKib);
+	await versionedUpdate(ctx, caller, {
+		table: 'users',
+		pkName: 'id',
+		id: user.id,
+		expectedVersion: user.version,
+		set: { password_hash: hash },
+		resourceType: 'user',
+		audit: { action: 'password_changed', changedFields: ['password_hash'] },
+		silent: true
+	});
+	await invalidateOtherSessions(ctx, user.id, caller.sessionId);
 }
 
 const badToken = () =>
@@ -221,8 +282,8 @@ export async function confirmPasswordReset(
 		set: { password_hash: hash },
 		resourceType: 'user',
 		audit: { action: 'password_reset', changedFields: ['password_hash'] },
-		extra: [consumeSessionDelete(ctx, id)],
-		onCancel: (reasons) => (reasons[1]?.Code === 'ConditionalCheckFailed' ? badToken() : undefined),
+		extra: { resetToken: consumeSessionDelete(ctx, id) },
+		onFailed: (name) => (name === 'resetToken' ? badToken() : undefined),
 		silent: true
 	});
 	await invalidateUserSessions(ctx, user.id, 'logout');

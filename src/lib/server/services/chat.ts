@@ -3,9 +3,10 @@ import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Ctx } from '../context';
 import type { Actor, Caller } from '../actor';
 import { AppError, badRequest, notFound } from '../errors';
-import { authorize, refuse, requireActor } from '../auth/guard';
+import { authorize, pairInCare, refuse, requireActor } from '../auth/guard';
 import { transact, type TransactItem } from '../db/versioned';
-import { decodeCursor, encodeCursor } from '../db/cursor';
+import { decodeCursor, encodeCursor, resumeQuery } from '../db/cursor';
+import { z } from 'zod';
 import { auditPut } from './audit';
 import { announce, notificationPut } from './notifications';
 import { outboxPut } from './outbox';
@@ -149,27 +150,10 @@ export async function conversationFor(
 	if (!conversation) throw notFound('This conversation');
 	const side = sideOf(conversation, actor);
 	if (!side) return refuse(ctx, caller, 'chat', mode, id, 'This conversation is between another patient and doctor.');
+	if (!(await pairInCare(ctx, conversation.patient_id, conversation.doctor_id))) {
+		return refuse(ctx, caller, 'chat', mode, id, 'This conversation is closed: there is no current or past visit between this patient and doctor.');
+	}
 	return { conversation, side };
-}
-
-/** SPEC §2: a patient and a doctor may chat when the patient has or had an appointment with them. */
-export async function hadAppointment(ctx: Ctx, patientId: string, doctorId: string): Promise<boolean> {
-	let startKey: Record<string, unknown> | undefined;
-	do {
-		const res = await ctx.db.doc.send(
-			new QueryCommand({
-				TableName: ctx.db.tables.appointments,
-				IndexName: 'patient-start-index',
-				KeyConditionExpression: 'patient_id = :p',
-				ExpressionAttributeValues: { ':p': patientId },
-				ProjectionExpression: 'doctor_id',
-				ExclusiveStartKey: startKey
-			})
-		);
-		if ((res.Items ?? []).some((a) => a.doctor_id === doctorId)) return true;
-		startKey = res.LastEvaluatedKey;
-	} while (startKey);
-	return false;
 }
 
 // ---------------------------------------------------------------- conversations
@@ -192,7 +176,7 @@ export async function openConversation(
 		patientId = input.patientId;
 		doctorId = actor.doctorId;
 	}
-	if (!patientId || !doctorId || !(await hadAppointment(ctx, patientId, doctorId))) {
+	if (!patientId || !doctorId || !(await pairInCare(ctx, patientId, doctorId))) {
 		return refuse(
 			ctx,
 			caller,
@@ -273,11 +257,12 @@ export async function listConversations(
 	const actor = requireActor(caller);
 	await authorize(ctx, caller, 'chat', 'read');
 	const side: ChatSide = actor.role === 'patient' ? 'patient' : 'doctor';
+	const scope = `conversations:${actor.id}`;
 	const cursor = q.cursor
-		? decodeCursor<{ at: string; id: string }>(q.cursor, (s) => typeof s.at === 'string' && typeof s.id === 'string')
+		? decodeCursor(ctx.cursorKey, scope, q.cursor, z.object({ at: z.string().min(1), id: z.string().min(1) }).strict())
 		: undefined;
 	const userKey = `${side}_user_id`;
-	const res = await ctx.db.doc.send(
+	const res = await resumeQuery(cursor, () => ctx.db.doc.send(
 		new QueryCommand({
 			TableName: ctx.db.tables.conversations,
 			IndexName: `${side}-user-index`,
@@ -289,12 +274,12 @@ export async function listConversations(
 			// The cursor names only positions inside the caller's own partition.
 			ExclusiveStartKey: cursor ? { [userKey]: actor.id, last_message_at: cursor.at, id: cursor.id } : undefined
 		})
-	);
+	));
 	const items = (res.Items ?? []) as ConversationItem[];
 	const last = res.LastEvaluatedKey;
 	return {
 		conversations: items.map((c) => conversationView(c, side)),
-		nextCursor: last ? encodeCursor({ at: last.last_message_at, id: last.id }) : null
+		nextCursor: last ? encodeCursor(ctx.cursorKey, scope, { at: last.last_message_at, id: last.id }) : null
 	};
 }
 
@@ -309,7 +294,7 @@ export async function listMessages(
 	const { conversation } = await conversationFor(ctx, caller, conversationId);
 	const limit = q.limit ?? CHAT_PAGE_SIZE;
 	const before = q.cursor
-		? decodeCursor<{ before: string }>(q.cursor, (s) => chatSortKey.safeParse(s.before).success).before
+		? decodeCursor(ctx.cursorKey, `messages:${conversationId}`, q.cursor, z.object({ before: chatSortKey }).strict()).before
 		: undefined;
 	// One more than a page tells whether an older page exists without an empty last page.
 	const res = await ctx.db.doc.send(
@@ -327,7 +312,7 @@ export async function listMessages(
 	const more = items.length > limit;
 	return {
 		messages: page.map((m) => messageView(m, conversation)),
-		nextCursor: more && page.length ? encodeCursor({ before: page[page.length - 1]!.sort_key }) : null
+		nextCursor: more && page.length ? encodeCursor(ctx.cursorKey, `messages:${conversationId}`, { before: page[page.length - 1]!.sort_key }) : null
 	};
 }
 

@@ -8,7 +8,8 @@ import type { Caller } from '../actor';
 import { AppError, notFound } from '../errors';
 import { refuse, requireActor } from '../auth/guard';
 import { transact } from '../db/versioned';
-import { decodeCursor, encodeCursor } from '../db/cursor';
+import { decodeCursor, encodeCursor, resumeQuery } from '../db/cursor';
+import { z } from 'zod';
 import { auditPut } from './audit';
 import { getUser } from '../repositories/users';
 import type { UserItem } from '../repositories/users';
@@ -356,14 +357,16 @@ export async function listOutbox(
 		);
 	if (q.status) {
 		const status = q.status;
+		const scope = `outbox:${status}`;
 		const c = q.cursor
-			? decodeCursor<{ at: string; id: string }>(q.cursor, (s) => typeof s.at === 'string' && typeof s.id === 'string')
+			? decodeCursor(ctx.cursorKey, scope, q.cursor, z.object({ at: z.string().min(1), id: z.string().min(1) }).strict())
 			: undefined;
-		const res = await page(status, c ? { status, created_at: c.at, id: c.id } : undefined);
+		const startKey = c ? { status, created_at: c.at, id: c.id } : undefined;
+		const res = await resumeQuery(startKey, () => page(status, startKey));
 		const last = res.LastEvaluatedKey;
 		return {
 			items: ((res.Items ?? []) as OutboxItem[]).map(entryView),
-			nextCursor: last ? encodeCursor({ at: last.created_at, id: last.id }) : null
+			nextCursor: last ? encodeCursor(ctx.cursorKey, scope, { at: last.created_at, id: last.id }) : null
 		};
 	}
 	// Every status: the newest `limit` rows across them (filter by status to page further).

@@ -3,7 +3,7 @@ import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Ctx } from '../context';
 import type { Caller } from '../actor';
 import { requireActor } from '../auth/guard';
-import { decodeCursor, encodeCursor, isStartKey, resumeQuery } from '../db/cursor';
+import { decodeCursor, encodeCursor, resumeQuery, startKeySchema } from '../db/cursor';
 import { rooms } from '../realtime/bus';
 import type { NotificationEvent } from '$lib/shared/realtime';
 
@@ -58,7 +58,8 @@ export async function listNotifications(
 	q: { cursor?: string; limit: number }
 ): Promise<{ items: NotificationView[]; unread: number; nextCursor: string | null }> {
 	const actor = requireActor(caller);
-	const startKey = q.cursor ? decodeCursor<Record<string, unknown>>(q.cursor, isStartKey) : undefined;
+	const scope = `notifications:${actor.id}`;
+	const startKey = q.cursor ? decodeCursor(ctx.cursorKey, scope, q.cursor, startKeySchema) : undefined;
 	const res = await resumeQuery(startKey, () =>
 		ctx.db.doc.send(
 			new QueryCommand({
@@ -94,7 +95,7 @@ export async function listNotifications(
 			sortKey: n.sort_key as string
 		})),
 		unread: unread.Count ?? 0,
-		nextCursor: res.LastEvaluatedKey ? encodeCursor(res.LastEvaluatedKey) : null
+		nextCursor: res.LastEvaluatedKey ? encodeCursor(ctx.cursorKey, scope, res.LastEvaluatedKey) : null
 	};
 }
 

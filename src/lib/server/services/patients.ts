@@ -1,8 +1,10 @@
 import type { Ctx } from '../context';
 import type { Caller } from '../actor';
 import { notFound } from '../errors';
-import { decodeCursor, encodeCursor, isStartKey, resumeQuery } from '../db/cursor';
-import { authorize, refuse, requireActor } from '../auth/guard';
+import { decodeCursor, encodeCursor, resumeQuery, startKeySchema } from '../db/cursor';
+import { authorize, careOf, deny, refuse, requireActor } from '../auth/guard';
+import { AppError } from '../errors';
+import type { Allergy } from '$lib/shared/allergies';
 import { recordAudit } from './audit';
 import { versionedUpdate } from '../db/versioned';
 import { getPatient, nameKeys, searchPatientsByName, type PatientItem } from '../repositories/patients';
@@ -28,24 +30,53 @@ export function patientView(p: PatientItem): PatientView {
 
 const isOwn = (id: string) => (a: { patientId?: string }) => a.patientId === id;
 
-/** Demographics of one patient, trimmed to the name for pharmacists; staff reads are audited. */
+const nameOnly = (p: PatientItem): PatientView => ({ id: p.id, version: p.version, name: p.name, updatedAt: p.updated_at, updatedBy: p.updated_by_name });
+
+/**
+ * One patient's chart header: demographics, and allergies for those who read clinical data
+ * (and pharmacists, who dispense against them). A doctor or nurse outside care is refused
+ * with a 403 that offers emergency access. Staff reads are audited.
+ */
 export async function readPatient(ctx: Ctx, caller: Caller, id: string): Promise<PatientView> {
 	const actor = requireActor(caller);
-	const scope = await authorize(ctx, caller, 'patient', 'read', {
-		id,
-		isOwn: isOwn(id),
-		patientId: id,
-		hideExistence: actor.role === 'patient'
-	});
+	let access: NonNullable<PatientView['access']>;
+	if (actor.role === 'doctor' || actor.role === 'nurse') {
+		const care = await careOf(ctx, actor, id, { emergency: true });
+		if (!care) {
+			await deny(ctx, caller, 'patient', 'read', id, new AppError(403, 'FORBIDDEN', 'This patient is not in your care. In an emergency, open the chart with emergency access and give the reason; it is audited and the super administrators are told.', {
+				emergencyAccess: `/api/patients/${id}/emergency-access`
+			}));
+		}
+		access = care!.kind === 'emergency' ? { kind: 'emergency', expiresAt: new Date(care!.expiresAt!).toISOString() } : { kind: 'care' };
+	} else {
+		const scope = await authorize(ctx, caller, 'patient', 'read', { id, isOwn: isOwn(id), patientId: id, hideExistence: actor.role === 'patient' });
+		access = { kind: scope === 'own' ? 'own' : scope === 'name' ? 'name' : 'all' };
+	}
 	const p = await getPatient(ctx, id);
 	if (!p) throw notFound('This patient');
 	if (actor.patientId !== id) {
-		await recordAudit(ctx, caller, { action: 'read', resourceType: 'patient', resourceId: id });
+		await recordAudit(ctx, caller, { action: access.kind === 'emergency' ? 'read_emergency' : 'read', resourceType: 'patient', resourceId: id });
 	}
-	if (scope === 'name') {
-		return { id: p.id, version: p.version, name: p.name, updatedAt: p.updated_at, updatedBy: p.updated_by_name };
-	}
-	return patientView(p);
+	const allergies = access.kind !== 'all' || actor.role === 'admin' || actor.role === 'super_admin' ? (p.allergies ?? []) : undefined;
+	const base = access.kind === 'name' ? nameOnly(p) : patientView(p);
+	return { ...base, ...(allergies ? { allergies } : {}), access };
+}
+
+/** The allergies on a chart, replaced as a whole by a doctor or nurse caring for the patient. */
+export async function updateAllergies(ctx: Ctx, caller: Caller, id: string, change: { version: number; allergies: Allergy[] }): Promise<PatientView> {
+	await authorize(ctx, caller, 'medical_record', 'write', { id, patientId: id });
+	const current = await getPatient(ctx, id);
+	if (!current) throw notFound('This patient');
+	const stamp = await versionedUpdate(ctx, caller, {
+		table: 'patients',
+		pkName: 'id',
+		id,
+		expectedVersion: change.version,
+		set: { allergies: change.allergies },
+		resourceType: 'patient',
+		audit: { action: 'update_allergies', changedFields: ['allergies'] }
+	});
+	return readPatient(ctx, caller, id).then((v) => ({ ...v, version: stamp.version }));
 }
 
 const FIELD: Record<Exclude<keyof PatientUpdate, 'version'>, keyof PatientItem> = {
@@ -97,19 +128,16 @@ export async function searchPatients(
 	caller: Caller,
 	q: { name: string; cursor?: string; limit: number }
 ): Promise<{ items: PatientView[]; nextCursor: string | null }> {
-	const scope = await authorize(ctx, caller, 'patient', 'read');
-	if (scope !== 'all' && scope !== 'name') {
+	const grant = await authorize(ctx, caller, 'patient', 'read');
+	if (grant !== 'all' && grant !== 'name') {
 		await refuse(ctx, caller, 'patient', 'read', undefined, 'Searching all patients is for front desk and administrators.');
 	}
-	const startKey = q.cursor ? decodeCursor<Record<string, unknown>>(q.cursor, isStartKey) : undefined;
+	const scope = `patients:name:${q.name.trim().toLowerCase()}`;
+	const startKey = q.cursor ? decodeCursor(ctx.cursorKey, scope, q.cursor, startKeySchema) : undefined;
 	const page = await resumeQuery(startKey, () => searchPatientsByName(ctx, q.name, q.limit, startKey));
 	await recordAudit(ctx, caller, { action: 'search', resourceType: 'patient' });
 	return {
-		items: page.items.map((p) =>
-			scope === 'name'
-				? { id: p.id, version: p.version, name: p.name, updatedAt: p.updated_at, updatedBy: p.updated_by_name }
-				: patientView(p)
-		),
-		nextCursor: page.lastKey ? encodeCursor(page.lastKey) : null
+		items: page.items.map((p) => (grant === 'name' ? nameOnly(p) : patientView(p))),
+		nextCursor: page.lastKey ? encodeCursor(ctx.cursorKey, scope, page.lastKey) : null
 	};
 }

@@ -3,7 +3,8 @@ import type { Ctx } from '../context';
 import type { Caller } from '../actor';
 import { AppError, badRequest, notFound } from '../errors';
 import { auditPut } from './audit';
-import { decodeCursor, encodeCursor, isStartKey, resumeQuery } from '../db/cursor';
+import { decodeCursor, encodeCursor, resumeQuery, startKeySchema } from '../db/cursor';
+import { z } from 'zod';
 import { createPut, stampNew, transact, versionedUpdate, type TransactItem } from '../db/versioned';
 import { authorize, refuse, requireActor } from '../auth/guard';
 import { hashPassword } from '../auth/passwords';
@@ -206,8 +207,9 @@ export async function listUsers(
 	await authorize(ctx, caller, 'users', 'read');
 	// The cursor names the role being paged and where in it we stopped.
 	type State = { role: Role; key?: Record<string, unknown> };
+	const scope = `users:${q.role ?? '*'}`;
 	let state: State = q.cursor
-		? decodeCursor<State>(q.cursor, (s) => ROLES.includes(s.role) && (s.key === undefined || isStartKey(s.key)))
+		? decodeCursor(ctx.cursorKey, scope, q.cursor, z.object({ role: z.enum(ROLES), key: startKeySchema.optional() }).strict())
 		: { role: q.role ?? ROLES[0] };
 	const items: UserView[] = [];
 	for (;;) {
@@ -221,7 +223,7 @@ export async function listUsers(
 				: undefined;
 		if (!next) return { items, nextCursor: null };
 		if (items.length >= q.limit) {
-			return { items, nextCursor: encodeCursor(next) };
+			return { items, nextCursor: encodeCursor(ctx.cursorKey, scope, next) };
 		}
 		state = next;
 	}

@@ -1,0 +1,49 @@
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Ctx } from '../context';
+
+/**
+ * Fixed-window counters in `locks` (login throttles, rate limits), shared by every
+ * instance. Each row expires by TTL after its window.
+ */
+
+/** Adds one to a counter only while it is below `max`; false (and no change) when it has reached it. */
+export async function incrementBelow(ctx: Ctx, id: string, max: number, ttl: number, kind: string): Promise<boolean> {
+	try {
+		await ctx.db.doc.send(
+			new UpdateCommand({
+				TableName: ctx.db.tables.locks,
+				Key: { id },
+				UpdateExpression: 'ADD #c :one SET #ttl = :ttl, kind = :kind',
+				ConditionExpression: 'attribute_not_exists(#c) OR #c < :max',
+				ExpressionAttributeNames: { '#c': 'count', '#ttl': 'ttl' },
+				ExpressionAttributeValues: { ':one': 1, ':ttl': ttl, ':kind': kind, ':max': max }
+			})
+		);
+		return true;
+	} catch (err) {
+		if ((err as Error).name === 'ConditionalCheckFailedException') return false;
+		throw err;
+	}
+}
+
+/** Gives back one reserved unit of a counter (never below zero). */
+export async function decrement(ctx: Ctx, id: string): Promise<void> {
+	try {
+		await ctx.db.doc.send(
+			new UpdateCommand({
+				TableName: ctx.db.tables.locks,
+				Key: { id },
+				UpdateExpression: 'ADD #c :minus',
+				ConditionExpression: '#c > :zero',
+				ExpressionAttributeNames: { '#c': 'count' },
+				ExpressionAttributeValues: { ':minus': -1, ':zero': 0 }
+			})
+		);
+	} catch (err) {
+		if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+	}
+}
+
+export async function deleteCounter(ctx: Ctx, id: string): Promise<void> {
+	await ctx.db.doc.send(new DeleteCommand({ TableName: ctx.db.tables.locks, Key: { id } }));
+}
