@@ -184,3 +184,64 @@ describe('slots:<date> rooms', () => {
 		expect(events.heard).toEqual([]);
 	});
 });
+
+describe('DST days through the API (America/New_York)', () => {
+	let night: TestUser;
+	beforeAll(async () => {
+		night = await app.userOf('doctor', { name: 'Nadia Night' });
+		const d = await night.api.get(`/api/doctors/${night.doctorId}`);
+		const r = await night.api.request('PUT', `/api/doctors/${night.doctorId}/availability`, {
+			version: d.body.doctor.version,
+			slotMinutes: 30,
+			weekly: [{ day: 7, start: '01:00', end: '04:00' }]
+		});
+		expect(r.status, JSON.stringify(r.body)).toBe(200);
+	});
+
+	it('a Sunday 01:00–04:00 schedule offers 4 slots on spring-forward day and 8 distinct ones on fall-back day', async () => {
+		expect((await freeSlots(watcher, night.doctorId!, '2027-03-14')).map((s) => s.start)).toEqual([
+			'2027-03-14T01:00:00-05:00',
+			'2027-03-14T01:30:00-05:00',
+			'2027-03-14T03:00:00-04:00',
+			'2027-03-14T03:30:00-04:00'
+		]);
+		expect((await freeSlots(watcher, night.doctorId!, '2027-11-07')).map((s) => s.start)).toEqual([
+			'2027-11-07T01:00:00-04:00',
+			'2027-11-07T01:30:00-04:00',
+			'2027-11-07T01:00:00-05:00',
+			'2027-11-07T01:30:00-05:00',
+			'2027-11-07T02:00:00-05:00',
+			'2027-11-07T02:30:00-05:00',
+			'2027-11-07T03:00:00-05:00',
+			'2027-11-07T03:30:00-05:00'
+		]);
+	});
+
+	it('both 01:30s of fall-back day can be booked, by different patients, and the day’s lists count them right', async () => {
+		const book = (p: TestUser, start: string) =>
+			p.api.post('/api/appointments', { doctorId: night.doctorId, start, symptoms: 'night shift check', priority: 'normal' });
+		const second = await book(booker, '2027-11-07T01:30:00-05:00');
+		expect(second.status, JSON.stringify(second.body)).toBe(201);
+		expect(second.body.appointment).toMatchObject({ start: '2027-11-07T01:30:00-05:00', end: '2027-11-07T02:00:00-05:00', date: '2027-11-07' });
+		const left = (await freeSlots(watcher, night.doctorId!, '2027-11-07')).map((s) => s.start);
+		expect(left).toHaveLength(7);
+		expect(left).toContain('2027-11-07T01:30:00-04:00');
+
+		const first = await book(watcher, '2027-11-07T01:30:00-04:00');
+		expect(first.status, JSON.stringify(first.body)).toBe(201);
+		expect(first.body.appointment).toMatchObject({ start: '2027-11-07T01:30:00-04:00', end: '2027-11-07T01:00:00-05:00' });
+
+		const listed = await desk.api.get(`/api/doctors?date=2027-11-07`);
+		expect(listed.body.doctors.find((d: { id: string }) => d.id === night.doctorId).freeSlots).toBe(6);
+		const day = await night.api.get(`/api/appointments?doctorId=${night.doctorId}&date=2027-11-07`);
+		expect(day.status, JSON.stringify(day.body)).toBe(200);
+		expect(day.body.appointments.map((a: { start: string }) => a.start)).toEqual(['2027-11-07T01:30:00-04:00', '2027-11-07T01:30:00-05:00']);
+	});
+
+	it('a start is an instant whatever offset it is written with: 02:30-05:00 on spring-forward day is the 03:30-04:00 slot', async () => {
+		const r = await watcher.api.post('/api/appointments', { doctorId: night.doctorId, start: '2027-03-14T02:30:00-05:00', symptoms: 'night shift check', priority: 'normal' });
+		expect(r.status, JSON.stringify(r.body)).toBe(201);
+		expect(r.body.appointment).toMatchObject({ start: '2027-03-14T03:30:00-04:00', end: '2027-03-14T04:00:00-04:00', date: '2027-03-14' });
+		expect((await freeSlots(watcher, night.doctorId!, '2027-03-14')).map((s) => s.start)).not.toContain('2027-03-14T03:30:00-04:00');
+	});
+});
