@@ -135,3 +135,53 @@ describe('live free slots across browsers', () => {
 		expect(await pageA.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
 	});
 });
+
+describe('a day the clocks change, in the browser', () => {
+	let nyApp: TestApp;
+	let night: TestUser;
+	let patient: TestUser;
+	beforeAll(async () => {
+		nyApp = await startTestApp({ HOSPITAL_TIMEZONE: 'America/New_York' }, { pages: true });
+		[night, patient] = await Promise.all([nyApp.userOf('doctor', { name: 'Nadia Night' }), nyApp.userOf('patient', { name: 'Petra Late' })]);
+		const d = await night.api.get(`/api/doctors/${night.doctorId}`);
+		const r = await night.api.request('PUT', `/api/doctors/${night.doctorId}/availability`, {
+			version: d.body.doctor.version,
+			slotMinutes: 30,
+			weekly: [{ day: 7, start: '01:00', end: '04:00' }]
+		});
+		if (r.status !== 200) throw new Error(`availability: ${JSON.stringify(r.body)}`);
+	});
+	afterAll(async () => nyApp?.close());
+
+	it('on fall-back day the grid offers both 01:00s and both 01:30s, each with its offset', async () => {
+		const context = await browser.newContext({ baseURL: nyApp.url, viewport: { width: 1280, height: 900 } });
+		contexts.push(context);
+		const page = await context.newPage();
+		page.setDefaultTimeout(10_000);
+		await page.goto('/login');
+		await page.getByLabel('E-mail').fill(patient.email);
+		await page.getByLabel('Password').fill(TEST_PASSWORD);
+		await page.getByRole('button', { name: 'Log in' }).click();
+		await page.waitForURL('**/patient');
+		await page.goto('/patient/book');
+		await page.getByLabel('Day').fill('2027-11-07');
+		const card = page.locator('label.doctor', { hasText: 'Nadia Night' });
+		await card.getByText('8 free').waitFor();
+		await card.click();
+		await grid(page).waitFor();
+		expect(await grid(page).getByRole('radio').allTextContents()).toEqual([
+			'01:00UTC-04:00',
+			'01:30UTC-04:00',
+			'01:00UTC-05:00',
+			'01:30UTC-05:00',
+			'02:00UTC-05:00',
+			'02:30UTC-05:00',
+			'03:00UTC-05:00',
+			'03:30UTC-05:00'
+		]);
+		expect(await page.getByText('hospital time (UTC-04:00 / UTC-05:00, the clocks change this day)').count()).toBe(1);
+		const shot = path.join(os.tmpdir(), 'medtrack-fall-back-grid.png');
+		await page.screenshot({ path: shot, fullPage: true });
+		console.log(`fall-back day screenshot: ${shot}`);
+	});
+});
