@@ -1,9 +1,11 @@
 import { io, type Socket } from 'socket.io-client';
+import { slotsRoom } from '$lib/shared/realtime';
 import type {
 	AppointmentEvent,
 	ClientToServerEvents,
 	RecordVersionEvent,
 	ServerToClientEvents,
+	SlotsEvent,
 	SubscribeAck
 } from '$lib/shared/realtime';
 
@@ -25,6 +27,8 @@ export type RoomListener = {
 	 * `queue:updated` (room `doctor-queue:<doctorId>`). Apply only if its version is newer.
 	 */
 	onAppointment?: (event: AppointmentEvent) => void;
+	/** A `slots:updated` (room `slots:<date>`): that doctor's free slots that day may have changed. */
+	onSlots?: (event: SlotsEvent) => void;
 	/** After a reconnect: events may have been missed, so check versions again. */
 	onResync?: () => void;
 	/** The server refused the room (no access, or the session ended). */
@@ -105,6 +109,9 @@ function connect(): MedSocket {
 	});
 	s.on('queue:updated', (event) => {
 		for (const l of rooms.get(`doctor-queue:${event.doctorId}`) ?? []) l.onAppointment?.(event);
+	});
+	s.on('slots:updated', (event) => {
+		for (const l of rooms.get(slotsRoom(event.date)) ?? []) l.onSlots?.(event);
 	});
 	for (const name of LIVE_EVENTS) {
 		(s as unknown as Socket).on(name, (payload: unknown) => {

@@ -27,6 +27,16 @@ export type AppointmentEvent = {
 	date: string;
 };
 
+/**
+ * `slots:updated`, to `slots:<date>` after a booking, a cancellation, a move (both dates) or a
+ * missed mark: that doctor's free slots on that date may have changed, so refetch them.
+ */
+export type SlotsEvent = { doctorId: string; date: string };
+
+/** The room of a day's free slots: `slots:YYYY-MM-DD` (any signed-in user may join). */
+export type SlotsRoom = `slots:${string}`;
+export const slotsRoom = (date: string): SlotsRoom => `slots:${date}`;
+
 /** To a checked-in patient's own room when their place in the doctor's queue changes. */
 export type QueuePositionEvent = { appointmentId: string; doctorId: string; position: number };
 
@@ -51,6 +61,7 @@ export type ServerToClientEvents = {
 	'appointment:updated': (event: AppointmentEvent) => void;
 	'queue:updated': (event: AppointmentEvent) => void;
 	'queue:position': (event: QueuePositionEvent) => void;
+	'slots:updated': (event: SlotsEvent) => void;
 	'notification:new': (event: NotificationEvent) => void;
 	'session:ended': (event: { reason: 'logout' | 'deactivated' | 'expired' }) => void;
 	/** Chat, to `chat:<conversationId>`; `chat:conversation` to each side's `user:<id>`. */

@@ -1,4 +1,4 @@
-import type { ServerToClientEvents } from '$lib/shared/realtime';
+import { slotsRoom, type ServerToClientEvents } from '$lib/shared/realtime';
 
 /**
  * The one broadcast path. Services call `bus.emit(room, event, payload)`; whoever runs
@@ -67,5 +67,6 @@ export const rooms = {
 	user: (id: string) => `user:${id}`,
 	session: (id: string) => `session:${id}`,
 	record: (type: string, id: string) => `record:${type}:${id}`,
-	chat: (conversationId: string) => `chat:${conversationId}`
+	chat: (conversationId: string) => `chat:${conversationId}`,
+	slots: slotsRoom
 };

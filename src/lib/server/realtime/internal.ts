@@ -17,6 +17,7 @@ export const RELAYED_EVENTS = [
 	'record:updated',
 	'appointment:updated',
 	'queue:updated',
+	'slots:updated',
 	'notification:new',
 	'session:ended',
 	'chat:message',

@@ -5,6 +5,7 @@ import { authorize, refuse, requireActor } from '../auth/guard';
 import { readAppointment } from '../services/appointments';
 import { readMedicalRecord } from '../services/medical-records';
 import { conversationFor } from '../services/chat';
+import { isoDate } from '$lib/shared/schemas';
 
 /**
  * Who may join which room (SPEC §6): a room is joinable only by someone the access matrix
@@ -53,6 +54,14 @@ export async function canJoin(ctx: Ctx, caller: Caller, room: string): Promise<v
 		return;
 	}
 	if (kind === 'record' && a === 'doctor' && b) return;
+	if (kind === 'slots') {
+		// Free slots are public to every signed-in user (patients pick from them); only the
+		// room's name is checked: `slots:` and a real calendar date, nothing more.
+		if (room.split(':').length === 2 && isoDate.safeParse(a).success) return;
+		throw new AppError(400, 'VALIDATION_FAILED', `Unknown room "${room}": a slots room is slots:YYYY-MM-DD.`, [
+			{ field: 'room', message: 'must be slots:YYYY-MM-DD' }
+		]);
+	}
 	if (kind === 'chat' && a && !b) {
 		await conversationFor(ctx, caller, a);
 		return;

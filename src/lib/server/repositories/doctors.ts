@@ -1,4 +1,4 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Ctx } from '../context';
 import type { VersionStamp } from '../db/versioned';
 
@@ -28,4 +28,24 @@ export async function getDoctor(ctx: Ctx, id: string): Promise<DoctorItem | unde
 		new GetCommand({ TableName: ctx.db.tables.doctors, Key: { id }, ConsistentRead: true })
 	);
 	return res.Item as DoctorItem | undefined;
+}
+
+/** Every doctor of a specialization, through `specialization-index`. */
+export async function doctorsOfSpecialization(ctx: Ctx, specialization: string): Promise<DoctorItem[]> {
+	const out: DoctorItem[] = [];
+	let startKey: Record<string, unknown> | undefined;
+	do {
+		const page = await ctx.db.doc.send(
+			new QueryCommand({
+				TableName: ctx.db.tables.doctors,
+				IndexName: 'specialization-index',
+				KeyConditionExpression: 'specialization = :s',
+				ExpressionAttributeValues: { ':s': specialization },
+				ExclusiveStartKey: startKey
+			})
+		);
+		out.push(...((page.Items ?? []) as DoctorItem[]));
+		startKey = page.LastEvaluatedKey;
+	} while (startKey);
+	return out;
 }

@@ -170,6 +170,11 @@ export function broadcastAppointment(ctx: Ctx, a: AppointmentItem, previousDate?
 	if (previousDate && previousDate !== a.date) ctx.bus.emit(`board:${previousDate}`, 'appointment:updated', event);
 	if (a.patient_user_id) ctx.bus.emit(rooms.user(a.patient_user_id), 'appointment:updated', event);
 	ctx.bus.emit(rooms.user(a.doctor_user_id), 'appointment:updated', event);
+	// Free slots change when a booking appears, moves, or stops holding its time.
+	if (a.version === 1 || previousDate || a.status === 'CANCELLED' || a.status === 'MISSED') {
+		ctx.bus.emit(rooms.slots(a.date), 'slots:updated', { doctorId: a.doctor_id, date: a.date });
+		if (previousDate && previousDate !== a.date) ctx.bus.emit(rooms.slots(previousDate), 'slots:updated', { doctorId: a.doctor_id, date: previousDate });
+	}
 }
 
 async function validSlot(ctx: Ctx, doctor: NonNullable<Awaited<ReturnType<typeof getDoctor>>>, startIso: string) {

@@ -1,17 +1,18 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Ctx } from '../context';
 import type { Caller } from '../actor';
 import { badRequest, notFound } from '../errors';
 import { refuse, requireActor } from '../auth/guard';
 import { versionedUpdate } from '../db/versioned';
-import { getDoctor, type DoctorItem, type WeeklySlot } from '../repositories/doctors';
+import { doctorsOfSpecialization, getDoctor, type DoctorItem, type WeeklySlot } from '../repositories/doctors';
 import type { DoctorView } from '$lib/shared/views';
 import { appointmentsOfDoctor } from '../repositories/appointments';
 import { ACTIVE_STATUSES } from '$lib/shared/appointments';
 import { SPECIALIZATIONS } from '$lib/shared/schemas';
-import { addDays, isoWeekday, isoWithOffset, minutesOf, zonedToUtc } from '$lib/shared/time';
+import { addDays, minutesOf } from '$lib/shared/time';
+import { slotsOn, type Slot } from './slots';
 
 export type { DoctorView };
+export { slotsOn, type Slot };
 
 export const doctorView = (d: DoctorItem): DoctorView => ({
 	id: d.id,
@@ -32,19 +33,7 @@ export const doctorView = (d: DoctorItem): DoctorView => ({
 export async function listDoctors(ctx: Ctx, caller: Caller, q: { specialization?: string; date?: string }): Promise<DoctorView[]> {
 	requireActor(caller);
 	const specs = q.specialization ? [q.specialization] : [...SPECIALIZATIONS];
-	const pages = await Promise.all(
-		specs.map((s) =>
-			ctx.db.doc.send(
-				new QueryCommand({
-					TableName: ctx.db.tables.doctors,
-					IndexName: 'specialization-index',
-					KeyConditionExpression: 'specialization = :s',
-					ExpressionAttributeValues: { ':s': s }
-				})
-			)
-		)
-	);
-	const items = pages.flatMap((p) => (p.Items ?? []) as DoctorItem[]);
+	const items = (await Promise.all(specs.map((s) => doctorsOfSpecialization(ctx, s)))).flat();
 	const views = await Promise.all(
 		items.map(async (d) => (q.date ? { ...doctorView(d), freeSlots: (await freeSlots(ctx, d, q.date)).length } : doctorView(d)))
 	);
@@ -116,23 +105,6 @@ export async function updateDoctorStatus(
 		resourceType: 'doctor'
 	});
 	return doctorView({ ...d, status: input.status, ...stamp });
-}
-
-export type Slot = { start: string; end: string; startUtc: string };
-
-/** Every slot of a doctor's weekly availability on a date, in the hospital's zone. */
-export function slotsOn(d: Pick<DoctorItem, 'weekly' | 'slot_minutes'>, date: string, tz: string): Slot[] {
-	const day = isoWeekday(date);
-	const out: Slot[] = [];
-	for (const w of d.weekly.filter((x) => x.day === day)) {
-		for (let m = minutesOf(w.start); m + d.slot_minutes <= minutesOf(w.end); m += d.slot_minutes) {
-			const hhmm = `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
-			const start = zonedToUtc(date, hhmm, tz);
-			const end = new Date(start.getTime() + d.slot_minutes * 60_000);
-			out.push({ start: isoWithOffset(start, tz), end: isoWithOffset(end, tz), startUtc: start.toISOString() });
-		}
-	}
-	return out;
 }
 
 /** Free slots of a date: the schedule minus active appointments, and nothing in the past. */
