@@ -81,7 +81,7 @@ function recorder(s: ClientSocket) {
 }
 
 async function book(patient: TestUser, start: string) {
-	const r = await patient.api.post('/api/appointments', { doctorId: doctor.doctorId, start, symptoms: 'recurring headaches', priority: 'normal' });
+	const r = await patient.api.post('/api/appointments', { doctorId: doctor.doctorId, start, symptoms: 'recurring headaches' });
 	expect(r.status, JSON.stringify(r.body)).toBe(201);
 	return r.body.appointment as { id: string; version: number; start: string; date: string };
 }
@@ -219,7 +219,7 @@ describe('DST days through the API (America/New_York)', () => {
 
 	it('both 01:30s of fall-back day can be booked, by different patients, and the day’s lists count them right', async () => {
 		const book = (p: TestUser, start: string) =>
-			p.api.post('/api/appointments', { doctorId: night.doctorId, start, symptoms: 'night shift check', priority: 'normal' });
+			p.api.post('/api/appointments', { doctorId: night.doctorId, start, symptoms: 'night shift check' });
 		const second = await book(booker, '2027-11-07T01:30:00-05:00');
 		expect(second.status, JSON.stringify(second.body)).toBe(201);
 		expect(second.body.appointment).toMatchObject({ start: '2027-11-07T01:30:00-05:00', end: '2027-11-07T02:00:00-05:00', date: '2027-11-07' });
@@ -239,7 +239,7 @@ describe('DST days through the API (America/New_York)', () => {
 	});
 
 	it('a start is an instant whatever offset it is written with: 02:30-05:00 on spring-forward day is the 03:30-04:00 slot', async () => {
-		const r = await watcher.api.post('/api/appointments', { doctorId: night.doctorId, start: '2027-03-14T02:30:00-05:00', symptoms: 'night shift check', priority: 'normal' });
+		const r = await watcher.api.post('/api/appointments', { doctorId: night.doctorId, start: '2027-03-14T02:30:00-05:00', symptoms: 'night shift check' });
 		expect(r.status, JSON.stringify(r.body)).toBe(201);
 		expect(r.body.appointment).toMatchObject({ start: '2027-03-14T03:30:00-04:00', end: '2027-03-14T04:00:00-04:00', date: '2027-03-14' });
 		expect((await freeSlots(watcher, night.doctorId!, '2027-03-14')).map((s) => s.start)).not.toContain('2027-03-14T03:30:00-04:00');
