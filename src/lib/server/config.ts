@@ -71,7 +71,7 @@ const envSchema = z.object({
 	/** Where a separate worker reaches the web process; defaults to http://127.0.0.1:PORT. */
 	INTERNAL_URL: z.string().url().optional(),
 	/** How long a clinician's emergency ("break the glass") access to a chart outside care lasts. */
-	EMERGENCY_ACCESS_MINUTES: z.coerce.number().min(1).max(24 * 60).default(60),
+	EMERGENCY_ACCESS_MINUTES: z.coerce.number().positive().max(24 * 60).default(60),
 	/** Region of phone numbers typed without a country code (ISO 3166 alpha-2). */
 	PHONE_DEFAULT_REGION: z
 		.string()

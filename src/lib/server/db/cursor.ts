@@ -11,7 +11,7 @@ import { AppError } from '../errors';
  */
 export type CursorKey = Buffer;
 
-const invalidCursor = (message = 'is not a paging cursor this server issued for this listing') =>
+export const invalidCursor = (message = 'is not a paging cursor this server issued for this listing') =>
 	new AppError(400, 'INVALID_CURSOR', 'Invalid cursor: start again from the first page.', [{ field: 'cursor', message }]);
 
 function mac(key: CursorKey, scope: string, payload: string): string {

@@ -8,7 +8,7 @@ import type { Caller } from '../actor';
 import { AppError, notFound } from '../errors';
 import { refuse, requireActor } from '../auth/guard';
 import { transact } from '../db/versioned';
-import { decodeCursor, encodeCursor, resumeQuery } from '../db/cursor';
+import { decodeCursor, encodeCursor, invalidCursor, resumeQuery } from '../db/cursor';
 import { z } from 'zod';
 import { auditPut } from './audit';
 import { getUser } from '../repositories/users';
@@ -370,6 +370,7 @@ export async function listOutbox(
 		};
 	}
 	// Every status: the newest `limit` rows across them (filter by status to page further).
+	if (q.cursor) throw invalidCursor('the outbox pages only within one status; add status=');
 	const all = (await Promise.all(OUTBOX_STATUSES.map((s) => page(s)))).flatMap((r) => (r.Items ?? []) as OutboxItem[]);
 	all.sort((a, b) => b.created_at.localeCompare(a.created_at));
 	return { items: all.slice(0, q.limit).map(entryView), nextCursor: null };
