@@ -1,6 +1,11 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp, type TestUser } from '../fixtures/app';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ApiClient, startTestApp, type TestApp, type TestUser } from '../fixtures/app';
 import { alwaysOpenDoctor, freeSlots, morningZone, todayInZone } from '../fixtures/clinic';
 import type { AppointmentEvent, ClientToServerEvents, ServerToClientEvents } from '../../src/lib/shared/realtime';
 import { sleep } from './helpers';
@@ -19,6 +24,7 @@ let doctor: TestUser;
 let nurse: TestUser;
 let patient: TestUser;
 const open: ClientSocket[] = [];
+const children: ChildProcess[] = [];
 
 beforeAll(async () => {
 	const tz = morningZone();
@@ -29,6 +35,16 @@ beforeAll(async () => {
 });
 afterAll(async () => {
 	for (const s of open.splice(0)) s.close();
+	// Only the processes this file started, by their own handle.
+	await Promise.all(
+		children
+			.filter((c) => c.exitCode === null && c.signalCode === null)
+			.map((c) => new Promise<void>((resolve) => {
+				c.once('exit', () => resolve());
+				c.kill('SIGTERM');
+				setTimeout(() => c.kill('SIGKILL'), 10_000).unref();
+			}))
+	);
 	await app?.close();
 });
 
@@ -140,5 +156,107 @@ describe('server restart', () => {
 		await sleep(2_000);
 		expect(s.active).toBe(false);
 		expect(s.connected).toBe(false);
+	});
+});
+
+/** A free TCP port on 127.0.0.1 (asked of the OS, then released). */
+function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const srv = net.createServer();
+		srv.once('error', reject);
+		srv.listen(0, '127.0.0.1', () => {
+			const port = (srv.address() as net.AddressInfo).port;
+			srv.close(() => resolve(port));
+		});
+	});
+}
+
+/** `src/server.ts` as `npm start` runs it, on this file's tables; resolves once it listens. */
+function startWebProcess(port: number, dataDir: string): Promise<ChildProcess> {
+	// One process (node with tsx's loader), so a signal reaches the server itself, not a wrapper.
+	const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+		env: {
+			...process.env,
+			NODE_ENV: 'test',
+			PORT: String(port),
+			HOST: '127.0.0.1',
+			DATA_DIR: dataDir,
+			DYNAMODB_ENDPOINT: inject('dynamoEndpoint'),
+			TABLE_PREFIX: app.ctx.config.tablePrefix,
+			AUDIT_IP_KEY: 'test-audit-ip-key-0123456789',
+			HOSPITAL_TIMEZONE: app.ctx.config.timezone,
+			WORKER: 'off',
+			LOG_LEVEL: 'silent',
+			AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true'
+		},
+		stdio: ['ignore', 'pipe', 'pipe']
+	});
+	children.push(child);
+	return new Promise((resolve, reject) => {
+		let out = '';
+		const t = setTimeout(() => reject(new Error(`the web process did not start within 60 s:\n${out}`)), 60_000);
+		const onData = (b: Buffer) => {
+			out += b.toString();
+			if (out.includes('is running at')) {
+				clearTimeout(t);
+				resolve(child);
+			}
+		};
+		child.stdout!.on('data', onData);
+		child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+		child.once('exit', (code) => {
+			clearTimeout(t);
+			reject(new Error(`the web process exited (${code}) before listening:\n${out}`));
+		});
+	});
+}
+
+describe('the web process (src/server.ts) under SIGTERM', () => {
+	it('SIGTERM stops the process cleanly (exit 0), a default client sees a transport close, and reconnects by itself to the process started again on the same port', async () => {
+		const port = await freePort();
+		const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'medtrack-restart-'));
+		const url = `http://127.0.0.1:${port}`;
+		try {
+			const first = await startWebProcess(port, dataDir);
+			const s: ClientSocket = io(url, { auth: { token: patient.token } });
+			open.push(s);
+			await connected(s, 15_000);
+			const reasons: string[] = [];
+			s.on('disconnect', (reason) => reasons.push(reason));
+
+			const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+				first.once('exit', (code, signal) => resolve({ code, signal }))
+			);
+			const termAt = Date.now();
+			first.kill('SIGTERM');
+			expect(await exited).toEqual({ code: 0, signal: null });
+			const stopMs = Date.now() - termAt;
+			await expect.poll(() => reasons).toEqual(['transport close']);
+			expect(s.active).toBe(true);
+
+			const back = connected(s, 60_000);
+			const startAt = Date.now();
+			await startWebProcess(port, dataDir);
+			const listenedAt = Date.now();
+			await back;
+			console.log(
+				`SIGTERM to exit ${stopMs} ms; new process listening ${listenedAt - startAt} ms after spawn; ` +
+					`client reconnected ${Date.now() - listenedAt} ms after it listened`
+			);
+
+			// What happens after the restart reaches the reconnected client.
+			const slot = (await freeSlots(patient, doctor.doctorId!, today))[6];
+			const booked = await patient.api.post('/api/appointments', { doctorId: doctor.doctorId, start: slot!.start, symptoms: 'a rash on both arms', priority: 'normal' });
+			expect(booked.status, JSON.stringify(booked.body)).toBe(201);
+			const onOwnRoom = heard(s, 'appointment:updated', (e) => e.id === booked.body.appointment.id);
+			const nurseThere = new ApiClient(url);
+			nurseThere.cookie = nurse.api.cookie;
+			const r = await nurseThere.patch(`/api/appointments/${booked.body.appointment.id}`, { version: booked.body.appointment.version, status: 'CHECKED_IN' });
+			expect(r.status, JSON.stringify(r.body)).toBe(200);
+			expect((await onOwnRoom).status).toBe('CHECKED_IN');
+			expect(reasons).toEqual(['transport close']);
+		} finally {
+			fs.rmSync(dataDir, { recursive: true, force: true });
+		}
 	});
 });
