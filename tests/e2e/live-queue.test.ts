@@ -43,8 +43,8 @@ async function openAs(user: TestUser, viewport: { width: number; height: number 
 	return page;
 }
 
-async function book(patient: TestUser, start: string, symptoms: string, priority = 'normal') {
-	const r = await patient.api.post('/api/appointments', { doctorId: doctor.doctorId, start, symptoms, priority });
+async function book(patient: TestUser, start: string, symptoms: string, reportedUrgency = 'normal') {
+	const r = await patient.api.post('/api/appointments', { doctorId: doctor.doctorId, start, symptoms, reportedUrgency });
 	if (r.status !== 201) throw new Error(`booking: ${JSON.stringify(r.body)}`);
 	return r.body.appointment as { id: string; version: number };
 }
@@ -178,7 +178,8 @@ describe('live queue across browsers', () => {
 		await context.setOffline(true);
 		await doctorPage.getByTestId('live-status').getByText('Reconnecting…').waitFor({ timeout: 5000 });
 
-		const r = await nurse.api.patch(`/api/appointments/${brunoVisit.id}`, { version: brunoVisit.version, status: 'CHECKED_IN' });
+		// The nurse triages at check-in: the queue shows the priority she sets.
+		const r = await nurse.api.patch(`/api/appointments/${brunoVisit.id}`, { version: brunoVisit.version, status: 'CHECKED_IN', priority: 'high' });
 		expect(r.status, JSON.stringify(r.body)).toBe(200);
 		await doctorPage.waitForTimeout(500);
 		expect(await doctorPage.getByTestId('queue-item').count()).toBe(0);

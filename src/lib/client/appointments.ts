@@ -142,6 +142,44 @@ export const VITAL_FIELDS: { key: keyof Vitals; label: string; unit: string; ste
 	{ key: 'weightKg', label: 'Weight', unit: 'kg', step: '0.1', min: 0.3, max: 400, integer: false }
 ];
 
+// ——— Queue places, by sequence ———
+
+/** A place in a doctor's queue and the announcement sequence it is as fresh as. */
+export type QueuePlace = { position: number | undefined; seq: number };
+
+/**
+ * The newest queue place per appointment. Places come from `queue:position` events
+ * (`seq`) and from fetches (`queueSeq`), and can arrive out of order: one with a lower
+ * sequence than the place held is older news and is ignored (an equal one is taken: both
+ * read the queue after the same announcement). Kept apart from the list, so an event that
+ * comes before the list is loaded still wins over the older place a slow fetch returns.
+ */
+export class QueuePlaces {
+	#held = new Map<string, QueuePlace>();
+
+	/** Takes a place unless an older sequence than held; says whether it was taken. */
+	offer(appointmentId: string, place: QueuePlace): boolean {
+		const held = this.#held.get(appointmentId);
+		if (held && place.seq < held.seq) return false;
+		this.#held.set(appointmentId, place);
+		return true;
+	}
+
+	get(appointmentId: string): QueuePlace | undefined {
+		return this.#held.get(appointmentId);
+	}
+
+	/**
+	 * A fetched appointment with the newest place known: its own, or a newer one heard. One
+	 * fetched without a place (not waiting in the queue) is left as it is.
+	 */
+	settle<A extends Pick<AppointmentView, 'id' | 'queuePosition' | 'queueSeq'>>(a: A): A {
+		if (a.queueSeq === undefined || this.offer(a.id, { position: a.queuePosition, seq: a.queueSeq })) return a;
+		const held = this.#held.get(a.id)!;
+		return { ...a, queuePosition: held.position, queueSeq: held.seq };
+	}
+}
+
 // ——— Shared API calls ———
 
 export async function changeAppointment(

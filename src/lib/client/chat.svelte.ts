@@ -7,6 +7,7 @@ import {
 	type ChatMessageStatus,
 	type ChatMessageView,
 	type ChatReceiptEvent,
+	type ConversationEvent,
 	type ConversationView
 } from '$lib/shared/chat';
 
@@ -53,6 +54,26 @@ export function messageProblem(text: string): string | null {
 }
 
 const later = (a: string | null, b: string | null) => (!a ? b : !b ? a : a >= b ? a : b);
+
+/**
+ * A conversation-list row after a `chat:conversation` event, or null when the event is not
+ * newer than the row (its rev is not higher): such events arrive late and out of order, and
+ * an older unread count must never replace a newer one.
+ */
+export function applyConversationEvent(held: ConversationView, e: ConversationEvent): ConversationView | null {
+	if (e.conversationId !== held.id || e.rev <= held.rev) return null;
+	return { ...held, lastMessageAt: e.lastMessageAt, lastMessagePreview: e.lastMessagePreview, unread: e.unread, rev: e.rev };
+}
+
+/** Conversations merged by id, each kept at the highest rev seen (a fetched list can lag an event). */
+export function mergeByRev(held: readonly ConversationView[], fetched: readonly ConversationView[]): ConversationView[] {
+	const map = new Map(held.map((c) => [c.id, c]));
+	for (const c of fetched) {
+		const mine = map.get(c.id);
+		if (!mine || c.rev >= mine.rev) map.set(c.id, c);
+	}
+	return [...map.values()];
+}
 
 export class ChatThread {
 	conversation = $state.raw<ConversationView | null>(null);

@@ -175,6 +175,11 @@ export type AppointmentView = {
 	vitals?: Vitals & { recordedBy: string; recordedAt: string };
 	medicalRecordId?: string;
 	queuePosition?: number;
+	/**
+	 * With `queuePosition` (GET /api/appointments/:id): the queue's announcement sequence the
+	 * place is as fresh as. Compare with `queue:position`'s `seq`: the higher one wins.
+	 */
+	queueSeq?: number;
 	updatedAt: string;
 	updatedBy: string;
 };

@@ -75,6 +75,8 @@ export type ConversationView = {
 	lastMessagePreview: string | null;
 	/** Messages from the other side the viewer has not read. */
 	unread: number;
+	/** The conversation's revision (+1 on every change): keep the copy or event with the higher one. */
+	rev: number;
 	readUpTo: Record<ChatSide, string | null>;
 	deliveredUpTo: Record<ChatSide, string | null>;
 };
@@ -90,12 +92,17 @@ export type ChatReceiptEvent = {
 
 export type ChatTypingEvent = { conversationId: string; userId: string; name: string; typing: boolean };
 
-/** To `user:<id>` of both sides after each message: keeps conversation lists and badges live. */
+/**
+ * To `user:<id>` of both sides after each message, and of the reader after a read receipt:
+ * keeps conversation lists and badges live. Events can arrive out of order: apply one only
+ * if its `rev` is newer than the conversation's held `rev`.
+ */
 export type ConversationEvent = {
 	conversationId: string;
 	lastMessageAt: string;
 	lastMessagePreview: string;
 	unread: number;
+	rev: number;
 };
 
 export type ChatAck<T> = { ok: true; data: T } | { ok: false; error: { code: string; message: string; details?: unknown } };

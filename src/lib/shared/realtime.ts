@@ -37,8 +37,13 @@ export type SlotsEvent = { doctorId: string; date: string };
 export type SlotsRoom = `slots:${string}`;
 export const slotsRoom = (date: string): SlotsRoom => `slots:${date}`;
 
-/** To a checked-in patient's own room when their place in the doctor's queue changes. */
-export type QueuePositionEvent = { appointmentId: string; doctorId: string; position: number };
+/**
+ * To a checked-in patient's own room when their place in the doctor's queue changes.
+ * `seq` numbers the announcements of that doctor's day (across instances); announcements
+ * can arrive out of order, so keep the place with the highest `seq` (a fetched place carries
+ * it as `queueSeq`) and ignore an older one.
+ */
+export type QueuePositionEvent = { appointmentId: string; doctorId: string; position: number; seq: number };
 
 export type NotificationEvent = {
 	id: string;

@@ -1,9 +1,13 @@
 import http from 'node:http';
+import type { Socket } from 'node:net';
 import type { Ctx } from '../context';
 import { createApp, type PageHandler } from './app';
 import { attachRealtime, type RealtimeServer } from '../realtime';
 import { publishPageAuth } from './page-auth';
 import { useRedisAdapter } from '../realtime/redis';
+
+/** How long requests still running at shutdown may take before their connections are cut. */
+const SHUTDOWN_GRACE_MS = 2_000;
 
 export type RunningServer = {
 	http: http.Server;
@@ -33,6 +37,13 @@ export async function startHttpServer(
 		socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 	});
 	const io = attachRealtime(server, ctx);
+	// Every TCP connection, upgraded WebSockets included (the HTTP server stops tracking those).
+	const sockets = new Set<Socket>();
+	server.on('connection', (s) => {
+		sockets.add(s);
+		s.once('close', () => sockets.delete(s));
+	});
+	let closing: Promise<void> | undefined;
 	// Several instances share rooms through Redis; a worker elsewhere emits through it too.
 	const closeRedis = ctx.config.redisUrl ? await useRedisAdapter(io, ctx.config.redisUrl, ctx.log) : async () => {};
 	if (opts.pages) publishPageAuth(ctx);
@@ -47,12 +58,30 @@ export async function startHttpServer(
 		http: server,
 		io,
 		url: `http://${host}:${port}`,
-		close: async () => {
-			io.disconnectSockets(true);
-			await new Promise<void>((resolve) => io.close(() => resolve()));
-			await closeRedis();
-			server.closeAllConnections();
-			await new Promise<void>((resolve) => server.close(() => resolve()));
-		}
+		close: () => (closing ??= shutDown())
 	};
+
+	/**
+	 * Stops this server the way a restart or deploy needs: the port is released at once (a
+	 * successor can listen on it), what is queued on the bus goes out, and every socket is
+	 * ended at the transport, so clients see "transport close" and reconnect by themselves
+	 * with their usual backoff, then resync by version. Never `disconnectSockets(true)` here:
+	 * that sends the "io server disconnect" which tells a client to stay away, and is kept
+	 * for sessions that ended (auth/sessions.ts). Requests still running get a short grace,
+	 * then every connection left is destroyed, so a shutdown cannot hang on one client.
+	 */
+	async function shutDown(): Promise<void> {
+		const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+		await ctx.bus.flush().catch(() => {});
+		const grace = setTimeout(() => {
+			server.closeAllConnections();
+			for (const s of sockets) s.destroy();
+		}, SHUTDOWN_GRACE_MS);
+		// engine.io closes each transport (a WebSocket close frame, a close packet to a poll);
+		// resolves once the HTTP server has no connection left.
+		await io.close();
+		await closeRedis();
+		await stopped;
+		clearTimeout(grace);
+	}
 }

@@ -89,13 +89,14 @@ export function rememberAppointment(ctx: Ctx, item: AppointmentItem): void {
 
 export const forgetAppointment = (ctx: Ctx, id: string) => void ctx.appointmentCache.delete(id);
 
-export async function batchGetAppointments(ctx: Ctx, ids: string[]): Promise<AppointmentItem[]> {
+/** Appointments by id; `consistent` reads each as last written (the queue's announcements need that). */
+export async function batchGetAppointments(ctx: Ctx, ids: string[], opts: { consistent?: boolean } = {}): Promise<AppointmentItem[]> {
 	const out: AppointmentItem[] = [];
 	for (let i = 0; i < ids.length; i += 100) {
 		let keys: Record<string, unknown>[] | undefined = [...new Set(ids.slice(i, i + 100))].map((id) => ({ id }));
 		while (keys && keys.length) {
 			const res = await ctx.db.doc.send(
-				new BatchGetCommand({ RequestItems: { [ctx.db.tables.appointments]: { Keys: keys } } })
+				new BatchGetCommand({ RequestItems: { [ctx.db.tables.appointments]: { Keys: keys, ConsistentRead: opts.consistent } } })
 			);
 			out.push(...((res.Responses?.[ctx.db.tables.appointments] ?? []) as AppointmentItem[]));
 			keys = res.UnprocessedKeys?.[ctx.db.tables.appointments]?.Keys as Record<string, unknown>[] | undefined;

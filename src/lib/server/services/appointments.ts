@@ -28,6 +28,7 @@ import {
 	slotLockPut,
 	type AppointmentItem
 } from '../repositories/appointments';
+import { currentQueueSeq, nextQueueSeq } from '../repositories/queue';
 import { rooms } from '../realtime/bus';
 import {
 	ACTIVE_STATUSES,
@@ -217,7 +218,7 @@ async function claimPatientTime(ctx: Ctx, patientId: string, appointmentId: stri
 		);
 	}
 	const overlapping = Object.entries(slots).filter(([id, t]) => id !== appointmentId && t.start < endUtc && startUtc < t.end).map(([id]) => id);
-	const clashes = (await batchGetAppointments(ctx, overlapping)).filter(
+	const clashes = (await batchGetAppointments(ctx, overlapping, { consistent: true })).filter(
 		(a) => ACTIVE_STATUSES.includes(a.status) && a.start < endUtc && startUtc < a.end
 	);
 	if (clashes.length) {
@@ -303,14 +304,10 @@ export async function bookAppointment(
 
 export async function readAppointment(ctx: Ctx, caller: Caller, id: string): Promise<AppointmentView> {
 	const a = await loadForAccess(ctx, caller, id, 'read');
-	let position: number | undefined;
-	if (a.status === 'CHECKED_IN') {
-		// Counted among those still waiting, as the queue numbers them (not those in consultation).
-		const q = (await doctorQueue(ctx, a.doctor_id, a.date)).filter((x) => x.status === 'CHECKED_IN');
-		position = q.findIndex((x) => x.id === a.id) + 1 || undefined;
-	}
-	const [view] = await viewsFor(ctx, caller, [a], () => position);
-	return view!;
+	if (a.status !== 'CHECKED_IN') return (await viewsFor(ctx, caller, [a]))[0]!;
+	// The place with the sequence number it is as fresh as (see announceQueuePositionsNow).
+	const { position, seq } = await queuePlaceOf(ctx, a);
+	return { ...(await viewsFor(ctx, caller, [a], () => position))[0]!, queueSeq: seq };
 }
 
 /** What each role may set on an appointment, beyond the matrix's read/write. */
@@ -542,14 +539,7 @@ export async function doctorQueue(ctx: Ctx, doctorId: string, date: string): Pro
 	const from = zonedToUtc(date, '00:00', ctx.config.timezone).toISOString();
 	const to = zonedToUtc(addDays(date, 1), '00:00', ctx.config.timezone).toISOString();
 	const all = await appointmentsOfDoctor(ctx, doctorId, from, to);
-	return all
-		.filter((a) => a.status === 'CHECKED_IN' || a.status === 'CONSULTING')
-		.sort(
-			(x, y) =>
-				(x.status === 'CONSULTING' ? -1 : 0) - (y.status === 'CONSULTING' ? -1 : 0) ||
-				PRIORITY_RANK[x.priority] - PRIORITY_RANK[y.priority] ||
-				(x.checked_in_at ?? '').localeCompare(y.checked_in_at ?? '')
-		);
+	return sortQueue(all.filter((a) => a.status === 'CHECKED_IN' || a.status === 'CONSULTING'));
 }
 
 /**
@@ -560,22 +550,63 @@ export async function doctorQueue(ctx: Ctx, doctorId: string, date: string): Pro
  */
 function announceQueuePositions(ctx: Ctx, a: AppointmentItem) {
 	// Secondary news: let the change's own broadcast go out first, then read the queue.
-	setTimeout(() => announceQueuePositionsNow(ctx, a), 25).unref();
+	setTimeout(() => {
+		announceQueuePositionsNow(ctx, a).catch((err: Error) =>
+			ctx.log.warn('queue positions not announced', { error: err.name, doctorId: a.doctor_id })
+		);
+	}, 25).unref();
 }
 
-function announceQueuePositionsNow(ctx: Ctx, a: AppointmentItem) {
-	void doctorQueue(ctx, a.doctor_id, a.date)
-		.then((queue) => {
-			let position = 0;
-			for (const x of queue) {
-				if (x.status !== 'CHECKED_IN') continue;
-				position++;
-				if (x.patient_user_id) {
-					ctx.bus.emit(rooms.user(x.patient_user_id), 'queue:position', { appointmentId: x.id, doctorId: x.doctor_id, position });
-				}
-			}
-		})
-		.catch((err: Error) => ctx.log.warn('queue positions not announced', { error: err.name, doctorId: a.doctor_id }));
+/**
+ * Announcements of one queue can overtake each other (each reads the queue on its own), so
+ * each carries a number taken, atomically and across instances, *before* its read, and the
+ * read is strongly consistent: an announcement numbered higher read the queue after every
+ * change committed before it was numbered, and the highest number is the true queue.
+ * Clients keep the highest number per appointment and ignore older places.
+ */
+async function announceQueuePositionsNow(ctx: Ctx, a: AppointmentItem): Promise<void> {
+	const seq = await nextQueueSeq(ctx, a.doctor_id, a.date);
+	const queue = await storedQueue(ctx, a.doctor_id, a.date, [a.id]);
+	let position = 0;
+	for (const x of queue) {
+		if (x.status !== 'CHECKED_IN') continue;
+		position++;
+		if (x.patient_user_id) {
+			ctx.bus.emit(rooms.user(x.patient_user_id), 'queue:position', { appointmentId: x.id, doctorId: x.doctor_id, position, seq });
+		}
+	}
+}
+
+/** A checked-in appointment's place among those waiting (not those in consultation), with the sequence it is as fresh as. */
+async function queuePlaceOf(ctx: Ctx, a: AppointmentItem): Promise<{ position: number | undefined; seq: number }> {
+	// Number first, then the read: the same order as an announcement, so the two compare.
+	const seq = await currentQueueSeq(ctx, a.doctor_id, a.date);
+	const waiting = (await storedQueue(ctx, a.doctor_id, a.date, [a.id])).filter((x) => x.status === 'CHECKED_IN');
+	return { position: waiting.findIndex((x) => x.id === a.id) + 1 || undefined, seq };
+}
+
+/**
+ * The doctor's day's queue as last written: the index names the day's appointments (it may
+ * lag a write by a moment, so `include` adds the one just changed), then each is re-read
+ * with a strongly consistent BatchGet, and only what is still that doctor's that day counts.
+ */
+async function storedQueue(ctx: Ctx, doctorId: string, date: string, include: string[]): Promise<AppointmentItem[]> {
+	const from = zonedToUtc(date, '00:00', ctx.config.timezone).toISOString();
+	const to = zonedToUtc(addDays(date, 1), '00:00', ctx.config.timezone).toISOString();
+	const listed = await appointmentsOfDoctor(ctx, doctorId, from, to);
+	const rows = await batchGetAppointments(ctx, [...new Set([...listed.map((x) => x.id), ...include])], { consistent: true });
+	return sortQueue(rows.filter((x) => x.doctor_id === doctorId && x.date === date && (x.status === 'CHECKED_IN' || x.status === 'CONSULTING')));
+}
+
+/** In consultation first, then by priority, then by arrival. */
+function sortQueue(items: AppointmentItem[]): AppointmentItem[] {
+	return items.sort(
+		(x, y) =>
+			(x.status === 'CONSULTING' ? -1 : 0) - (y.status === 'CONSULTING' ? -1 : 0) ||
+			PRIORITY_RANK[x.priority] - PRIORITY_RANK[y.priority] ||
+			(x.checked_in_at ?? '').localeCompare(y.checked_in_at ?? '') ||
+			x.id.localeCompare(y.id)
+	);
 }
 
 async function assertSeesQueue(ctx: Ctx, caller: Caller, doctorId: string) {

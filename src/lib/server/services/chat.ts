@@ -13,6 +13,16 @@ import { outboxPut } from './outbox';
 import { getDoctor } from '../repositories/doctors';
 import { getPatient } from '../repositories/patients';
 import { getUser } from '../repositories/users';
+import {
+	conversationCreatePut,
+	conversationCursorUpdate,
+	conversationMessageUpdate,
+	conversationOfFailure,
+	countIncomingAfter,
+	getConversation,
+	revOf,
+	type ConversationItem
+} from '../repositories/conversations';
 import { rooms } from '../realtime/bus';
 import {
 	CHAT_PAGE_SIZE,
@@ -31,27 +41,13 @@ import {
  * row in `locks` makes a retried send store it once. Receipts are per-side cursors on the
  * conversation (delivered up to, read up to), so one write acknowledges many messages.
  * Every write carries its audit entry (never the text) in the same transaction.
+ *
+ * Unread counts stay equal to the messages from the other side placed after that side's
+ * read cursor: a send adds one only while the recipient has not read past its place; a read
+ * receipt sets the count it counted, conditioned on the conversation's `rev` being the one
+ * it counted against (every change bumps it), and counts again if it lost that race.
  */
-export type ConversationItem = {
-	id: string;
-	patient_id: string;
-	patient_user_id: string;
-	patient_name: string;
-	doctor_id: string;
-	doctor_user_id: string;
-	doctor_name: string;
-	created_at: string;
-	/** The index sort key: creation time until the first message. */
-	last_message_at: string;
-	last_message_preview?: string;
-	last_sender_id?: string;
-	unread_patient: number;
-	unread_doctor: number;
-	patient_read_upto?: string;
-	doctor_read_upto?: string;
-	patient_delivered_upto?: string;
-	doctor_delivered_upto?: string;
-};
+export type { ConversationItem };
 
 export type ChatMessageItem = {
 	conversation_id: string;
@@ -77,6 +73,9 @@ export function conversationIdOf(patientId: string, doctorId: string): string {
 }
 
 const CLAIM_TTL_S = 30 * 86_400;
+/** Tries of a send whose place the recipient read past, and of a read receipt that lost a race. */
+const SEND_ATTEMPTS = 5;
+const ACK_ATTEMPTS = 10;
 const messageClaimId = (senderUserId: string, clientId: string) => `chat-msg#${senderUserId}#${clientId}`;
 const notifyThrottleId = (conversationId: string, userId: string) => `chat-notify#${conversationId}#${userId}`;
 
@@ -104,6 +103,7 @@ export function conversationView(c: ConversationItem, you: ChatSide): Conversati
 		lastMessageAt: c.last_message_preview === undefined ? null : c.last_message_at,
 		lastMessagePreview: c.last_message_preview ?? null,
 		unread: Number(you === 'patient' ? c.unread_patient : c.unread_doctor) || 0,
+		rev: revOf(c),
 		readUpTo: { patient: c.patient_read_upto ?? null, doctor: c.doctor_read_upto ?? null },
 		deliveredUpTo: { patient: c.patient_delivered_upto ?? null, doctor: c.doctor_delivered_upto ?? null }
 	};
@@ -129,13 +129,6 @@ export function messageView(m: ChatMessageItem, c: Pick<ConversationItem, `${Cha
 }
 
 // ---------------------------------------------------------------- access
-
-async function getConversation(ctx: Ctx, id: string): Promise<ConversationItem | undefined> {
-	const res = await ctx.db.doc.send(
-		new GetCommand({ TableName: ctx.db.tables.conversations, Key: { id }, ConsistentRead: true })
-	);
-	return res.Item as ConversationItem | undefined;
-}
 
 /** The conversation and the caller's side in it; 403 (audited) for anyone else. */
 export async function conversationFor(
@@ -212,19 +205,14 @@ export async function openConversation(
 		created_at: now,
 		last_message_at: now,
 		unread_patient: 0,
-		unread_doctor: 0
+		unread_doctor: 0,
+		rev: 1
 	};
 	const race = { lost: false };
 	await transact(
 		ctx,
 		[
-			{
-				Put: {
-					TableName: ctx.db.tables.conversations,
-					Item: item,
-					ConditionExpression: 'attribute_not_exists(id)'
-				}
-			},
+			conversationCreatePut(ctx, item),
 			auditPut(ctx, caller, { action: 'create', resourceType: 'conversation', resourceId: id, changedFields: ['patient_id', 'doctor_id'] })
 		],
 		(reasons) => {
@@ -457,58 +445,51 @@ export async function sendMessage(
 		ctx.bus.online(rooms.chat(c.id), recipientUserId)
 	]);
 
-	const createdAt = new Date().toISOString();
-	const message: ChatMessageItem = {
-		conversation_id: c.id,
-		sort_key: `${createdAt}#${clientId}`,
-		id: clientId,
-		sender_user_id: actor.id,
-		sender_role: side,
-		sender_name: actor.name,
-		text: input.text,
-		created_at: createdAt
-	};
-	const base: TransactItem[] = [
-		{
-			Put: {
-				TableName: ctx.db.tables.locks,
-				Item: {
-					id: messageClaimId(actor.id, clientId),
-					kind: 'chat_message',
-					conversation_id: c.id,
-					sort_key: message.sort_key,
-					// a retry is recognised for 30 days; housekeeping drops the claim after that
-					ttl: Math.ceil(Date.now() / 1000) + CLAIM_TTL_S
-				},
-				ConditionExpression: 'attribute_not_exists(id)'
-			}
-		},
-		{
-			Put: {
-				TableName: ctx.db.tables.chat_messages,
-				Item: message,
-				ConditionExpression: 'attribute_not_exists(sort_key)'
-			}
-		},
-		{
-			Update: {
-				TableName: ctx.db.tables.conversations,
-				Key: { id: c.id },
-				UpdateExpression: 'SET last_message_at = :t, last_message_preview = :p, last_sender_id = :s ADD #unread :one',
-				ConditionExpression: 'attribute_exists(id)',
-				ExpressionAttributeNames: { '#unread': `unread_${to}` },
-				ExpressionAttributeValues: { ':t': createdAt, ':p': preview(input.text), ':s': actor.id, ':one': 1 }
-			}
-		},
-		auditPut(ctx, caller, { action: 'send_message', resourceType: 'conversation', resourceId: c.id, changedFields: ['message'] })
-	];
-
 	let withOutbox = !recipientOnline;
-	for (let attempt = 0; ; attempt++) {
+	let message: ChatMessageItem | undefined;
+	for (let attempt = 0; !message; attempt++) {
+		// The message's place is the time it is stored; a retry below takes a fresh one.
+		const createdAt = new Date().toISOString();
+		const candidate: ChatMessageItem = {
+			conversation_id: c.id,
+			sort_key: `${createdAt}#${clientId}`,
+			id: clientId,
+			sender_user_id: actor.id,
+			sender_role: side,
+			sender_name: actor.name,
+			text: input.text,
+			created_at: createdAt
+		};
+		const base: TransactItem[] = [
+			{
+				Put: {
+					TableName: ctx.db.tables.locks,
+					Item: {
+						id: messageClaimId(actor.id, clientId),
+						kind: 'chat_message',
+						conversation_id: c.id,
+						sort_key: candidate.sort_key,
+						// a retry is recognised for 30 days; housekeeping drops the claim after that
+						ttl: Math.ceil(Date.now() / 1000) + CLAIM_TTL_S
+					},
+					ConditionExpression: 'attribute_not_exists(id)'
+				}
+			},
+			{
+				Put: {
+					TableName: ctx.db.tables.chat_messages,
+					Item: candidate,
+					ConditionExpression: 'attribute_not_exists(sort_key)'
+				}
+			},
+			conversationMessageUpdate(ctx, c.id, { to, sortKey: candidate.sort_key, createdAt, preview: preview(input.text), senderUserId: actor.id }),
+			auditPut(ctx, caller, { action: 'send_message', resourceType: 'conversation', resourceId: c.id, changedFields: ['message'] })
+		];
 		const notice = recipientViewing ? undefined : await recipientNotice(ctx, c, recipientUserId, actor.name, input.text, base.length, withOutbox);
-		const result: { outcome: 'stored' | 'duplicate' | 'throttled' } = { outcome: 'stored' };
+		const result: { outcome: 'stored' | 'duplicate' | 'throttled' | 'passed' } = { outcome: 'stored' };
 		await transact(ctx, [...base, ...(notice?.items ?? [])], (reasons) => {
 			if (reasons[0]?.Code === 'ConditionalCheckFailed') result.outcome = 'duplicate';
+			else if (reasons[2]?.Code === 'ConditionalCheckFailed') result.outcome = 'passed';
 			else if (notice?.throttleAt !== undefined && reasons[notice.throttleAt]?.Code === 'ConditionalCheckFailed') result.outcome = 'throttled';
 			else return undefined;
 			return new AppError(409, 'ALREADY_EXISTS', result.outcome);
@@ -516,9 +497,15 @@ export async function sendMessage(
 			if (!(err instanceof AppError && err.code === 'ALREADY_EXISTS' && result.outcome !== 'stored')) throw err;
 		});
 		const { outcome } = result;
-		if (outcome === 'throttled' && attempt === 0) {
+		if (outcome === 'throttled' && withOutbox) {
 			// Another message claimed this quarter hour's SMS a moment ago: send without one.
 			withOutbox = false;
+			continue;
+		}
+		if (outcome === 'passed' && attempt < SEND_ATTEMPTS - 1) {
+			// The recipient read past this place while it was being stored (a message written
+			// after it was): it would count as read unseen. Store it at a fresh place.
+			await new Promise((r) => setTimeout(r, 1 + attempt * 5));
 			continue;
 		}
 		if (outcome === 'duplicate') {
@@ -527,22 +514,35 @@ export async function sendMessage(
 			if (!stored) throw new AppError(409, 'ALREADY_EXISTS', 'This message is being stored; retry in a moment.');
 			return { message: messageView(stored, await freshCursors(ctx, c)), created: false };
 		}
+		if (outcome === 'passed') throw new AppError(503, 'SERVICE_UNAVAILABLE', 'This conversation is busy right now; your message was not sent. Try again.');
 		if (outcome !== 'stored') throw new AppError(409, 'ALREADY_EXISTS', 'Could not store the message; retry.');
 		notice?.announce();
-		break;
+		message = candidate;
 	}
 
 	const view = messageView(message, c);
 	ctx.bus.emit(rooms.chat(c.id), 'chat:message', view);
-	const event = (unread: number): ConversationEvent => ({
-		conversationId: c.id,
-		lastMessageAt: createdAt,
-		lastMessagePreview: preview(input.text),
-		unread
-	});
-	ctx.bus.emit(rooms.user(recipientUserId), 'chat:conversation', event((Number(c[`unread_${to}`]) || 0) + 1));
-	ctx.bus.emit(rooms.user(actor.id), 'chat:conversation', event(Number(c[`unread_${side}`]) || 0));
+	// Both sides' lists, with the counts as stored now (other sends and reads may have landed
+	// too) and the rev they belong to; after the response, like every broadcast.
+	void getConversation(ctx, c.id)
+		.then((now) => {
+			if (!now) return;
+			ctx.bus.emit(rooms.user(recipientUserId), 'chat:conversation', conversationEvent(now, to));
+			ctx.bus.emit(rooms.user(actor.id), 'chat:conversation', conversationEvent(now, side));
+		})
+		.catch((err: Error) => ctx.log.warn('chat: conversation counts not broadcast', { error: err.name, conversationId: c.id }));
 	return { message: view, created: true };
+}
+
+/** A side's view of the conversation's list row, as of `c.rev`. */
+function conversationEvent(c: ConversationItem, side: ChatSide): ConversationEvent {
+	return {
+		conversationId: c.id,
+		lastMessageAt: c.last_message_at,
+		lastMessagePreview: c.last_message_preview ?? '',
+		unread: Number(c[`unread_${side}`]) || 0,
+		rev: revOf(c)
+	};
 }
 
 async function freshCursors(ctx: Ctx, c: ConversationItem): Promise<ConversationItem> {
@@ -553,8 +553,10 @@ async function freshCursors(ctx: Ctx, c: ConversationItem): Promise<Conversation
 
 /**
  * Moves the caller's delivered or read cursor forward to `upTo` (never back), with its
- * audit entry, and tells the conversation's room. Reading also recounts what is left
- * unread. Returns false when the cursor was already there or further.
+ * audit entry, and tells the conversation's room. Reading also sets what is left unread:
+ * counted against the conversation's rev and written only if the rev is still that, so a
+ * message stored meanwhile is never overwritten; a lost race counts again (bounded).
+ * Returns false when the cursor was already there or further.
  */
 export async function acknowledge(
 	ctx: Ctx,
@@ -564,78 +566,60 @@ export async function acknowledge(
 	upTo: string
 ): Promise<boolean> {
 	const actor = requireActor(caller);
-	const { conversation: c, side } = await conversationFor(ctx, caller, conversationId);
+	const found = await conversationFor(ctx, caller, conversationId);
+	const side = found.side;
+	let c = found.conversation;
 	if (!(await storedMessage(ctx, c.id, upTo))) {
 		throw badRequest('There is no such message in this conversation.', [{ field: 'upTo', message: 'not a message of this conversation' }]);
 	}
-	const cursor = `${side}_${kind}_upto`;
-	const now = new Date().toISOString();
-	const names: Record<string, string> = { '#c': cursor, '#at': `${side}_${kind}_at` };
-	const values: Record<string, unknown> = { ':u': upTo, ':now': now };
-	let set = '#c = :u, #at = :now';
-	if (kind === 'read') {
-		names['#unread'] = `unread_${side}`;
-		values[':n'] = await unreadAfter(ctx, c.id, actor.id, upTo);
-		set += ', #unread = :n';
-	}
-	const ack = { moved: true };
-	await transact(
-		ctx,
-		[
-			{
-				Update: {
-					TableName: ctx.db.tables.conversations,
-					Key: { id: c.id },
-					UpdateExpression: `SET ${set}`,
-					ConditionExpression: 'attribute_exists(id) AND (attribute_not_exists(#c) OR #c < :u)',
-					ExpressionAttributeNames: names,
-					ExpressionAttributeValues: values
-				}
-			},
-			auditPut(ctx, caller, { action: `chat_${kind}`, resourceType: 'conversation', resourceId: c.id, changedFields: [cursor] })
-		],
-		(reasons) => {
-			if (reasons[0]?.Code !== 'ConditionalCheckFailed') return undefined;
-			ack.moved = false;
-			return new AppError(409, 'ALREADY_EXISTS', 'already acknowledged');
-		}
-	).catch((err) => {
-		if (ack.moved || !(err instanceof AppError)) throw err;
-	});
-	if (!ack.moved) return false;
-	const event: ChatReceiptEvent = { conversationId: c.id, userId: actor.id, side, upTo, at: now };
-	ctx.bus.emit(rooms.chat(c.id), kind === 'read' ? 'chat:read' : 'chat:delivered', event);
-	if (kind === 'read' && c.last_message_preview !== undefined) {
-		ctx.bus.emit(rooms.user(actor.id), 'chat:conversation', {
-			conversationId: c.id,
-			lastMessageAt: c.last_message_at,
-			lastMessagePreview: c.last_message_preview,
-			unread: Number(values[':n']) || 0
+	const cursor = `${side}_${kind}_upto` as const;
+	for (let attempt = 0; ; attempt++) {
+		if ((c[cursor] ?? '') >= upTo) return false;
+		const counted = kind === 'read' ? { unread: await countIncomingAfter(ctx, c.id, actor.id, upTo), rev: revOf(c) } : undefined;
+		const at = new Date().toISOString();
+		const failed: { row?: ConversationItem; lost: boolean } = { lost: false };
+		await transact(
+			ctx,
+			[
+				conversationCursorUpdate(ctx, c.id, { side, kind, upTo, at, counted }),
+				auditPut(ctx, caller, { action: `chat_${kind}`, resourceType: 'conversation', resourceId: c.id, changedFields: [cursor] })
+			],
+			(reasons) => {
+				if (reasons[0]?.Code !== 'ConditionalCheckFailed') return undefined;
+				failed.lost = true;
+				failed.row = conversationOfFailure(reasons[0].Item);
+				return new AppError(409, 'ALREADY_EXISTS', 'condition failed');
+			}
+		).catch((err) => {
+			if (!failed.lost || !(err instanceof AppError)) throw err;
 		});
+		if (failed.lost) {
+			if (!failed.row) throw notFound('This conversation');
+			// Either the cursor is already there (checked at the top) or the rev moved on: count again.
+			c = failed.row;
+			if ((c[cursor] ?? '') < upTo) {
+				if (attempt >= ACK_ATTEMPTS - 1) {
+					throw new AppError(503, 'SERVICE_UNAVAILABLE', 'This conversation is busy right now; the read receipt was not saved. Try again.');
+				}
+				// Messages are arriving right now: let the burst pass, then count again.
+				await new Promise((r) => setTimeout(r, Math.min(10 * 2 ** attempt, 250) * (0.5 + Math.random())));
+			}
+			continue;
+		}
+		const event: ChatReceiptEvent = { conversationId: c.id, userId: actor.id, side, upTo, at };
+		ctx.bus.emit(rooms.chat(c.id), kind === 'read' ? 'chat:read' : 'chat:delivered', event);
+		if (counted && c.last_message_preview !== undefined) {
+			// Exactly the row that was written: the one counted against, one rev on.
+			ctx.bus.emit(rooms.user(actor.id), 'chat:conversation', {
+				conversationId: c.id,
+				lastMessageAt: c.last_message_at,
+				lastMessagePreview: c.last_message_preview,
+				unread: counted.unread,
+				rev: counted.rev + 1
+			});
+		}
+		return true;
 	}
-	return true;
-}
-
-/** Messages from the other side after `upTo`: what is still unread once the reader reached it. */
-async function unreadAfter(ctx: Ctx, conversationId: string, readerUserId: string, upTo: string): Promise<number> {
-	let n = 0;
-	let startKey: Record<string, unknown> | undefined;
-	do {
-		const res = await ctx.db.doc.send(
-			new QueryCommand({
-				TableName: ctx.db.tables.chat_messages,
-				KeyConditionExpression: 'conversation_id = :c AND sort_key > :u',
-				FilterExpression: 'sender_user_id <> :me',
-				ExpressionAttributeValues: { ':c': conversationId, ':u': upTo, ':me': readerUserId },
-				Select: 'COUNT',
-				ConsistentRead: true,
-				ExclusiveStartKey: startKey
-			})
-		);
-		n += res.Count ?? 0;
-		startKey = res.LastEvaluatedKey;
-	} while (startKey);
-	return n;
 }
 
 /** Typing indicators are ephemeral: relayed to the room, never stored. */

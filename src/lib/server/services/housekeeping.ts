@@ -3,13 +3,13 @@ import type { Ctx } from '../context';
 
 /**
  * Daily housekeeping: expired sessions, reset tokens and lock rows (throttles, message
- * claims, rate windows). DynamoDB's TTL removes them too, but up to 48 hours late, and
+ * claims, rate windows, past days' queue sequences). DynamoDB's TTL removes them too, but up to 48 hours late, and
  * DynamoDB Local not at all. Found by query on sparse indexes (`kind-expiry-index`,
  * `kind-ttl-index`), never by Scan; each delete is conditioned on the row still being
  * expired, so a session renewed meanwhile survives.
  */
 const SESSION_KINDS = ['session', 'password_reset'];
-const LOCK_KINDS = ['login_fail', 'chat_rate', 'chat_notify', 'chat_message'];
+const LOCK_KINDS = ['login_fail', 'chat_rate', 'chat_notify', 'chat_message', 'queue_seq'];
 
 async function sweep(
 	ctx: Ctx,
