@@ -1,6 +1,6 @@
 import { error, redirect, type Handle } from '@sveltejs/kit';
 import { ROLE_HOME } from '$lib/shared/roles';
-import { isPublicPath, mayOpen, notAllowedMessage, type SessionUser } from '$lib/shared/pages';
+import { isPublicPath, mayOpen, type SessionUser } from '$lib/shared/pages';
 
 /**
  * Page authentication. The API process publishes who a session cookie belongs to on
@@ -33,12 +33,11 @@ export const handle: Handle = async ({ event, resolve }) => {
 		return resolve(event);
 	}
 	if (!user) redirect(303, `/login?next=${encodeURIComponent(path + event.url.search)}`);
-	if (!mayOpen(user, path)) {
-		// A page typed or followed that this role may not open gets a 403 saying so, never a
-		// silent trip home. The browser shows it ((app)/+layout.ts raises the same 403 there,
-		// also on in-app navigation); the page shell holds no data of its own.
-		const refusal = { message: notAllowedMessage(user, path), code: 'PAGE_NOT_ALLOWED' };
-		if (event.isDataRequest) error(403, refusal);
+	if (!mayOpen(user, path) && !event.isDataRequest) {
+		// A page this role may not open answers 403, never a silent trip home. The page shell
+		// holds no data; in the browser (app)/+layout.ts raises the same 403 (also on in-app
+		// navigation) and the error page says which role cannot open what. The layout data
+		// (who is signed in) still loads, so the error page's "home" link knows where home is.
 		const page = await resolve(event);
 		return new Response(page.body, { status: 403, statusText: 'Forbidden', headers: page.headers });
 	}
