@@ -31,6 +31,8 @@ export type SeedOptions = {
 	password: string;
 	/** A progress bar per stage (the CLI's); silent when omitted. */
 	progress?: (label: string, total: number) => Progress;
+	/** A line about a stage without a bar. */
+	log?: (line: string) => void;
 };
 export type Tally = { created: number; existed: number };
 export type SeedReport = {
@@ -45,6 +47,9 @@ export type SeedReport = {
 export type DayReport = Tally & { date: string; /** planned visits with no free slot left that day */ noSlot: number };
 
 const silent = (): Progress => ({ tick() {}, done() {} });
+
+/** Weekly hours as comparable text (DynamoDB hands map attributes back in its own order). */
+const hours = (weekly: WeeklySlot[]) => weekly.map((w) => `${w.day} ${w.start}-${w.end}`).sort().join(', ');
 
 // ——— People ———
 
@@ -160,6 +165,17 @@ const BOOKING_EXTRAS = { priority: 'normal' } as const;
 
 const callerOf = (u: UserItem): Caller => ({ actor: actorOf(u), requestId: 'cli:seed', ip: '127.0.0.1' });
 
+/** Runs a create; false when it turned out to exist already (a concurrent run got there first). */
+async function createdNow(create: () => Promise<unknown>): Promise<boolean> {
+	try {
+		await create();
+		return true;
+	} catch (err) {
+		if (err instanceof AppError && err.code === 'ALREADY_EXISTS') return false;
+		throw err;
+	}
+}
+
 async function inParallel<T>(items: T[], workers: number, run: (item: T) => Promise<void>): Promise<void> {
 	const queue = [...items];
 	await Promise.all(
@@ -178,18 +194,16 @@ export async function seedDemoHospital(ctx: Ctx, opts: SeedOptions): Promise<See
 	const bar = progress('accounts', people.length);
 	let done = 0;
 	await inParallel(people, 4, async (p) => {
-		try {
-			await createUser(ctx, systemCaller('cli:seed'), p, { allowSuperAdmin: true });
-			accounts.created++;
-		} catch (err) {
-			if (!(err instanceof AppError && err.code === 'ALREADY_EXISTS')) throw err;
-			accounts.existed++;
-		}
+		// A known account is skipped before a password is hashed for it (the slow part).
+		if (await getUserByEmail(ctx, p.email)) accounts.existed++;
+		else if (await createdNow(() => createUser(ctx, systemCaller('cli:seed'), p, { allowSuperAdmin: true }))) accounts.created++;
+		else accounts.existed++;
 		bar.tick(++done);
 	});
 	bar.done(`${accounts.created} created, ${accounts.existed} already there`);
 
 	const services = await seedCatalogue(ctx, systemCaller('cli:seed'));
+	opts.log?.(`services catalogue: ${services.created} created, ${services.existed} already there`);
 
 	const user = async (address: string) => {
 		const u = await getUserByEmail(ctx, address);
@@ -207,13 +221,14 @@ export async function seedDemoHospital(ctx: Ctx, opts: SeedOptions): Promise<See
 	for (const d of doctors) {
 		const row = await getDoctor(ctx, d.actor!.doctorId!);
 		if (!row) throw new Error('seed: a demo doctor has no doctor record');
-		if (JSON.stringify(row.weekly) !== JSON.stringify(DEFAULT_WEEKLY)) {
+		if (hours(row.weekly) !== hours(DEFAULT_WEEKLY)) {
 			rosters.existed++;
 			continue;
 		}
 		await updateAvailability(ctx, admin, row.id, { version: row.version, slotMinutes: 15, weekly: ROSTER });
 		rosters.created++;
 	}
+	opts.log?.(`doctors' roster (every day ${ROSTER[0]!.start}–${ROSTER[0]!.end}): ${rosters.created} set, ${rosters.existed} kept as they were`);
 
 	// 3. Today and tomorrow.
 	const today = dateIn(ctx.config.timezone);

@@ -33,9 +33,7 @@ const password = demoPassword();
 console.log(`Seeding the demo hospital into ${config.db.mode === 'embedded' ? config.dataDir : config.db.endpoint ?? 'AWS'}…`);
 const runtime = await openRuntime(config, { log: (l) => console.log(`  ${l}`) });
 try {
-	const report = await seedDemoHospital(runtime.ctx, { patients: patientsWanted, password, progress });
-	console.log(`  services catalogue: ${report.services.created} created, ${report.services.existed} already there`);
-	console.log(`  doctors' roster (every day 07:00–22:00): ${report.rosters.created} set, ${report.rosters.existed} kept as they were`);
+	const report = await seedDemoHospital(runtime.ctx, { patients: patientsWanted, password, progress, log: (l) => console.log(`  ${l}`) });
 	if (report.today.noSlot) {
 		console.log(`  (today's clinic hours are nearly over: ${report.today.noSlot} of today's visits found no free slot left)`);
 	}

@@ -38,6 +38,14 @@ afterAll(async () => {
 });
 
 describe('the demo seed', () => {
+	it('gives every demo doctor the roster, so there is a clinic day whatever the weekday', async () => {
+		expect(first.rosters).toEqual({ created: 12, existed: 0 });
+		const desk = await as('front-desk1@demo.medtrack.local');
+		const doctors = (await desk.get<{ doctors: { weekly: { day: number }[] }[] }>('/api/doctors')).body.doctors;
+		expect(doctors).toHaveLength(12);
+		for (const d of doctors) expect(new Set(d.weekly.map((w) => w.day))).toEqual(new Set([1, 2, 3, 4, 5, 6, 7]));
+	});
+
 	it('books today in every state over several doctors, with a slot for every planned visit', async () => {
 		expect(first.today.date).toBe(today);
 		expect(first.today.created).toBeGreaterThan(20);
