@@ -33,6 +33,13 @@ export const handle: Handle = async ({ event, resolve }) => {
 		return resolve(event);
 	}
 	if (!user) redirect(303, `/login?next=${encodeURIComponent(path + event.url.search)}`);
-	if (!mayOpen(user, path)) redirect(303, ROLE_HOME[user.role]);
+	if (!mayOpen(user, path) && !event.isDataRequest) {
+		// A page this role may not open answers 403, never a silent trip home. The page shell
+		// holds no data; in the browser (app)/+layout.ts raises the same 403 (also on in-app
+		// navigation) and the error page says which role cannot open what. The layout data
+		// (who is signed in) still loads, so the error page's "home" link knows where home is.
+		const page = await resolve(event);
+		return new Response(page.body, { status: 403, statusText: 'Forbidden', headers: page.headers });
+	}
 	return resolve(event);
 };

@@ -53,9 +53,35 @@ export function localInputToIso(value: string): string | undefined {
 	return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
 
-/** "Good morning, Asha" by the browser's clock. */
-export function greeting(name: string, at: Date = new Date()): string {
+/** A courtesy title someone may have typed in front of their name. */
+const TITLE = /^(?:dr|doctor|prof|professor|mr|mrs|ms|mx|miss)\.?$/i;
+
+/** The words of a name without a leading courtesy title ("Dr. Amara Okafor" → Amara, Okafor). */
+function nameWords(name: string): string[] {
+	const words = name.trim().split(/\s+/).filter(Boolean);
+	while (words.length > 1 && TITLE.test(words[0]!)) words.shift();
+	return words.length === 1 && TITLE.test(words[0]!) ? [] : words;
+}
+
+/** "Good morning" by the browser's clock. */
+export function partOfDay(at: Date = new Date()): string {
 	const h = at.getHours();
-	const part = h < 5 ? 'Good evening' : h < 12 ? 'Good morning' : h < 18 ? 'Good afternoon' : 'Good evening';
-	return `${part}, ${name.trim().split(/\s+/)[0] ?? name}`;
+	return h < 5 ? 'Good evening' : h < 12 ? 'Good morning' : h < 18 ? 'Good afternoon' : 'Good evening';
+}
+
+/** "Good morning, Asha": the given name, skipping a title the stored name may start with. */
+export function greeting(name: string, at: Date = new Date()): string {
+	const given = nameWords(name)[0];
+	return given ? `${partOfDay(at)}, ${given}` : partOfDay(at);
+}
+
+/** "Dr. Okafor" from "Amara Okafor", "Dr. Amara Okafor" or "Dr Okafor"; "Doctor" when no name is left. */
+export function doctorAddress(name: string): string {
+	const family = nameWords(name).at(-1);
+	return family ? `Dr. ${family}` : 'Doctor';
+}
+
+/** "Good morning, Dr. Okafor": how the doctor's home greets them. */
+export function doctorGreeting(name: string, at: Date = new Date()): string {
+	return `${partOfDay(at)}, ${doctorAddress(name)}`;
 }

@@ -1,4 +1,5 @@
 import { untrack } from 'svelte';
+import { page } from '$app/state';
 import { formatMoment } from './format';
 import { confirmLeavingUnsaved, focusFirstError } from './forms';
 import type { FormValues, VersionedForm } from './versioned-form.svelte';
@@ -33,9 +34,16 @@ export function useVersionedForm<T extends FormValues>(current: () => VersionedF
 	};
 }
 
-/** The card description of a loaded versioned form: its version, who changed it and when. */
+/**
+ * "Last changed by X at T" for a versioned record. Staff also see the version number they
+ * hold (what a conflict is about); patients never see raw version numbers.
+ */
+export function changeLine(r: { version: number; updatedBy?: string; updatedAt?: string }): string {
+	const changed = `changed by ${r.updatedBy ?? 'MedTrack'} at ${formatMoment(r.updatedAt)}`;
+	return page.data.user?.role === 'patient' ? `Last ${changed}` : `Version ${r.version} · last ${changed}`;
+}
+
+/** The card description of a loaded versioned form: who changed it and when. */
 export function versionLine<T extends FormValues>(form: VersionedForm<T>): string | undefined {
-	return form.status === 'ready'
-		? `Version ${form.version} · last changed by ${form.updatedBy ?? 'MedTrack'} at ${formatMoment(form.updatedAt)}`
-		: undefined;
+	return form.status === 'ready' ? changeLine(form) : undefined;
 }

@@ -200,7 +200,7 @@ export class VersionedForm<T extends FormValues> {
 			if (this.stale && this.stale.version <= next.version) this.stale = null;
 			const n = Object.keys(kept).length;
 			this.notice =
-				`Loaded version ${next.version}${by ? `, last changed by ${by} at ${formatMoment(next.updatedAt)}` : ''}. ` +
+				`Loaded the latest copy${by ? `, last changed by ${by} at ${formatMoment(next.updatedAt)}` : ''}. ` +
 				(n > 0
 					? `Your unsaved text is shown under ${n === 1 ? 'the field' : `${n} fields`} that changed meanwhile.`
 					: this.dirty

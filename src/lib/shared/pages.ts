@@ -1,4 +1,4 @@
-import type { Role } from './roles';
+import { ROLE_LABEL, type Role } from './roles';
 
 /** The signed-in person as the page layer knows them (the API's `Actor`). */
 export type SessionUser = {
@@ -48,6 +48,11 @@ export function mayOpen(user: SessionUser, path: string): boolean {
 	}
 	const rule = PAGE_ROLES.filter(([prefix]) => under(path, prefix)).sort((a, b) => b[0].length - a[0].length)[0];
 	return rule ? rule[1].includes(user.role) : true;
+}
+
+/** The 403 page's sentence: which role is signed in, and which page it cannot open. */
+export function notAllowedMessage(user: SessionUser, path: string): string {
+	return `You are signed in as ${user.name} with the ${ROLE_LABEL[user.role]} role, which cannot open ${path}.`;
 }
 
 /** A `next` parameter is followed only to a path on this site. */

@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, ApiClient, type TestApp } from '../fixtures/app';
+import { morningZone, todayInZone } from '../fixtures/clinic';
+import { auditEntries, countItems } from './helpers';
+import { seedDemoHospital, type SeedReport } from '../../scripts/demo-hospital';
+import { addDays } from '../../src/lib/shared/time';
+
+/**
+ * `npm run seed` leaves a working day: today's queues, arrivals and board have people in
+ * every state, tomorrow is booked, each step was taken by the staff member who would take
+ * it, and a second run creates nothing.
+ */
+const PASSWORD = 'Demo-Seed-Passw0rd!';
+
+let app: TestApp;
+let today: string;
+let first: SeedReport;
+
+async function as(email: string): Promise<ApiClient> {
+	const client = app.client();
+	const res = await client.post('/api/auth/login', { email, password: PASSWORD });
+	if (res.status !== 200) throw new Error(`login ${email}: ${JSON.stringify(res.body)}`);
+	return client;
+}
+
+type Appt = { id: string; status: string; priority: string; doctorId: string; patientName: string; vitals?: unknown; medicalRecordId?: string };
+const dayOf = async (client: ApiClient, date: string) => (await client.get<{ appointments: Appt[] }>(`/api/appointments?date=${date}`)).body.appointments;
+
+beforeAll(async () => {
+	const tz = morningZone();
+	today = todayInZone(tz);
+	app = await startTestApp({ HOSPITAL_TIMEZONE: tz });
+	first = await seedDemoHospital(app.ctx, { patients: 12, password: PASSWORD });
+}, 180_000);
+
+afterAll(async () => {
+	await app?.close();
+});
+
+describe('the demo seed', () => {
+	it('gives every demo doctor the roster, so there is a clinic day whatever the weekday', async () => {
+		expect(first.rosters).toEqual({ created: 12, existed: 0 });
+		const desk = await as('front-desk1@demo.medtrack.local');
+		const doctors = (await desk.get<{ doctors: { weekly: { day: number }[] }[] }>('/api/doctors')).body.doctors;
+		expect(doctors).toHaveLength(12);
+		for (const d of doctors) expect(new Set(d.weekly.map((w) => w.day))).toEqual(new Set([1, 2, 3, 4, 5, 6, 7]));
+	});
+
+	it('books today in every state over several doctors, with a slot for every planned visit', async () => {
+		expect(first.today.date).toBe(today);
+		expect(first.today.created).toBeGreaterThan(20);
+		expect(first.today.noSlot).toBe(0);
+		const day = await dayOf(await as('front-desk1@demo.medtrack.local'), today);
+		const statuses = new Set(day.map((a) => a.status));
+		for (const s of ['PENDING', 'CONFIRMED', 'CHECKED_IN', 'CONSULTING', 'COMPLETED', 'CANCELLED']) expect(statuses, s).toContain(s);
+		expect(new Set(day.map((a) => a.doctorId)).size).toBeGreaterThanOrEqual(5);
+
+		const arrived = day.filter((a) => a.status === 'CHECKED_IN');
+		expect(arrived.filter((a) => a.vitals).length).toBeGreaterThan(0);
+		expect(arrived.some((a) => !a.vitals)).toBe(true); // some left for the nurse
+		expect(new Set(arrived.map((a) => a.priority)).size).toBeGreaterThan(1);
+		for (const a of day.filter((x) => x.status === 'CONSULTING' || x.status === 'COMPLETED')) expect(a.medicalRecordId).toBeTruthy();
+	});
+
+	it('doctor 1’s live queue has people waiting, the demo patient among them, and the visit in progress has a record', async () => {
+		const doctor = await as('doctor1@demo.medtrack.local');
+		const me = (await doctor.get('/api/me')).body.user;
+		const items = (await doctor.get<{ queue: Appt[] }>(`/api/doctors/${me.doctorId}/queue`)).body.queue;
+		expect(items.filter((a) => a.status === 'CHECKED_IN').length).toBeGreaterThanOrEqual(3);
+		const inRoom = items.find((a) => a.status === 'CONSULTING')!;
+		expect(inRoom).toBeTruthy();
+		const record = await doctor.get(`/api/medical-records/${inRoom.medicalRecordId}`);
+		expect(record.body.record.diagnosis).toMatch(/\w/);
+
+		const patient = await as('patient@demo.medtrack.local');
+		const mine = await patient.get<{ appointments: Appt[] }>(`/api/appointments?patientId=${(await patient.get('/api/me')).body.user.patientId}`);
+		expect(mine.body.appointments.some((a) => a.status === 'CHECKED_IN' && a.doctorId === me.doctorId)).toBe(true);
+	});
+
+	it('the nurse’s arrivals for today have people checked in and people still to arrive', async () => {
+		const day = await dayOf(await as('nurse1@demo.medtrack.local'), today);
+		expect(day.filter((a) => a.status === 'CHECKED_IN').length).toBeGreaterThanOrEqual(5);
+		expect(day.filter((a) => a.status === 'PENDING' || a.status === 'CONFIRMED').length).toBeGreaterThanOrEqual(5);
+	});
+
+	it('tomorrow is booked too: pending, confirmed and cancelled, nobody checked in yet', async () => {
+		expect(first.tomorrow.created).toBeGreaterThan(10);
+		const day = await dayOf(await as('front-desk1@demo.medtrack.local'), addDays(today, 1));
+		expect(new Set(day.map((a) => a.status))).toEqual(new Set(['PENDING', 'CONFIRMED', 'CANCELLED']));
+	});
+
+	it('each step was taken by the staff member who would take it', async () => {
+		const roleOf = async (action: string) => new Set((await auditEntries(app, (e) => e.resource_type === 'appointment' && e.action === action)).map((e) => e.role));
+		expect(await roleOf('create')).toEqual(new Set(['front_desk']));
+		expect(await roleOf('status_confirmed')).toEqual(new Set(['front_desk']));
+		expect(await roleOf('status_checked_in')).toEqual(new Set(['nurse']));
+		expect(await roleOf('record_vitals')).toEqual(new Set(['nurse']));
+		expect(await roleOf('status_consulting')).toEqual(new Set(['doctor']));
+		expect(await roleOf('status_completed')).toEqual(new Set(['doctor']));
+	});
+
+	it('a second run creates nothing and changes no appointment', async () => {
+		const before = { appointments: await countItems(app, 'appointments'), records: await countItems(app, 'medical_records'), users: await countItems(app, 'users') };
+		const second = await seedDemoHospital(app.ctx, { patients: 12, password: PASSWORD });
+		expect(second.accounts.created).toBe(0);
+		expect(second.rosters.created).toBe(0);
+		expect(second.today.created).toBe(0);
+		expect(second.tomorrow.created).toBe(0);
+		expect(second.today.existed).toBe(first.today.created);
+		expect(second.tomorrow.existed).toBe(first.tomorrow.created);
+		expect(await countItems(app, 'appointments')).toBe(before.appointments);
+		expect(await countItems(app, 'medical_records')).toBe(before.records);
+		expect(await countItems(app, 'users')).toBe(before.users);
+	});
+});
