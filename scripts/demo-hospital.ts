@@ -156,12 +156,8 @@ function vitalsFor(i: number): Vitals {
 	};
 }
 
-/**
- * What the front desk sends when booking, besides doctor, time, symptoms and patient. The
- * queue priority still travels with a booking today; once triage alone sets it (a nurse or
- * doctor through changeAppointment), this becomes `{}` (or the patient's `reportedUrgency`).
- */
-const BOOKING_EXTRAS = { priority: 'normal' } as const;
+/** What the front desk notes for a booking beyond time and symptoms: the patient's own sense of urgency. */
+const BOOKING_EXTRAS = { reportedUrgency: 'normal' } as const;
 
 const callerOf = (u: UserItem): Caller => ({ actor: actorOf(u), requestId: 'cli:seed', ip: '127.0.0.1' });
 
@@ -245,6 +241,11 @@ export async function seedDemoHospital(ctx: Ctx, opts: SeedOptions): Promise<See
 		const report: DayReport = { date: day.date, created: 0, existed: 0, noSlot: 0 };
 		const booked = await listAppointments(ctx, frontDesk, { date: day.date });
 		const byPair = new Map(booked.map((a) => [`${a.patientId}|${a.doctorId}`, a]));
+		// A patient holds one appointment at a time: remember whose times are taken this day.
+		const busy = new Map<string, { start: string; end: string }[]>();
+		for (const a of booked) busy.set(a.patientId, [...(busy.get(a.patientId) ?? []), { start: a.start, end: a.end }]);
+		const freeFor = (patientId: string, t: { start: string; end: string }) =>
+			!(busy.get(patientId) ?? []).some((b) => Date.parse(b.start) < Date.parse(t.end) && Date.parse(t.start) < Date.parse(b.end));
 		let p = day.firstPatient;
 		const jobs: (() => Promise<void>)[] = [];
 		for (const [di, visits] of day.plan.entries()) {
@@ -259,7 +260,15 @@ export async function seedDemoHospital(ctx: Ctx, opts: SeedOptions): Promise<See
 				const patientId = patientIds[patientIndex]!;
 				const k = n++;
 				const existing = byPair.get(`${patientId}|${doctorId}`);
-				const start = existing ? undefined : slots[slot++]?.start;
+				let start: string | undefined;
+				if (!existing) {
+					while (slot < slots.length && !freeFor(patientId, slots[slot]!)) slot++;
+					const t = slots[slot++];
+					if (t) {
+						start = t.start;
+						busy.set(patientId, [...(busy.get(patientId) ?? []), { start: t.start, end: t.end }]);
+					}
+				}
 				jobs.push(async () => {
 					if (existing) {
 						report.existed++;
