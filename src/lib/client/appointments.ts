@@ -1,4 +1,5 @@
-import { api } from './api';
+import { api, ApiError } from './api';
+import type { AllergyMatch } from '$lib/shared/allergies';
 import { VersionedForm, type Snapshot } from './versioned-form.svelte';
 import {
 	PRIORITIES,
@@ -254,7 +255,22 @@ function rxProblems(json: string): string | null {
 	return null;
 }
 
-export function visitRecordForm(recordId: string, onSaved?: (record: MedicalRecordView) => void): VersionedForm<VisitValues> {
+/** Typed prescription rows as the API takes them (blank rows dropped). */
+export const rxBody = (json: string) =>
+	parseRx(json)
+		.filter((r) => !isBlankRx(r))
+		.map((r) => ({ medicine: r.medicine.trim(), dosage: r.dosage.trim(), frequency: r.frequency.trim(), days: Number(r.days) }));
+
+/**
+ * How a form asks the prescriber about a medicine that matches a recorded allergy: the
+ * server answers 409 ALLERGY_WARNING with the matches; the page shows them, and once the
+ * prescriber confirms, the same save goes again with `acknowledgeAllergies`.
+ */
+export type AllergyGate = { confirmed(): boolean; warned(matches: AllergyMatch[]): void };
+export const allergyMatchesOf = (err: unknown): AllergyMatch[] | null =>
+	err instanceof ApiError && err.code === 'ALLERGY_WARNING' ? ((err.details as { matches?: AllergyMatch[] })?.matches ?? []) : null;
+
+export function visitRecordForm(recordId: string, onSaved?: (record: MedicalRecordView) => void, gate?: AllergyGate): VersionedForm<VisitValues> {
 	return new VersionedForm<VisitValues>({
 		room: `record:medical_record:${recordId}`,
 		fields: {
@@ -267,15 +283,16 @@ export function visitRecordForm(recordId: string, onSaved?: (record: MedicalReco
 		load: async () => visitSnapshot((await api.get<{ record: MedicalRecordView }>(`/api/medical-records/${recordId}`)).record),
 		save: async (version, changes) => {
 			const body: Record<string, unknown> = { version };
-			for (const [k, v] of Object.entries(changes)) {
-				body[k] =
-					k === 'prescriptions'
-						? parseRx(v as string)
-								.filter((r) => !isBlankRx(r))
-								.map((r) => ({ medicine: r.medicine.trim(), dosage: r.dosage.trim(), frequency: r.frequency.trim(), days: Number(r.days) }))
-						: v;
+			for (const [k, v] of Object.entries(changes)) body[k] = k === 'prescriptions' ? rxBody(v as string) : v;
+			if (gate?.confirmed()) body.acknowledgeAllergies = true;
+			let record: MedicalRecordView;
+			try {
+				({ record } = await api.patch<{ record: MedicalRecordView }>(`/api/medical-records/${recordId}`, body));
+			} catch (err) {
+				const matches = allergyMatchesOf(err);
+				if (matches) gate?.warned(matches);
+				throw err;
 			}
-			const { record } = await api.patch<{ record: MedicalRecordView }>(`/api/medical-records/${recordId}`, body);
 			onSaved?.(record);
 			return visitSnapshot(record);
 		},

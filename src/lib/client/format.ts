@@ -30,6 +30,13 @@ export function formatMoment(iso: string | null | undefined, fallback = 'an unkn
 	return d.toDateString() === new Date().toDateString() ? timeOnly.format(d) : dateAndTime.format(d);
 }
 
+const hourMinute = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+/** "14:05": a time of day, in the browser's zone. */
+export function timeOfDay(iso: string | null | undefined, fallback = '—'): string {
+	const d = parse(iso);
+	return d ? hourMinute.format(d) : fallback;
+}
+
 /** A calendar date stored as YYYY-MM-DD, shown without shifting it across time zones. */
 export function formatDate(ymd: string | null | undefined, fallback = '—'): string {
 	if (!ymd || !/^\d{4}-\d{2}-\d{2}$/.test(ymd)) return fallback;

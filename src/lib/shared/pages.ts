@@ -17,7 +17,8 @@ const under = (path: string, prefix: string) => path === prefix || path.startsWi
 
 export const isPublicPath = (path: string) => PUBLIC_PATHS.some((p) => under(path, p));
 
-const PATIENT_SEARCH: Role[] = ['front_desk', 'admin', 'super_admin', 'pharmacist'];
+// Doctors and nurses search to identify a patient (name, date of birth) before emergency access.
+const PATIENT_SEARCH: Role[] = ['front_desk', 'admin', 'super_admin', 'pharmacist', 'doctor', 'nurse'];
 
 /**
  * Which roles may open which pages (SPEC §2, page level). The API still decides on every
@@ -43,8 +44,8 @@ export function mayOpen(user: SessionUser, path: string): boolean {
 	if (under(path, '/patients')) {
 		const id = path.split('/')[2];
 		if (user.role === 'patient') return id === user.patientId;
-		// Doctors and nurses see patients in their care; the API checks the care relation.
-		return PATIENT_SEARCH.includes(user.role) || user.role === 'doctor' || user.role === 'nurse';
+		// Doctors and nurses see patients in their care (or through emergency access); the API decides.
+		return PATIENT_SEARCH.includes(user.role);
 	}
 	const rule = PAGE_ROLES.filter(([prefix]) => under(path, prefix)).sort((a, b) => b[0].length - a[0].length)[0];
 	return rule ? rule[1].includes(user.role) : true;

@@ -128,8 +128,12 @@ export async function searchPatients(
 	caller: Caller,
 	q: { name: string; cursor?: string; limit: number }
 ): Promise<{ items: PatientView[]; nextCursor: string | null }> {
-	const grant = await authorize(ctx, caller, 'patient', 'read');
-	if (grant !== 'all' && grant !== 'name') {
+	const actor = requireActor(caller);
+	// Clinicians find a patient outside their care to identify them (name and date of birth)
+	// before breaking the glass; nothing else about them.
+	const clinician = actor.role === 'doctor' || actor.role === 'nurse';
+	const grant = clinician ? 'identify' : await authorize(ctx, caller, 'patient', 'read');
+	if (grant !== 'all' && grant !== 'name' && grant !== 'identify') {
 		await refuse(ctx, caller, 'patient', 'read', undefined, 'Searching all patients is for front desk and administrators.');
 	}
 	const scope = `patients:name:${q.name.trim().toLowerCase()}`;
@@ -137,7 +141,9 @@ export async function searchPatients(
 	const page = await resumeQuery(startKey, () => searchPatientsByName(ctx, q.name, q.limit, startKey));
 	await recordAudit(ctx, caller, { action: 'search', resourceType: 'patient' });
 	return {
-		items: page.items.map((p) => (grant === 'name' ? nameOnly(p) : patientView(p))),
+		items: page.items.map((p) =>
+			grant === 'name' ? nameOnly(p) : grant === 'identify' ? { ...nameOnly(p), dateOfBirth: p.date_of_birth } : patientView(p)
+		),
 		nextCursor: page.lastKey ? encodeCursor(ctx.cursorKey, scope, page.lastKey) : null
 	};
 }
