@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { launchChromium } from '../fixtures/browser';
 import { startTestApp, TEST_PASSWORD, type TestApp, type TestUser } from '../fixtures/app';
 import { alwaysOpenDoctor, freeSlots, morningZone, todayInZone } from '../fixtures/clinic';
 import { loadConfig } from '../../src/lib/server/config';
@@ -13,7 +14,6 @@ import { sendMessage } from '../../src/lib/server/services/chat';
  * own network cut while sending (stored once), and the doctor's bell for a message that
  * came in while they were away from the chat.
  */
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>';
 
 let app: TestApp;
@@ -71,7 +71,7 @@ beforeAll(async () => {
 	});
 	expect(booked.status, JSON.stringify(booked.body)).toBe(201);
 
-	browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+	browser = await launchChromium();
 	patientContext = await browser.newContext({ baseURL: app.url, viewport: { width: 1280, height: 900 } });
 	doctorContext = await browser.newContext({ baseURL: app.url, viewport: { width: 768, height: 1024 } });
 	p = await patientContext.newPage();

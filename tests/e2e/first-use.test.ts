@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Dialog, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Dialog, type Page } from 'playwright-core';
+import { launchChromium } from '../fixtures/browser';
 import { startTestApp, TEST_PASSWORD, type TestApp, type TestUser } from '../fixtures/app';
 import { alwaysOpenDoctor, freeSlots, morningZone, todayInZone } from '../fixtures/clinic';
 
@@ -8,7 +9,6 @@ import { alwaysOpenDoctor, freeSlots, morningZone, todayInZone } from '../fixtur
  * numbers on a patient's screens, the navigation on a tablet and a phone, confirming a
  * same-day booking, and unsent text (a chat message, a diagnosis) across a reload.
  */
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const TABLET = { width: 768, height: 1024 };
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 900 };
@@ -76,7 +76,7 @@ beforeAll(async () => {
 	const booked = await patient.api.post('/api/appointments', { doctorId: doctor.doctorId, start: slots[3]!.start, symptoms: 'Back pain since the weekend' });
 	expect(booked.status, JSON.stringify(booked.body)).toBe(201);
 	sameDay = booked.body.appointment;
-	browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+	browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { launchChromium } from '../fixtures/browser';
 import { startTestApp, TEST_PASSWORD, type TestApp, type TestUser } from '../fixtures/app';
 import { alwaysOpenDoctor, freeSlots, morningZone, todayInZone } from '../fixtures/clinic';
 
@@ -9,7 +10,6 @@ import { alwaysOpenDoctor, freeSlots, morningZone, todayInZone } from '../fixtur
  * on one visit record, where the stale one is warned before saving and keeps its text after
  * a refused save; and a queue page that lost its connection shows what changed meanwhile.
  */
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const SAVED_FROM_DESKTOP = 'Acute bronchitis';
 const TYPED_ON_TABLET = 'Viral pharyngitis, typed on the tablet';
@@ -66,7 +66,7 @@ beforeAll(async () => {
 	ameliaVisit = await book(amelia, slots[2]!.start, 'sore throat and fever since Monday');
 	brunoVisit = await book(bruno, slots[4]!.start, 'persistent cough', 'high');
 
-	browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+	browser = await launchChromium();
 	[nursePage, doctorPage, patientPage] = await Promise.all([
 		openAs(nurse, { width: 768, height: 1024 }, '/nurse'),
 		openAs(doctor, { width: 1280, height: 900 }, '/doctor'),

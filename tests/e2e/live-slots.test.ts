@@ -1,7 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { launchChromium } from '../fixtures/browser';
 import { startTestApp, TEST_PASSWORD, type TestApp, type TestUser } from '../fixtures/app';
 import { alwaysOpenDoctor, freeSlots, morningZone, todayInZone } from '../fixtures/clinic';
 import { addDays } from '../../src/lib/shared/time';
@@ -12,7 +13,6 @@ import { addDays } from '../../src/lib/shared/time';
  * A's doctors list shows one free slot fewer, without a reload; when B cancels, both come back.
  * The front desk's doctors page counts along.
  */
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let app: TestApp;
 let browser: Browser;
@@ -72,7 +72,7 @@ beforeAll(async () => {
 	wanted = slots[40]!;
 	wantedTime = wanted.start.slice(11, 16);
 
-	browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+	browser = await launchChromium();
 	[pageA, pageB, deskPage] = await Promise.all([openAs(amelia, '/patient'), openAs(bruno, '/patient'), openAs(desk, '/front-desk')]);
 });
 

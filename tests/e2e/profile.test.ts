@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { launchChromium } from '../fixtures/browser';
 import { startTestApp, TEST_PASSWORD, type TestApp, type TestUser } from '../fixtures/app';
 
 /**
@@ -7,7 +8,6 @@ import { startTestApp, TEST_PASSWORD, type TestApp, type TestUser } from '../fix
  * warned live, before saving; a stale save is refused with the name of who changed it;
  * reloading keeps every character they typed; the second save goes through.
  */
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const PATIENT = {
 	name: 'Marisol Quinteros',
@@ -33,7 +33,7 @@ const path = (p: Page) => new URL(p.url()).pathname;
 
 beforeAll(async () => {
 	app = await startTestApp({}, { pages: true });
-	browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+	browser = await launchChromium();
 	contextA = await browser.newContext({ baseURL: app.url, viewport: { width: 768, height: 1024 } });
 	contextB = await browser.newContext({ baseURL: app.url, viewport: { width: 1280, height: 900 } });
 	a = await contextA.newPage();

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { launchChromium } from '../fixtures/browser';
 import { startTestApp, TEST_PASSWORD, type TestApp, type TestUser } from '../fixtures/app';
 import { alwaysOpenDoctor, freeSlots, morningZone, todayInZone } from '../fixtures/clinic';
 import { tokenId } from '../../src/lib/server/auth/tokens';
@@ -13,7 +14,6 @@ import { deleteSession } from '../../src/lib/server/repositories/sessions';
  * reload. A page whose session ended meanwhile cannot reconnect and says it is offline.
  * The three looks of the connection pill are photographed into test-results/live-states/.
  */
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SHOTS = 'test-results/live-states';
 
 let app: TestApp;
@@ -76,7 +76,7 @@ beforeAll(async () => {
 	if (r.status !== 201) throw new Error(`booking: ${JSON.stringify(r.body)}`);
 	visit = r.body.appointment;
 
-	browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+	browser = await launchChromium();
 	[doctorPage, nursePage, patientPage] = await Promise.all([
 		openAs(doctor, { width: 1280, height: 900 }, '/doctor'),
 		openAs(nurse, { width: 768, height: 1024 }, '/nurse'),

@@ -185,7 +185,10 @@ export function whenShort(iso: string, now = Date.now()): string {
 export function linkFor(n: Pick<NotificationEvent, 'relatedType' | 'relatedId'>, user: SessionUser): string | null {
 	let href: string | null = null;
 	if (n.relatedType === 'conversation' && n.relatedId) href = `/chat/${encodeURIComponent(n.relatedId)}`;
-	else if (n.relatedType === 'appointment') {
+	else if (n.relatedType === 'patient' && n.relatedId) {
+		// An emergency access: the super admin reviews it in the audit log of that chart.
+		href = user.role === 'super_admin' ? `/audit?resourceType=patient&resourceId=${encodeURIComponent(n.relatedId)}` : `/patients/${encodeURIComponent(n.relatedId)}`;
+	} else if (n.relatedType === 'appointment') {
 		href =
 			{ patient: '/patient/appointments', doctor: '/doctor/queue', nurse: '/nurse', front_desk: '/front-desk/board' }[
 				user.role as string
