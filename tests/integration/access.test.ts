@@ -102,7 +102,8 @@ const MATRIX: Row[] = [
 	{
 		endpoint: 'GET /api/patients?name=',
 		resource: 'patient',
-		expected: signedIn(403, { front_desk: 200, pharmacist: 200, admin: 200, super_admin: 200 }),
+		// Doctors and nurses search to identify a patient (name, date of birth) before emergency access.
+		expected: signedIn(403, { front_desk: 200, pharmacist: 200, admin: 200, super_admin: 200, doctor: 200, nurse: 200 }),
 		request: () => ({ method: 'GET', path: '/api/patients?name=matrix' })
 	},
 	{

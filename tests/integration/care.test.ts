@@ -251,3 +251,14 @@ describe('booking rules', () => {
 		expect(r.body.error.code).toBe('DOCTOR_OFF_DUTY');
 	});
 });
+
+describe('finding a patient to break the glass', () => {
+	it('a doctor or nurse searching by name gets name and date of birth only, and the search is audited', async () => {
+		await app.userOf('patient', { name: 'Quentin Searchable' });
+		const r = await nurse.api.get('/api/patients?name=quentin');
+		expect(r.status).toBe(200);
+		expect(r.body.items).toHaveLength(1);
+		expect(Object.keys(r.body.items[0]).sort()).toEqual(['dateOfBirth', 'id', 'name', 'updatedAt', 'updatedBy', 'version']);
+		expect(await auditEntries(app, (e) => e.user_id === nurse.id && e.action === 'search')).toHaveLength(1);
+	});
+});
