@@ -42,16 +42,20 @@ function resolveAuditKey(config: Config): Buffer {
 }
 
 export function createContext(config: Config, endpoint = config.db.endpoint, logger?: Logger): Ctx {
+	const log = logger ?? createLogger(config.logLevel, { service: 'medtrack' });
 	const db = createDb({
 		endpoint,
 		region: config.db.region,
 		tablePrefix: config.tablePrefix,
-		local: config.db.mode !== 'aws'
+		local: config.db.mode !== 'aws',
+		maxInFlight: config.db.maxInFlight,
+		deadlineMs: config.db.deadlineMs,
+		log
 	});
 	return {
 		config,
 		db,
-		log: logger ?? createLogger(config.logLevel, { service: 'medtrack' }),
+		log,
 		bus: createBus(),
 		auditIpKey: resolveAuditKey(config),
 		sessionCache: new Map(),
