@@ -256,6 +256,21 @@ describe('DbGuard: circuit breaker', () => {
 		await holder;
 	});
 
+	it('pings at the same moment share one probe (a flood of health checks sends one round trip)', async () => {
+		let probes = 0;
+		const g = guard({
+			probe: async () => {
+				probes++;
+				await sleep(20);
+			}
+		});
+		const latencies = await Promise.all(Array.from({ length: 100 }, () => g.ping()));
+		expect(probes).toBe(1);
+		expect(new Set(latencies).size).toBe(1);
+		await g.ping();
+		expect(probes).toBe(2);
+	});
+
 	it('CircuitBreaker reports how long it was open', async () => {
 		let now = 1_000;
 		const closed: number[] = [];

@@ -319,6 +319,7 @@ export class DbGuard {
 	readonly probeTimeoutMs: number;
 	failedFast = 0;
 	readonly #probe: GuardOptions['probe'];
+	#probing: Promise<number> | undefined;
 	readonly #now: () => number;
 
 	constructor(opts: GuardOptions) {
@@ -330,7 +331,7 @@ export class DbGuard {
 		this.breaker = new CircuitBreaker({
 			probeIntervalMs: opts.probeIntervalMs ?? 250,
 			now: this.#now,
-			probe: () => this.#probeOnce().then(
+			probe: () => this.#probeShared().then(
 				() => true,
 				() => false
 			),
@@ -393,10 +394,18 @@ export class DbGuard {
 		throw done.err;
 	}
 
-	/** One probe now, outside the cap (used by /api/health); its round-trip time in ms. */
+	/**
+	 * One probe now, outside the cap (used by /api/health); its round-trip time in ms. Callers
+	 * at the same moment share one probe, so a flood of health checks sends one DescribeTable.
+	 */
 	async ping(): Promise<number> {
 		if (this.breaker.isOpen) throw this.#failFast();
-		return this.#probeOnce();
+		return this.#probeShared();
+	}
+
+	#probeShared(): Promise<number> {
+		this.#probing ??= this.#probeOnce().finally(() => (this.#probing = undefined));
+		return this.#probing;
 	}
 
 	stats(): GuardStats {
