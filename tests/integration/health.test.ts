@@ -14,6 +14,7 @@ let endpoint: string;
 const databases: EmbeddedDb[] = [];
 let app: TestApp;
 let user: TestUser;
+let nurse: TestUser;
 let admin: TestUser;
 let superAdmin: TestUser;
 
@@ -23,7 +24,12 @@ beforeAll(async () => {
 	databases.push(db);
 	endpoint = db.endpoint;
 	app = await startTestApp({ DYNAMODB_ENDPOINT: endpoint });
-	[user, admin, superAdmin] = await Promise.all([app.userOf('front_desk'), app.userOf('admin'), app.userOf('super_admin')]);
+	[user, nurse, admin, superAdmin] = await Promise.all([
+		app.userOf('front_desk'),
+		app.userOf('nurse'),
+		app.userOf('admin'),
+		app.userOf('super_admin')
+	]);
 });
 
 afterAll(async () => {
@@ -34,7 +40,8 @@ afterAll(async () => {
 
 describe('GET /api/health', () => {
 	it('tells anonymous and non-admin callers the status only', async () => {
-		for (const client of [app.client(), user.api]) {
+		// (Not `user`: its session must not sit in the session cache when the database restarts below.)
+		for (const client of [app.client(), nurse.api]) {
 			const res = await client.get('/api/health');
 			expect(res.status).toBe(200);
 			expect(res.body).toEqual({ status: 'ok' });
