@@ -376,7 +376,9 @@ export class DbGuard {
 				return { ok: true as const, value };
 			},
 			(err: unknown) => {
-				const mapped = this.#translate(err, deadline.signal.aborted, callerSignal);
+				// Past the deadline the caller has had its answer (and the breaker its trip) below;
+				// a late failure says nothing new and must not re-open a breaker the probe closed.
+				const mapped = deadline.signal.aborted ? err : this.#translate(err, false, callerSignal);
 				this.semaphore.release();
 				return { ok: false as const, err: mapped };
 			}
