@@ -62,4 +62,6 @@ process.on('message', async (m: In) => {
 		process.exit(0);
 	}
 });
+// The parent is gone (it crashed or was killed): do not linger as an orphan.
+process.on('disconnect', () => process.exit(1));
 send({ type: 'ready' });

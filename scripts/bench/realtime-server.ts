@@ -151,4 +151,6 @@ process.on('message', async (m: Msg) => {
 		process.exit(0);
 	}
 });
+// The parent is gone (it crashed or was killed): do not linger as an orphan.
+process.on('disconnect', () => process.exit(1));
 send({ type: 'rss-baseline', rss: process.memoryUsage().rss });

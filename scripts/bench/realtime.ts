@@ -4,7 +4,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { startDynamoLocal } from '../../src/lib/server/db/embedded';
+import { startDynamoLocal, type EmbeddedDb } from '../../src/lib/server/db/embedded';
 import { morningZone } from '../../tests/fixtures/clinic';
 import { flags, progress } from '../cli';
 import { barChartSvg } from './chart';
@@ -40,6 +40,46 @@ const pct = (xs: number[], p: number) => {
 const stats = (xs: number[]) => ({ n: xs.length, p50: pct(xs, 50), p95: pct(xs, 95), p99: pct(xs, 99), max: Math.max(...xs) });
 const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '—');
 
+/**
+ * Every child of the benchmark is supervised: one that exits before it is told to stop (its
+ * setup threw, it crashed) ends the whole run at once with a message and a non-zero status,
+ * instead of leaving the parent waiting for an answer that never comes.
+ */
+const children = new Map<ChildProcess, { name: string; stopping: boolean }>();
+let aborting = false;
+let database: EmbeddedDb | undefined;
+
+function fail(message: string): void {
+	if (aborting) return;
+	aborting = true;
+	console.error(`\nbench:realtime: ${message}`);
+	for (const child of children.keys()) child.kill('SIGKILL');
+	setTimeout(() => process.exit(1), 5_000).unref();
+	void (database?.stop() ?? Promise.resolve()).finally(() => process.exit(1));
+}
+
+function supervise(child: ChildProcess, name: string): ChildProcess {
+	children.set(child, { name, stopping: false });
+	child.once('exit', (code, signal) => {
+		const state = children.get(child);
+		children.delete(child);
+		if (state?.stopping && code === 0) return;
+		fail(`the ${name} process died (${signal ? `signal ${signal}` : `exit code ${code}`}) before the run finished; see its output above.`);
+	});
+	child.once('error', (err) => fail(`could not run the ${name} process: ${err.message}`));
+	return child;
+}
+
+/** Asks a child to stop and waits until it has exited. */
+async function stopChild(child: ChildProcess): Promise<void> {
+	const state = children.get(child);
+	if (!state) return;
+	state.stopping = true;
+	const exited = new Promise((r) => child.once('exit', r));
+	child.send({ type: 'stop' });
+	await exited;
+}
+
 function ask<T>(child: ChildProcess, type: string, msg?: unknown): Promise<T> {
 	return new Promise((resolve) => {
 		const on = (m: { type: string }) => {
@@ -57,17 +97,20 @@ let shape: Shape | undefined;
 
 async function runSide(mode: 'app' | 'bare' | 'bare-db', endpoint: string) {
 	console.log(`\n[${mode}] starting server…`);
-	const child = fork(path.resolve('scripts/bench/realtime-server.ts'), [mode, String(N), String(DOCTORS), String(WRITES), endpoint, tz], {
-		execArgv: ['--import', 'tsx', '--expose-gc'],
-		env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }
-	});
+	const child = supervise(
+		fork(path.resolve('scripts/bench/realtime-server.ts'), [mode, String(N), String(DOCTORS), String(WRITES), endpoint, tz], {
+			execArgv: ['--import', 'tsx', '--expose-gc'],
+			env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }
+		}),
+		`${mode} server`
+	);
 	const baseline = ask<{ rss: number }>(child, 'rss-baseline');
 	const ready = await ask<Ready>(child, 'ready');
 	await baseline;
 	const before = await ask<{ rss: number; heap: number }>(child, 'rss', { type: 'rss' });
 
 	// The clients live in a process of their own, so this one (the API caller) does not delay them.
-	const clients = fork(path.resolve('scripts/bench/realtime-clients.ts'), [], { execArgv: ['--import', 'tsx'] });
+	const clients = supervise(fork(path.resolve('scripts/bench/realtime-clients.ts'), [], { execArgv: ['--import', 'tsx'] }), `${mode} clients`);
 	await ask(clients, 'ready');
 	const bar = progress(`${mode} connect`, N);
 	const onProgress = (m: { type: string; done?: number }) => m.type === 'progress' && bar.tick(m.done!);
@@ -143,10 +186,8 @@ async function runSide(mode: 'app' | 'bare' | 'bare-db', endpoint: string) {
 		}
 	}
 	raw?.close();
-	clients.send({ type: 'stop' });
-	await new Promise((r) => clients.once('exit', r));
-	child.send({ type: 'stop' });
-	await new Promise((r) => child.once('exit', r));
+	await stopChild(clients);
+	await stopChild(child);
 	return {
 		fanout: stats(fanout),
 		missing,
@@ -218,7 +259,10 @@ function rawWriter(endpoint: string, shape: Shape, prefix: string) {
 	};
 }
 
+process.on('uncaughtException', (err) => fail(err.stack ?? String(err)));
+process.on('unhandledRejection', (err) => fail(err instanceof Error ? (err.stack ?? err.message) : String(err)));
 const db = await startDynamoLocal();
+database = db;
 try {
 	console.log(`bench:realtime — ${N} clients over ${DOCTORS} doctor-queue rooms, ${WRITES} status changes each side (zone ${tz})`);
 	const app = await runSide('app', db.endpoint);
@@ -287,6 +331,8 @@ try {
 		])
 	);
 	console.log(`\nWrote ${path.relative(process.cwd(), path.join(out, 'realtime.json'))} and realtime.svg`);
+} catch (err) {
+	fail(err instanceof Error ? (err.stack ?? err.message) : String(err));
 } finally {
-	await db.stop();
+	if (!aborting) await db.stop();
 }

@@ -11,7 +11,7 @@ describe('smoke', () => {
 	it('health answers 200 with the database reachable', async () => {
 		const res = await app.client().get('/api/health');
 		expect(res.status).toBe(200);
-		expect(res.body.database.reachable).toBe(true);
+		expect(res.body).toEqual({ status: 'ok' });
 	});
 
 	it('a patient registers, reads and edits their own record', async () => {

@@ -356,6 +356,8 @@ describe('leader lease', () => {
 	});
 
 	it('when the leading worker process is killed, the other takes over within a lease period and /api/health shows the new heartbeat', async () => {
+		// The worker's heartbeat is among the details /api/health shows an admin only.
+		const admin = await app.userOf('admin');
 		const w1 = spawnWorker([]);
 		const w2 = spawnWorker([]);
 		const pidOf = (owner: string) => Number(owner.split(':')[1]);
@@ -367,7 +369,7 @@ describe('leader lease', () => {
 		await sleep(2 * HEARTBEAT_MS);
 		const leader = pidOf(first.owner) === w1.pid ? w1 : w2;
 		const follower = leader === w1 ? w2 : w1;
-		const health = await app.client().get('/api/health');
+		const health = await admin.api.get('/api/health');
 		expect(health.body.worker).toMatchObject({ status: 'ok', leader: first.owner, fencingToken: first.version });
 
 		const killedAt = Date.now();
@@ -379,7 +381,7 @@ describe('leader lease', () => {
 		const takeoverMs = Date.now() - killedAt;
 		expect(takeoverMs).toBeLessThanOrEqual(LEASE_MS + HEARTBEAT_MS + 1_000);
 		expect(second.version).toBe(first.version + 1);
-		const after = await app.client().get('/api/health');
+		const after = await admin.api.get('/api/health');
 		expect(after.body.worker).toMatchObject({ status: 'ok', leader: second.owner, fencingToken: second.version });
 		expect(after.body.worker.ageMs).toBeLessThan(LEASE_MS);
 
@@ -388,7 +390,7 @@ describe('leader lease', () => {
 		expect(follower.exitCode).toBe(0);
 		const released = await readLease(app.ctx);
 		expect(released!.expires_at).toBe(0);
-		expect((await app.client().get('/api/health')).body.worker.status).toBe('stale');
+		expect((await admin.api.get('/api/health')).body.worker.status).toBe('stale');
 	});
 });
 

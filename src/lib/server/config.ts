@@ -21,6 +21,10 @@ const envSchema = z.object({
 	DB_MODE: z.enum(['embedded', 'aws']).default('embedded'),
 	DYNAMODB_ENDPOINT: z.string().url().optional(),
 	AWS_REGION: z.string().optional(),
+	/** DynamoDB commands one process keeps in flight at once; the rest queue (see db/guard.ts). */
+	DB_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1_024).default(32),
+	/** Overall deadline of one DynamoDB command once it is sent, SDK retries included. */
+	DB_DEADLINE_MS: z.coerce.number().int().min(200).max(60_000).default(3_000),
 	TABLE_PREFIX: z
 		.string()
 		.regex(/^[A-Za-z0-9_.-]*$/)
@@ -88,7 +92,13 @@ export type Config = {
 	host: string;
 	origin: string | undefined;
 	dataDir: string;
-	db: { mode: 'embedded' | 'aws' | 'endpoint'; endpoint: string | undefined; region: string };
+	db: {
+		mode: 'embedded' | 'aws' | 'endpoint';
+		endpoint: string | undefined;
+		region: string;
+		maxInFlight: number;
+		deadlineMs: number;
+	};
 	tablePrefix: string;
 	auditIpKey: string | undefined;
 	session: { idleMs: number; absoluteMs: number; cacheMs: number; cookieSecure: boolean | undefined };
@@ -130,7 +140,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 		db: {
 			mode,
 			endpoint: e.DYNAMODB_ENDPOINT,
-			region: e.AWS_REGION ?? (mode === 'aws' ? 'us-east-1' : 'local')
+			region: e.AWS_REGION ?? (mode === 'aws' ? 'us-east-1' : 'local'),
+			maxInFlight: e.DB_MAX_IN_FLIGHT,
+			deadlineMs: e.DB_DEADLINE_MS
 		},
 		tablePrefix: e.TABLE_PREFIX,
 		auditIpKey: e.AUDIT_IP_KEY,

@@ -44,17 +44,21 @@ function resolveAuditKey(config: Config): Buffer {
 }
 
 export function createContext(config: Config, endpoint = config.db.endpoint, logger?: Logger): Ctx {
+	const log = logger ?? createLogger(config.logLevel, { service: 'medtrack' });
 	const db = createDb({
 		endpoint,
 		region: config.db.region,
 		tablePrefix: config.tablePrefix,
-		local: config.db.mode !== 'aws'
+		local: config.db.mode !== 'aws',
+		maxInFlight: config.db.maxInFlight,
+		deadlineMs: config.db.deadlineMs,
+		log
 	});
 	const auditIpKey = resolveAuditKey(config);
 	return {
 		config,
 		db,
-		log: logger ?? createLogger(config.logLevel, { service: 'medtrack' }),
+		log,
 		bus: createBus(),
 		auditIpKey,
 		cursorKey: crypto.createHmac('sha256', auditIpKey).update('medtrack-cursor-v1').digest(),

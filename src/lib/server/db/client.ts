@@ -11,12 +11,15 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TABLES, tableNames, type TableDef, type TableName, type TableNames } from './tables';
+import { DbGuard, type GuardOptions } from './guard';
 
 export type Db = {
 	raw: DynamoDBClient;
 	doc: DynamoDBDocumentClient;
 	tables: TableNames;
 	endpoint: string | undefined;
+	/** Cap, deadline and breaker every command of `raw` and `doc` goes through (see guard.ts). */
+	guard: DbGuard;
 };
 
 export type DbOptions = {
@@ -25,21 +28,71 @@ export type DbOptions = {
 	tablePrefix: string;
 	/** DynamoDB Local accepts any credentials; real AWS uses the default chain (instance role). */
 	local: boolean;
+	/** DB_MAX_IN_FLIGHT: commands in flight at once; the rest queue. */
+	maxInFlight: number;
+	/** DB_DEADLINE_MS: overall deadline of one command, SDK retries included. */
+	deadlineMs: number;
+	log?: GuardOptions['log'];
 };
 
-/** The one DynamoDB client of a process. */
+type SendOptions = { abortSignal?: AbortSignal };
+type Send = (command: unknown, options?: SendOptions) => Promise<unknown>;
+
+/** Routes every `send` of `client` through the guard, with the guard's deadline as abort signal. */
+function guardSends(client: DynamoDBClient | DynamoDBDocumentClient, guard: DbGuard): void {
+	const send = client.send.bind(client) as Send;
+	const guarded = (command: unknown, options?: unknown, callback?: unknown) => {
+		if (typeof options === 'function' || typeof callback === 'function') {
+			throw new TypeError('MedTrack sends DynamoDB commands with promises only (send(cmd) returns one).');
+		}
+		const opts = options as SendOptions | undefined;
+		return guard.run((abortSignal) => send(command, { ...opts, abortSignal }), opts?.abortSignal);
+	};
+	client.send = guarded as typeof client.send;
+}
+
+/**
+ * The one DynamoDB client of a process. Both `raw` and `doc` send through one DbGuard: at most
+ * `maxInFlight` commands in flight (the HTTP agent gets a few sockets more, for the probe), an
+ * overall deadline per command, and a breaker that makes calls fail fast with
+ * DbUnavailableError while DynamoDB is unreachable.
+ */
 export function createDb(opts: DbOptions): Db {
+	const tables = tableNames(opts.tablePrefix);
+	const agent = { keepAlive: true, maxSockets: opts.maxInFlight + 8 };
 	const raw = new DynamoDBClient({
 		region: opts.region,
 		endpoint: opts.endpoint,
 		maxAttempts: 3,
 		...(opts.local ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-		requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 }
+		requestHandler: {
+			// Per attempt; the guard's deadline bounds the whole command, retries included.
+			connectionTimeout: Math.min(1_000, opts.deadlineMs),
+			requestTimeout: opts.deadlineMs,
+			throwOnRequestTimeout: true,
+			httpAgent: agent,
+			httpsAgent: agent
+		}
 	});
 	const doc = DynamoDBDocumentClient.from(raw, {
 		marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false }
 	});
-	return { raw, doc, tables: tableNames(opts.tablePrefix), endpoint: opts.endpoint };
+	const unguarded = raw.send.bind(raw) as Send;
+	const guard = new DbGuard({
+		maxInFlight: opts.maxInFlight,
+		deadlineMs: opts.deadlineMs,
+		// Any answer proves DynamoDB is back (a missing table is the caller's problem, not an outage).
+		probe: (abortSignal) => unguarded(new DescribeTableCommand({ TableName: tables.users }), { abortSignal }),
+		log: opts.log
+	});
+	guardSends(raw, guard);
+	guardSends(doc, guard);
+	const destroy = raw.destroy.bind(raw);
+	raw.destroy = () => {
+		guard.dispose();
+		destroy();
+	};
+	return { raw, doc, tables, endpoint: opts.endpoint, guard };
 }
 
 function keySchema(pk: { name: string }, sk?: { name: string }): KeySchemaElement[] {
@@ -143,9 +196,11 @@ export async function ensureTables(
 	}
 }
 
-/** A cheap round trip that proves the database answers; used by /api/health. */
-export async function pingDb(db: Db): Promise<number> {
-	const t0 = performance.now();
-	await db.raw.send(new DescribeTableCommand({ TableName: db.tables.users }));
-	return Math.round((performance.now() - t0) * 10) / 10;
+/**
+ * A cheap round trip (DescribeTable) that proves the database answers; used by /api/health.
+ * Outside the concurrency cap, with the guard's short probe deadline; fails at once while the
+ * breaker is open. Its round-trip time in ms.
+ */
+export function pingDb(db: Db): Promise<number> {
+	return db.guard.ping();
 }

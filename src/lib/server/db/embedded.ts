@@ -18,6 +18,16 @@ export type EmbeddedDb = {
 	stop(): Promise<void>;
 };
 
+/** A DynamoDB Local this process started, with the handles outage tests need. */
+export type LocalDb = EmbeddedDb & {
+	/** SIGSTOP: the process freezes; connections are accepted by the kernel and then hang. */
+	freeze(): void;
+	/** SIGCONT after freeze(). */
+	thaw(): void;
+	/** SIGKILL, no shutdown: new connections are refused. Resolves once the process is gone. */
+	kill(): Promise<void>;
+};
+
 type LockInfo = { pid: number; port: number; endpoint: string; ownerPid: number; startedAt: string };
 
 export async function freePort(): Promise<number> {
@@ -39,7 +49,7 @@ async function answers(endpoint: string, timeoutMs = 1_500): Promise<boolean> {
 		region: 'local',
 		credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
 		maxAttempts: 1,
-		requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs }
+		requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true }
 	});
 	try {
 		await client.send(new ListTablesCommand({ Limit: 1 }));
@@ -80,14 +90,17 @@ function installExitHook() {
 }
 
 export type StartOptions = {
-	/** Persist under this directory (shared mode). Omit for an in-memory database (tests). */
+	/**
+	 * Persist under this directory (shared mode; the file is `<dataDir>/dynamodb/shared-local-instance.db`).
+	 * A new process started on the same directory sees the same data. Omit for an in-memory database.
+	 */
 	dataDir?: string;
 	port?: number;
 	log?: (line: string) => void;
 };
 
 /** Starts a new DynamoDB Local child and waits until it answers. */
-export async function startDynamoLocal(opts: StartOptions = {}): Promise<EmbeddedDb> {
+export async function startDynamoLocal(opts: StartOptions = {}): Promise<LocalDb> {
 	const port = opts.port ?? (await freePort());
 	const dbPath = opts.dataDir ? path.join(opts.dataDir, 'dynamodb') : undefined;
 	if (dbPath) fs.mkdirSync(dbPath, { recursive: true });
@@ -117,19 +130,32 @@ export async function startDynamoLocal(opts: StartOptions = {}): Promise<Embedde
 	opts.log?.(`DynamoDB Local ${dbPath ? `(data in ${dbPath})` : '(in memory)'} on ${endpoint}`);
 
 	let stopping: Promise<void> | undefined;
+	const ended = () => child.exitCode !== null || child.signalCode !== null;
 	return {
 		endpoint,
 		owned: true,
 		pid: child.pid,
 		stop() {
 			stopping ??= (async () => {
-				if (child.exitCode !== null || child.signalCode !== null) return;
+				if (ended()) return;
+				// A frozen process would hold SIGTERM pending forever.
+				child.kill('SIGCONT');
 				child.kill('SIGTERM');
 				const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
 				await exited;
 				clearTimeout(timer);
 			})();
 			return stopping;
+		},
+		freeze() {
+			if (!ended()) child.kill('SIGSTOP');
+		},
+		thaw() {
+			if (!ended()) child.kill('SIGCONT');
+		},
+		async kill() {
+			if (!ended()) child.kill('SIGKILL');
+			await exited;
 		}
 	};
 }

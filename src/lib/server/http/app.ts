@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { Ctx } from '../context';
 import { AppError, internalBody } from '../errors';
+import { DbUnavailableError } from '../db/guard';
 import { SESSION_COOKIE, validateSessionToken } from '../auth/sessions';
 import { readCookie } from './cookies';
 import { apiRouter } from '../api';
@@ -169,15 +170,14 @@ export function createApp(ctx: Ctx, pages?: PageHandler): express.Express {
 			res.status(415).json({ error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Send JSON in UTF-8.' } });
 			return;
 		}
-		const dbDown = ['TimeoutError', 'ECONNREFUSED', 'RequestTimeout', 'NetworkingError'].includes(e.name ?? '') ||
-			/ECONNREFUSED|socket hang up|connect ETIMEDOUT/.test(e.message ?? '');
-		ctx.log.error('request failed', { requestId, error: e.name, dbDown });
-		if (dbDown) {
-			res.status(503).json({
-				error: { code: 'SERVICE_UNAVAILABLE', message: 'The database is not reachable right now. Please try again shortly.', details: { requestId } }
-			});
+		// DynamoDB unreachable, timed out or throttling: db/guard.ts has already decided and says so
+		// with this one error type (nothing here looks at SDK error names).
+		if (err instanceof DbUnavailableError) {
+			for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
+			res.status(err.status).json(err.toBody(requestId));
 			return;
 		}
+		ctx.log.error('request failed', { requestId, error: e.name });
 		res.status(500).json(internalBody(requestId));
 	};
 	app.use(onError);
