@@ -87,6 +87,8 @@ export function createApp(ctx: Ctx, pages?: PageHandler): express.Express {
 			}
 			next();
 		} catch (err) {
+			// The health check still answers (anonymously) when the session cannot be read.
+			if (err instanceof DbUnavailableError && req.path === '/api/health') return next();
 			next(err);
 		}
 	});

@@ -12,6 +12,7 @@ import { AppError } from '../errors';
 import { rooms } from './bus';
 import { canJoin } from './rooms';
 import { registerChatHandlers } from './handlers/chat';
+import { ackFailure } from './ack';
 import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from '$lib/shared/realtime';
 
 export type SocketData = { actor: Actor; sessionId: string; token: string; ip: string; expiresAt: number };
@@ -19,10 +20,6 @@ export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents, 
 
 const roomPayload = z.object({ room: z.string().min(3).max(200) }).strict();
 
-function ackError(err: unknown): SubscribeAck {
-	if (err instanceof AppError) return { ok: false, error: { code: err.code, message: err.message } };
-	return { ok: false, error: { code: 'INTERNAL', message: 'Could not join this room.' } };
-}
 
 /**
  * An open socket does not keep its session alive: when the session's idle or absolute
@@ -127,7 +124,7 @@ export function attachRealtime(httpServer: HttpServer, ctx: Ctx): RealtimeServer
 				await socket.join(parsed.data.room);
 				reply({ ok: true });
 			} catch (err) {
-				reply(ackError(err));
+				reply(ackFailure(err, ctx.log, 'subscribe'));
 			}
 		});
 

@@ -2,7 +2,8 @@ import type { Socket } from 'socket.io';
 import type { z } from 'zod';
 import type { Ctx } from '../../context';
 import type { Caller } from '../../actor';
-import { AppError, fromZod } from '../../errors';
+import { fromZod } from '../../errors';
+import { ackFailure } from '../ack';
 import * as chat from '../../services/chat';
 import { socketChatMessage, socketChatReceipt, socketChatTyping, type ChatAck } from '$lib/shared/chat';
 import type { ClientToServerEvents, ServerToClientEvents } from '$lib/shared/realtime';
@@ -14,11 +15,7 @@ type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<stri
 const TYPING_MIN_GAP_MS = 1_000;
 const TYPING_BURST = 10;
 
-function failure(err: unknown, ctx: Ctx, socket: ChatSocket): ChatAck<never> {
-	if (err instanceof AppError) return { ok: false, error: { code: err.code, message: err.message, details: err.details } };
-	ctx.log.error('chat socket call failed', { socketId: socket.id, error: (err as Error).name });
-	return { ok: false, error: { code: 'INTERNAL', message: 'Something went wrong on our side. Please try again.' } };
-}
+const failure = (err: unknown, ctx: Ctx, socket: ChatSocket): ChatAck<never> => ackFailure(err, ctx.log, `chat ${socket.id}`);
 
 function parse<S extends z.ZodType>(schema: S, payload: unknown): z.infer<S> {
 	const r = schema.safeParse(payload);
