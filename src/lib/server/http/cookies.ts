@@ -1,21 +1,16 @@
 import type { Request, Response } from 'express';
+import { parse as parseCookie } from 'cookie';
 import type { Ctx } from '../context';
 import { SESSION_COOKIE } from '../auth/sessions';
 
+/** One cookie of a Cookie header (parsed by the `cookie` package; a malformed value reads as absent). */
 export function readCookie(header: string | undefined, name: string): string | undefined {
 	if (!header) return undefined;
-	for (const part of header.split(';')) {
-		const i = part.indexOf('=');
-		if (i < 0) continue;
-		if (part.slice(0, i).trim() === name) {
-			try {
-				return decodeURIComponent(part.slice(i + 1).trim());
-			} catch {
-				return undefined;
-			}
-		}
+	try {
+		return parseCookie(header)[name];
+	} catch {
+		return undefined;
 	}
-	return undefined;
 }
 
 /** HttpOnly, SameSite=Lax, and Secure whenever the request came over TLS (or COOKIE_SECURE). */
