@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { launchChromium } from '../fixtures/browser';
-import { startTestApp, TEST_PASSWORD, type TestApp, type TestUser } from '../fixtures/app';
+import { launchChromium, logIn as signInOn } from '../fixtures/browser';
+import { startTestApp, type TestApp, type TestUser } from '../fixtures/app';
 import { alwaysOpenDoctor, freeSlots, morningZone, todayInZone } from '../fixtures/clinic';
 import { loadConfig } from '../../src/lib/server/config';
 import { createContext } from '../../src/lib/server/context';
@@ -32,11 +32,7 @@ const texts = (page: Page) => page.getByTestId('chat-messages').getByTestId('mes
 const countOf = (list: string[], text: string) => list.filter((t) => t === text).length;
 
 async function logIn(page: Page, user: TestUser, home: string) {
-	await page.goto('/login');
-	await page.getByLabel('E-mail').fill(user.email);
-	await page.getByLabel('Password').fill(TEST_PASSWORD);
-	await page.getByRole('button', { name: 'Log in' }).click();
-	await page.waitForURL(`**${home}`);
+	await signInOn(page, user, home);
 	await page.getByTestId('live-status').getByText('Live').waitFor();
 }
 

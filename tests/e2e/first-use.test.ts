@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, type BrowserContext, type Dialog, type Page } from 'playwright-core';
-import { launchChromium } from '../fixtures/browser';
-import { startTestApp, TEST_PASSWORD, type TestApp, type TestUser } from '../fixtures/app';
+import { launchChromium, logIn } from '../fixtures/browser';
+import { startTestApp, type TestApp, type TestUser } from '../fixtures/app';
 import { alwaysOpenDoctor, freeSlots, morningZone, todayInZone } from '../fixtures/clinic';
 
 /**
@@ -35,13 +35,6 @@ async function openAs(user: TestUser, viewport: { width: number; height: number 
 	return page;
 }
 
-async function logIn(page: Page, user: TestUser, home: string) {
-	await page.goto('/login');
-	await page.getByLabel('E-mail').fill(user.email);
-	await page.getByLabel('Password').fill(TEST_PASSWORD);
-	await page.getByRole('button', { name: 'Log in' }).click();
-	await page.waitForURL(`**${home}`);
-}
 
 /** Every dialog a page shows, answered as the test says at that moment. */
 function dialogs(page: Page) {

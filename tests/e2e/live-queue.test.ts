@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { launchChromium } from '../fixtures/browser';
-import { startTestApp, TEST_PASSWORD, type TestApp, type TestUser } from '../fixtures/app';
+import { launchChromium, signIn } from '../fixtures/browser';
+import { startTestApp, type TestApp, type TestUser } from '../fixtures/app';
 import { alwaysOpenDoctor, freeSlots, morningZone, todayInZone } from '../fixtures/clinic';
 
 /**
@@ -31,15 +31,8 @@ let doctorTablet: Page;
 let patientPage: Page;
 
 async function openAs(user: TestUser, viewport: { width: number; height: number }, home: string): Promise<Page> {
-	const context = await browser.newContext({ baseURL: app.url, viewport });
-	contexts.push(context);
-	const page = await context.newPage();
-	page.setDefaultTimeout(10_000);
-	await page.goto('/login');
-	await page.getByLabel('E-mail').fill(user.email);
-	await page.getByLabel('Password').fill(TEST_PASSWORD);
-	await page.getByRole('button', { name: 'Log in' }).click();
-	await page.waitForURL(`**${home}`);
+	const page = await signIn(browser, app, user, home, viewport);
+	contexts.push(page.context());
 	return page;
 }
 

@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { launchChromium } from '../fixtures/browser';
+import { launchChromium, signIn } from '../fixtures/browser';
 import { startTestApp, TEST_PASSWORD, type TestApp, type TestUser } from '../fixtures/app';
 import { alwaysOpenDoctor, freeSlots, morningZone, todayInZone } from '../fixtures/clinic';
 import { addDays } from '../../src/lib/shared/time';
@@ -30,15 +30,8 @@ let pageB: Page;
 let deskPage: Page;
 
 async function openAs(user: TestUser, home: string): Promise<Page> {
-	const context = await browser.newContext({ baseURL: app.url, viewport: { width: 1280, height: 900 } });
-	contexts.push(context);
-	const page = await context.newPage();
-	page.setDefaultTimeout(10_000);
-	await page.goto('/login');
-	await page.getByLabel('E-mail').fill(user.email);
-	await page.getByLabel('Password').fill(TEST_PASSWORD);
-	await page.getByRole('button', { name: 'Log in' }).click();
-	await page.waitForURL(`**${home}`);
+	const page = await signIn(browser, app, user, home, { width: 1280, height: 900 });
+	contexts.push(page.context());
 	return page;
 }
 

@@ -121,27 +121,18 @@ export function appointmentsOfDoctor(ctx: Ctx, doctorId: string, fromUtc: string
 /** What decides care (auth/guard.ts): a patient's appointments, few attributes each. */
 export type CareRow = Pick<AppointmentItem, 'patient_id' | 'doctor_id' | 'date' | 'status' | 'medical_record_id' | 'consultation_started_at'>;
 
-export function careRowsOfPatient(ctx: Ctx, patientId: string): Promise<CareRow[]> {
-	return queryAll<CareRow>(ctx, {
+const careRows = (ctx: Ctx, index: 'patient-start-index' | 'date-start-index', key: 'patient_id' | 'date', value: string) =>
+	queryAll<CareRow>(ctx, {
 		TableName: ctx.db.tables.appointments,
-		IndexName: 'patient-start-index',
-		KeyConditionExpression: 'patient_id = :p',
-		ExpressionAttributeValues: { ':p': patientId },
+		IndexName: index,
+		KeyConditionExpression: '#k = :v',
+		ExpressionAttributeValues: { ':v': value },
 		ProjectionExpression: 'patient_id, doctor_id, #d, #s, medical_record_id, consultation_started_at',
-		ExpressionAttributeNames: { '#d': 'date', '#s': 'status' }
+		ExpressionAttributeNames: { '#k': key, '#d': 'date', '#s': 'status' }
 	});
-}
 
-export function careRowsOnDate(ctx: Ctx, date: string): Promise<CareRow[]> {
-	return queryAll<CareRow>(ctx, {
-		TableName: ctx.db.tables.appointments,
-		IndexName: 'date-start-index',
-		KeyConditionExpression: '#d = :d',
-		ExpressionAttributeValues: { ':d': date },
-		ProjectionExpression: 'patient_id, doctor_id, #d, #s, medical_record_id, consultation_started_at',
-		ExpressionAttributeNames: { '#d': 'date', '#s': 'status' }
-	});
-}
+export const careRowsOfPatient = (ctx: Ctx, patientId: string) => careRows(ctx, 'patient-start-index', 'patient_id', patientId);
+export const careRowsOnDate = (ctx: Ctx, date: string) => careRows(ctx, 'date-start-index', 'date', date);
 
 export function appointmentsOfPatient(ctx: Ctx, patientId: string) {
 	return queryAppointments(ctx, {

@@ -7,7 +7,7 @@ import { authorize, refuse, requireActor } from '../auth/guard';
 import { transactNamed } from '../db/transaction';
 import { auditPut, recordAudit } from './audit';
 import { outboxPut } from './outbox';
-import { createPut, stampNew, versionedUpdate } from '../db/versioned';
+import { createPut, stampNew, versionedUpdate, type UpdateSpec } from '../db/versioned';
 import { decoyHash, hashPassword, verifyPassword } from '../auth/passwords';
 import { actorOf, createSession, invalidateOtherSessions, invalidateSession, invalidateUserSessions } from '../auth/sessions';
 import { LoginThrottled, reserveLoginAttempt } from '../auth/throttle';
@@ -242,18 +242,30 @@ export async function changePassword(ctx: Ctx, caller: Caller, input: { currentP
 	if (input.currentPassword === input.newPassword) {
 		throw badRequest('Choose a new password that differs from the current one.', [{ field: 'newPassword', message: 'must differ from the current password' }]);
 	}
-	const hash = await hashPassword(input.newPassword, ctx.config.argon2MemoryKib);
+	await setPassword(ctx, caller, user, input.newPassword, 'password_changed');
+	await invalidateOtherSessions(ctx, user.id, caller.sessionId);
+}
+
+/** A new password hash on the account, versioned and audited (the hash never in the audit). */
+async function setPassword(
+	ctx: Ctx,
+	caller: Caller,
+	user: UserItem,
+	password: string,
+	action: 'password_changed' | 'password_reset',
+	more: Pick<UpdateSpec, 'extra' | 'onFailed'> = {}
+): Promise<void> {
 	await versionedUpdate(ctx, caller, {
 		table: 'users',
 		pkName: 'id',
 		id: user.id,
 		expectedVersion: user.version,
-		set: { password_hash: hash },
+		set: { password_hash: await hashPassword(password, ctx.config.argon2MemoryKib) },
 		resourceType: 'user',
-		audit: { action: 'password_changed', changedFields: ['password_hash'] },
-		silent: true
+		audit: { action, changedFields: ['password_hash'] },
+		silent: true,
+		...more
 	});
-	await invalidateOtherSessions(ctx, user.id, caller.sessionId);
 }
 
 const badToken = () =>
@@ -272,19 +284,9 @@ export async function confirmPasswordReset(
 	if (!row || row.kind !== 'password_reset' || row.expires_at <= Date.now()) throw badToken();
 	const user = await getUser(ctx, row.user_id);
 	if (!user || !user.active) throw badToken();
-	const hash = await hashPassword(input.password, ctx.config.argon2MemoryKib);
-	const subject: Caller = { ...caller, actor: actorOf(user) };
-	await versionedUpdate(ctx, subject, {
-		table: 'users',
-		pkName: 'id',
-		id: user.id,
-		expectedVersion: user.version,
-		set: { password_hash: hash },
-		resourceType: 'user',
-		audit: { action: 'password_reset', changedFields: ['password_hash'] },
+	await setPassword(ctx, { ...caller, actor: actorOf(user) }, user, input.password, 'password_reset', {
 		extra: { resetToken: consumeSessionDelete(ctx, id) },
-		onFailed: (name) => (name === 'resetToken' ? badToken() : undefined),
-		silent: true
+		onFailed: (name) => (name === 'resetToken' ? badToken() : undefined)
 	});
 	await invalidateUserSessions(ctx, user.id, 'logout');
 }
