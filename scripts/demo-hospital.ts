@@ -75,7 +75,7 @@ export function demoPeople(patients: number, password: string): NewUser[] {
 				name: role === 'doctor' ? `Dr. ${first} ${last}` : `${first} ${last}`,
 				email: email(role, i, n),
 				password,
-				phone: `+1555${String(1000000 + people.length).slice(-7)}`,
+				phone: `+1202555${String(1000 + people.length).slice(-4)}`,
 				...extra(i)
 			});
 		}
@@ -97,7 +97,7 @@ export function demoPeople(patients: number, password: string): NewUser[] {
 			name: `${first} ${last}`,
 			email: i === 1 ? 'patient@demo.medtrack.local' : `${first}.${last}.${i}@patients.demo`.toLowerCase(),
 			password,
-			phone: `+1555${String(2000000 + i).slice(-7)}`,
+			phone: `+1202555${String(i).padStart(4, '0').slice(-4)}`,
 			dateOfBirth: `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`,
 			bloodGroup: pick(BLOOD_GROUPS)
 		});

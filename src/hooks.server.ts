@@ -22,6 +22,12 @@ async function whoIsAsking(cookieHeader: string | null): Promise<SessionUser | n
 }
 
 export const handle: Handle = async ({ event, resolve }) => {
+	// A path that does not decode is answered here: nothing below may throw on it.
+	try {
+		decodeURI(event.url.pathname);
+	} catch {
+		return new Response('Bad request: the address is not valid.', { status: 400, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+	}
 	const user = await whoIsAsking(event.request.headers.get('cookie'));
 	event.locals.user = user;
 	const path = event.url.pathname;

@@ -17,6 +17,11 @@ const config = loadConfig();
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 const runtime = await openRuntime(config, { log: say });
+// One promise nobody awaited must not take the hospital's screens down with it: it is logged
+// (and fixed where it came from); a synchronous crash still ends the process for systemd to restart.
+process.on('unhandledRejection', (err) => {
+	runtime.ctx.log.error('unhandled rejection', { error: (err as Error)?.name ?? String(err), message: (err as Error)?.message });
+});
 // The consultation fee invoices need; created once, never overwritten.
 await seedCatalogue(runtime.ctx, systemCaller('startup'));
 

@@ -88,13 +88,13 @@ export function createScheduler(ctx: Ctx, jobs: Job[], opts: SchedulerOptions = 
 		if (running.has(name)) return 'busy';
 		const fencing = token!;
 		const run = (async () => {
-			// Fencing: the database, not local memory, decides who leads when the job starts.
-			if (!(await holdsLease(ctx, workerId, fencing))) {
-				stepDown('fencing token is no longer current');
-				return 'not-leader' as const;
-			}
 			const t0 = Date.now();
 			try {
+				// Fencing: the database, not local memory, decides who leads when the job starts.
+				if (!(await holdsLease(ctx, workerId, fencing))) {
+					stepDown('fencing token is no longer current');
+					return 'not-leader' as const;
+				}
 				const result = await job.run(ctx, { signal: leadership.signal, log: log.child({ job: name }), workerId });
 				log.info('job finished', { job: name, ms: Date.now() - t0, result });
 				return 'ran' as const;
@@ -130,7 +130,12 @@ export function createScheduler(ctx: Ctx, jobs: Job[], opts: SchedulerOptions = 
 			loop();
 			if (opts.cron === false) return;
 			for (const job of jobs) {
-				timers.push(schedule.scheduleJob(`${job.name}@${workerId}`, job.cron, () => void trigger(job.name)));
+				timers.push(
+					schedule.scheduleJob(`${job.name}@${workerId}`, job.cron, () =>
+						// A run that cannot even start (the database is down) is skipped, never a crash.
+						trigger(job.name).catch((err: Error) => log.error('job not started', { job: job.name, error: err.name }))
+					)
+				);
 			}
 			log.info('scheduler started', { jobs: jobs.map((j) => `${j.name} (${j.cron})`), leader: isLeader() });
 		},

@@ -48,7 +48,7 @@ async function app() {
 	await seedCatalogue(ctx, sys);
 	const pw = 'Bench-Passw0rd!';
 	const desk = await createUser(ctx, sys, { name: 'Bench Desk', email: 'desk@bench.local', role: 'front_desk', password: pw }, { allowSuperAdmin: true });
-	const patient = await createUser(ctx, sys, { name: 'Bench Patient', email: 'patient@bench.local', role: 'patient', password: pw, phone: '+15550000000', dateOfBirth: '1980-01-01', bloodGroup: 'O+' }, { allowSuperAdmin: true });
+	const patient = await createUser(ctx, sys, { name: 'Bench Patient', email: 'patient@bench.local', role: 'patient', password: pw, phone: '+12025550000', dateOfBirth: '1980-01-01', bloodGroup: 'O+' }, { allowSuperAdmin: true });
 	const doctors = [] as { id: string; doctorId: string }[];
 	for (let i = 0; i < doctorsWanted; i++) {
 		const d = await createUser(ctx, sys, { name: `Dr Bench ${i}`, email: `doctor${i}@bench.local`, role: 'doctor', password: pw, specialization: 'Cardiology', licenceNumber: `BENCH-${1000 + i}` }, { allowSuperAdmin: true });

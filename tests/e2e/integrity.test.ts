@@ -53,6 +53,15 @@ async function open(user: TestUser, home: string, viewport?: { width: number; he
 describe('integrity in the browser', () => {
 	let appointmentId: string;
 
+	it('an address that does not decode gets a 400 and the server keeps serving', async () => {
+		for (const bad of ['/%E0%A4%A', '/login%ZZ', '/patients/%E0%A4']) {
+			const r = await fetch(`${app.url}${bad}`, { redirect: 'manual' });
+			expect(r.status, bad).toBe(400);
+		}
+		expect((await fetch(`${app.url}/api/health`)).status).toBe(200);
+		expect((await fetch(`${app.url}/login`)).status).toBe(200);
+	});
+
 	it('the nurse triages at check-in on the tablet, and the doctor’s open queue shows the priority she chose', async () => {
 		const slot = (await freeSlots(desk, doctor.doctorId!, today))[3]!;
 		const booked = await desk.api.post('/api/appointments', { doctorId: doctor.doctorId, patientId: patient.patientId, start: slot.start, symptoms: 'chest tightness', reportedUrgency: 'high' });
@@ -63,7 +72,7 @@ describe('integrity in the browser', () => {
 		await queue.getByTestId('queue-empty').waitFor();
 		const tablet = await open(nurse, '/nurse', { width: 768, height: 1024 });
 		const row = tablet.getByTestId('arrival').filter({ hasText: 'Penny Lane' });
-		await row.getByText('patient reported high').waitFor();
+		await row.getByText('Patient reported high').waitFor();
 		await row.getByRole('radio', { name: 'Critical' }).check();
 		await row.getByRole('button', { name: /Check in/ }).click();
 		const item = queue.getByTestId('queue-item').filter({ hasText: 'Penny Lane' });
@@ -120,6 +129,8 @@ describe('integrity in the browser', () => {
 	it('after completion the record is closed; an amendment changes it and the previous diagnosis stays readable', async () => {
 		const visit = pages[0]!;
 		await visit.getByRole('button', { name: 'Complete visit' }).click();
+		// Completing closes the record and issues the invoice, so it is confirmed once more.
+		await visit.getByTestId('complete-dialog').getByRole('button', { name: 'Complete visit' }).click();
 		await visit.getByTestId('visit-completed').waitFor();
 		await visit.getByRole('button', { name: 'Amend the record' }).click();
 		const form = visit.getByTestId('amendment-form');

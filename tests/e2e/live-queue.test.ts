@@ -152,6 +152,7 @@ describe('live queue across browsers', () => {
 		await doctorTablet.getByLabel('Frequency').fill('every 6 hours');
 		await doctorTablet.getByLabel('Days').fill('5');
 		await doctorTablet.getByRole('button', { name: 'Save and complete visit' }).click();
+		await doctorTablet.getByTestId('complete-dialog').getByRole('button', { name: 'Save and complete' }).click();
 		await doctorTablet.getByTestId('visit-completed').waitFor();
 
 		const record = await doctor.api.post('/api/medical-records', { appointmentId: ameliaVisit.id });

@@ -12,7 +12,7 @@ import { startTestApp, TEST_PASSWORD, type TestApp, type TestUser } from '../fix
 const PATIENT = {
 	name: 'Marisol Quinteros',
 	email: `marisol.${Date.now()}@example.org`,
-	phone: '+15557654321',
+	phone: '+12025554321',
 	dateOfBirth: '1988-06-21',
 	bloodGroup: 'B+',
 	password: 'Harb0ur!Lights'

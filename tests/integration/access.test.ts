@@ -56,7 +56,7 @@ const MATRIX: Row[] = [
 			body: {
 				name: 'Walk In',
 				email: uniqueEmail('walkin'),
-				phone: '+15550009999',
+				phone: '+12025559999',
 				dateOfBirth: '1999-09-09',
 				bloodGroup: 'AB+',
 				password: PASSWORD
@@ -218,7 +218,7 @@ describe('patient demographics', () => {
 		const p = users.patient;
 		const read = await p.api.get(`/api/patients/${p.patientId}`);
 		expect(read.status).toBe(200);
-		expect(read.body.patient).toMatchObject({ id: p.patientId, phone: '+15550001111', dateOfBirth: '1980-04-12' });
+		expect(read.body.patient).toMatchObject({ id: p.patientId, phone: '+12025551111', dateOfBirth: '1980-04-12' });
 		const edit = await p.api.patch(`/api/patients/${p.patientId}`, { version: read.body.patient.version, gender: 'female' });
 		expect(edit.status).toBe(200);
 	});
@@ -251,7 +251,7 @@ describe('patient demographics', () => {
 			expect(Object.keys(item).sort()).toEqual(['id', 'name', 'updatedAt', 'updatedBy', 'version']);
 		}
 		const full = await users.front_desk.api.get(`/api/patients/${subject.patientId}`);
-		expect(full.body.patient).toMatchObject({ phone: '+15550001111', dateOfBirth: '1980-04-12', bloodGroup: 'O+' });
+		expect(full.body.patient).toMatchObject({ phone: '+12025551111', dateOfBirth: '1980-04-12', bloodGroup: 'O+' });
 	});
 
 	it('a doctor reads a patient only once an appointment puts them in care, and even then cannot edit (care R)', async () => {
@@ -264,7 +264,7 @@ describe('patient demographics', () => {
 		await putAppointment(app, { patientId: patient.patientId!, doctorId: doctor.doctorId!, date: '2031-03-04' });
 		const after = await doctor.api.get(`/api/patients/${patient.patientId}`);
 		expect(after.status).toBe(200);
-		expect(after.body.patient).toMatchObject({ id: patient.patientId, phone: '+15550001111' });
+		expect(after.body.patient).toMatchObject({ id: patient.patientId, phone: '+12025551111' });
 
 		const rid = requestId('doc-write');
 		const write = await doctor.api.patch(`/api/patients/${patient.patientId}`, { version: 1, address: 'x' }, { 'x-request-id': rid });

@@ -53,7 +53,7 @@ describe('audit atomicity: a failed write leaves neither the change nor its entr
 
 	it('a duplicate-email registration (409) leaves no user, no patient and no audit entry', async () => {
 		const email = uniqueEmail('dup');
-		const input = { name: 'First Owner', email, phone: '+15551112222', dateOfBirth: '1970-01-02', bloodGroup: 'A-', password: 'Dupl1cate&Pass' };
+		const input = { name: 'First Owner', email, phone: '+12025552222', dateOfBirth: '1970-01-02', bloodGroup: 'A-', password: 'Dupl1cate&Pass' };
 		expect((await app.client().post('/api/auth/register', input)).status).toBe(201);
 		const counts = async () => [await countItems(app, 'users'), await countItems(app, 'patients'), await countItems(app, 'audit_logs')];
 		const before = await counts();
@@ -95,7 +95,7 @@ describe('every successful write leaves exactly one audit entry for it', () => {
 		};
 
 		let r = withRid('register');
-		const reg = await c.post('/api/auth/register', { name: 'Una Entry', email, phone: '+15553334444', dateOfBirth: '1991-11-11', bloodGroup: 'O-', password }, r.headers);
+		const reg = await c.post('/api/auth/register', { name: 'Una Entry', email, phone: '+12025554444', dateOfBirth: '1991-11-11', bloodGroup: 'O-', password }, r.headers);
 		expect(reg.status).toBe(201);
 		const userId = reg.body.user.id as string;
 		const patientId = reg.body.user.patientId as string;
@@ -160,7 +160,7 @@ describe('what the audit log never holds', () => {
 			password: `Pa55-${tag}-Orig!`,
 			newPassword: `Pa55-${tag}-Reset!`,
 			wrongPassword: `Pa55-${tag}-Wrong!`,
-			phone: '+1 (555) 867-5309',
+			phone: '+1 (202) 867-5309',
 			userPhone: '+44 20 7946 0958',
 			contactPhone: '+61 2 9374 4000',
 			dob: '1977-03-21',
@@ -330,9 +330,9 @@ describe('GET /api/audit-logs', () => {
 	it("an edit's entry names the changed field, never its value", async () => {
 		const v = await storedVersion(app, 'patients', patientId);
 		const { rid, headers } = withRid('names-only');
-		expect((await editor.api.patch(`/api/patients/${patientId}`, { version: v, phone: '+15550004242' }, headers)).status).toBe(200);
+		expect((await editor.api.patch(`/api/patients/${patientId}`, { version: v, phone: '+12025554242' }, headers)).status).toBe(200);
 		const [entry] = await byRequest(rid);
 		expect(entry!.changed_fields).toEqual(['phone']);
-		expect(JSON.stringify(entry)).not.toContain('5550004242');
+		expect(JSON.stringify(entry)).not.toContain('2025554242');
 	});
 });

@@ -10,7 +10,7 @@ function registration(over: Record<string, unknown> = {}) {
 	return {
 		name: 'Rosa Alvarez',
 		email: uniqueEmail('reg'),
-		phone: '+15557770000',
+		phone: '+12025550000',
 		dateOfBirth: '1985-06-15',
 		bloodGroup: 'B-',
 		password: GOOD_PASSWORD,

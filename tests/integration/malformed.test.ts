@@ -26,7 +26,7 @@ type Who = 'anonymous' | 'patient' | 'frontDesk' | 'superAdmin';
 type Case = { name: string; who: Who; method: 'GET' | 'POST' | 'PATCH'; path: () => string; body?: unknown; headers?: Record<string, string> };
 
 const PW = 'Val1d&Password';
-const reg = () => ({ name: 'Mal Formed', email: uniqueEmail('mal'), phone: '+15556667777', dateOfBirth: '1988-08-08', bloodGroup: 'A+', password: PW });
+const reg = () => ({ name: 'Mal Formed', email: uniqueEmail('mal'), phone: '+12025557777', dateOfBirth: '1988-08-08', bloodGroup: 'A+', password: PW });
 const newStaff = () => ({ name: 'Staff Member', email: uniqueEmail('staff'), role: 'nurse', password: PW });
 const json = (v: unknown) => JSON.stringify(v);
 const huge = 'x'.repeat(100_000); // big, but under the 256 KB body limit: the schema must refuse it

@@ -7,6 +7,7 @@ import { startTestApp, type ApiClient, type ApiResponse, type TestApp, type Test
 import { freePort, startDynamoLocal, type LocalDb } from '../../src/lib/server/db/embedded';
 import { createSession } from '../../src/lib/server/auth/sessions';
 import { getItem, sleep } from './helpers';
+import { createScheduler, type Job } from '../../worker/scheduler';
 
 /**
  * DynamoDB going away under a running server, both ways it happens: the process killed
@@ -277,5 +278,30 @@ describe('DynamoDB outage', () => {
 		expect(detailed.status).toBe(200);
 		expect(detailed.body.database.guard).toMatchObject({ state: 'closed', inFlight: 0, queued: 0 });
 		expect(detailed.body.database.guard.trips).toBeGreaterThanOrEqual(3);
+	});
+});
+
+describe('the scheduler under an outage', () => {
+	it('a job that fires while DynamoDB is frozen is skipped with a log line, never an unhandled rejection that would end the server', async () => {
+		const rejections: unknown[] = [];
+		const onRejection = (e: unknown) => rejections.push(e);
+		process.on('unhandledRejection', onRejection);
+		const job: Job = { name: 'probe', cron: '* * * * *', run: async () => {} };
+		const scheduler = createScheduler(app.ctx, [job], { cron: false, leaseMs: 60_000, workerId: 'outage:probe' });
+		try {
+			await scheduler.tick();
+			expect(scheduler.isLeader()).toBe(true);
+			current().freeze();
+			// What the cron timer calls every minute: it must settle, not throw.
+			expect(await scheduler.trigger('probe')).toBe('failed');
+			current().thaw();
+			expect(await msUntilServing(desk.api)).toBeLessThan(RECOVERY_BOUND_MS);
+			expect(await scheduler.trigger('probe')).toBe('ran');
+		} finally {
+			current().thaw();
+			await scheduler.stop();
+			process.off('unhandledRejection', onRejection);
+		}
+		expect(rejections).toEqual([]);
 	});
 });

@@ -46,7 +46,7 @@ describe('publishing through SNS', () => {
 	it("an SMS goes to the user's current phone and an e-mail to the topic with filterable attributes", async () => {
 		// The number changed after the message was queued: the current one is used.
 		await app.ctx.db.doc.send(
-			new UpdateCommand({ TableName: app.ctx.db.tables.users, Key: { id: patient.id }, UpdateExpression: 'SET phone = :p', ExpressionAttributeValues: { ':p': '+15557654321' } })
+			new UpdateCommand({ TableName: app.ctx.db.tables.users, Key: { id: patient.id }, UpdateExpression: 'SET phone = :p', ExpressionAttributeValues: { ':p': '+12025554321' } })
 		);
 		const smsId = await queue({ kind: 'appointment_confirmed', relatedId: 'appt-1', body: 'MedTrack: your appointment is confirmed.' });
 		const emailId = await queue({ kind: 'appointment_reminder', channel: 'email', subject: 'Appointment tomorrow', body: 'Reminder: Dr Grey at 09:00.' });
@@ -56,11 +56,11 @@ describe('publishing through SNS', () => {
 		const published = sns.published.slice(before);
 		const sms = published.find((p) => p.phoneNumber);
 		const email = published.find((p) => p.topicArn);
-		expect(sms).toMatchObject({ phoneNumber: '+15557654321', message: 'MedTrack: your appointment is confirmed.' });
+		expect(sms).toMatchObject({ phoneNumber: '+12025554321', message: 'MedTrack: your appointment is confirmed.' });
 		expect(sms!.attributes['AWS.SNS.SMS.SMSType']).toBe('Transactional');
 		expect(email).toMatchObject({ topicArn: TOPIC, subject: 'Appointment tomorrow', message: 'Reminder: Dr Grey at 09:00.' });
 		expect(email!.attributes).toMatchObject({ kind: 'appointment_reminder', channel: 'email', user_id: patient.id, email: patient.email, outbox_id: emailId });
-		expect(await row(smsId)).toMatchObject({ status: 'sent', attempts: 1, sns_message_id: sms!.messageId, delivered_to: '+15557654321' });
+		expect(await row(smsId)).toMatchObject({ status: 'sent', attempts: 1, sns_message_id: sms!.messageId, delivered_to: '+12025554321' });
 		expect(await row(emailId)).toMatchObject({ status: 'sent', attempts: 1, sns_message_id: email!.messageId });
 		// A sent row is never published again.
 		await deliverDue(app.ctx, { now: at(10_000) });
@@ -145,7 +145,7 @@ describe('retries', () => {
 			body: 'MedTrack: dead letter'
 		});
 		expect(entry.lastError).toMatch(/HTTP 500/);
-		expect(JSON.stringify(list.body)).not.toContain('+15557654321');
+		expect(JSON.stringify(list.body)).not.toContain('+12025554321');
 
 		expect((await nurse.api.post(`/api/admin/outbox/${id}/retry`)).status).toBe(403);
 		const retried = await admin.api.post(`/api/admin/outbox/${id}/retry`);

@@ -19,7 +19,7 @@ describe('smoke', () => {
 		const reg = await c.post('/api/auth/register', {
 			name: 'Asha Patel',
 			email: 'asha@example.org',
-			phone: '+15551230000',
+			phone: '+12025550000',
 			dateOfBirth: '1990-02-03',
 			bloodGroup: 'A+',
 			password: 'Sup3r$ecret'

@@ -123,7 +123,33 @@ function connect(): MedSocket {
 		stopRealtime();
 		sessionEnded?.(reason);
 	});
+	watchNetwork(s);
 	return s;
+}
+
+/**
+ * The browser knows at once when its network goes: say so (not Live for the half minute a
+ * dead socket takes to time out) and drop the socket, so it reconnects, and resyncs, the
+ * moment the network is back.
+ */
+let unwatchNetwork: (() => void) | undefined;
+function watchNetwork(s: MedSocket) {
+	if (typeof window === 'undefined') return;
+	unwatchNetwork?.();
+	const offline = () => {
+		if (socket !== s || !s.connected) return;
+		connection.status = 'reconnecting';
+		s.io.engine?.close();
+	};
+	const online = () => {
+		if (socket === s && !s.connected) s.connect();
+	};
+	window.addEventListener('offline', offline);
+	window.addEventListener('online', online);
+	unwatchNetwork = () => {
+		window.removeEventListener('offline', offline);
+		window.removeEventListener('online', online);
+	};
 }
 
 /** Opens the connection if it is not open yet (the app shell calls this on mount). */
@@ -184,6 +210,8 @@ export function emitVolatile(event: 'chat:typing', payload: Parameters<ClientToS
 export function stopRealtime(): void {
 	leaving = true;
 	rooms.clear();
+	unwatchNetwork?.();
+	unwatchNetwork = undefined;
 	socket?.disconnect();
 	socket = null;
 	connection.status = 'offline';

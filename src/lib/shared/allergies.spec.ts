@@ -16,6 +16,13 @@ describe('allergy check', () => {
 		expect(allergyMatches(['Naproxen'], [nsaids])[0]?.why).toMatch(/NSAIDs/);
 	});
 
+	it('is not fooled by hyphenated compounds, look-alike letters, full-width forms or brand names', () => {
+		for (const m of ['amoxicillin-clavulanate', 'аmoxicillin' /* Cyrillic а */, 'ａｍｏｘｉｃｉｌｌｉｎ', 'Amoxil 250', 'Pen VK', 'Augmentin']) {
+			expect(allergyMatches([m], [penicillin]), m).toHaveLength(1);
+		}
+		for (const m of ['Advil', 'Nurofen Express', 'Motrin IB']) expect(allergyMatches([m], [nsaids]), m).toHaveLength(1);
+	});
+
 	it('does not warn for an unrelated medicine', () => {
 		expect(allergyMatches(['Paracetamol 1 g', 'Azithromycin'], [penicillin, nsaids])).toEqual([]);
 	});

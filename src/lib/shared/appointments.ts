@@ -91,10 +91,20 @@ const vitalsFields = {
 };
 const someVital = (v: Record<string, unknown>) => Object.keys(v).some((k) => k !== 'version' && v[k] !== undefined);
 
+/** Blood pressure is a pair: both numbers or neither, systolic above diastolic. */
+const pressurePair = (v: { systolic?: number; diastolic?: number }, ctx: z.RefinementCtx) => {
+	if ((v.systolic === undefined) !== (v.diastolic === undefined)) {
+		ctx.addIssue({ code: 'custom', path: [v.systolic === undefined ? 'systolic' : 'diastolic'], message: 'blood pressure needs both systolic and diastolic' });
+	} else if (v.systolic !== undefined && v.diastolic !== undefined && v.systolic <= v.diastolic) {
+		ctx.addIssue({ code: 'custom', path: ['systolic'], message: 'must be higher than diastolic' });
+	}
+};
+
 export const vitalsSchema = z
 	.object({ version, ...vitalsFields })
 	.strict()
-	.refine(someVital, { message: 'record at least one vital sign' });
+	.refine(someVital, { message: 'record at least one vital sign' })
+	.superRefine(pressurePair);
 export type Vitals = Omit<z.infer<typeof vitalsSchema>, 'version'>;
 export const VITAL_FIELDS = Object.keys(vitalsFields) as (keyof Vitals)[];
 

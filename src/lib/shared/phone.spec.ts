@@ -17,7 +17,7 @@ describe('phone numbers', () => {
 
 	it('refuse impossible numbers, letters and control characters with a message', () => {
 		const us = phoneNumber('US');
-		for (const bad of ['123', '+1 555', 'call me', '+999 1234567', '+1202555014399999']) {
+		for (const bad of ['123', '+1 555', 'call me', '+999 1234567', '+1202555014399999', '+1 011 123 4567', '+1 123 456 7890', '0000000000', '+4930123456789012', '(202) 555-0143 ext. 12']) {
 			const r = us.safeParse(bad);
 			expect(r.success, bad).toBe(false);
 		}

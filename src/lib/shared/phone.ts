@@ -5,15 +5,17 @@ import { textProblem } from './text';
 /**
  * Phone numbers, parsed with libphonenumber-js and stored in E.164 (`+4930123456`), so the
  * SMS outbox always has a dialable number. A number typed without a country code is read
- * in the hospital's region (PHONE_DEFAULT_REGION). A number that cannot exist (wrong length
- * for its country, letters, a country code that is not one) is refused with a 400; a number
- * that is merely unassigned (like the 555 range) is possible and is kept.
+ * in the hospital's region (PHONE_DEFAULT_REGION). A number that cannot exist (a length,
+ * area code or exchange its country's numbering plan does not have, letters, more than 15
+ * digits) is refused with a 400, and so is an extension (E.164 has none, and an SMS cannot
+ * dial one).
  */
 export type { CountryCode };
 
 export function toE164(raw: string, region: CountryCode): string | undefined {
 	const p = parsePhoneNumberFromString(raw.trim(), { defaultCountry: region, extract: false });
-	return p && p.isPossible() ? p.number : undefined;
+	if (!p || p.ext || !p.isValid() || p.number.length > 16) return undefined;
+	return p.number;
 }
 
 export function phoneNumber(region: CountryCode) {
@@ -30,7 +32,7 @@ export function phoneNumber(region: CountryCode) {
 			if (!e164) {
 				ctx.addIssue({
 					code: 'custom',
-					message: `is not a possible phone number (numbers without a country code are read as ${region}; e.g. +15551234567)`
+					message: `is not a phone number that can exist, or has an extension (numbers without a country code are read as ${region}; e.g. +12025550143)`
 				});
 				return z.NEVER;
 			}

@@ -60,6 +60,20 @@ describe('the text primitive', () => {
 		expect(text({ max: 2 }).safeParse('😀😀').success).toBe(false);
 	});
 
+	it('refuses invisible characters that disguise text (zero-width space, soft hyphen, fillers, tags, noncharacters)', () => {
+		for (const ch of ['\u200B', '\u00AD', '\u034F', '\u2060', '\uFEFF', '\u2028', '\u3164', '\uFFFC', '\u{E0041}', '\uFFFF', '\u{1FFFE}']) {
+			const r = multilineText(100).safeParse(`amox${ch}icillin`);
+			expect(r.success, ch.codePointAt(0)!.toString(16)).toBe(false);
+			expect(issues(r)[0]).toMatch(/invisible/);
+		}
+		// A reason made only of fillers is refused, not taken as ten characters.
+		expect(lineText(500, 10).safeParse('\u3164'.repeat(10)).success).toBe(false);
+	});
+
+	it('keeps joiners, variation selectors and direction marks that real text needs', () => {
+		for (const t of ['👩‍⚕️ nurse', 'می‌خواهم', 'שלום\u200F!', '❤️']) expect(multilineText(100).safeParse(t).success, t).toBe(true);
+	});
+
 	it('says nothing is wrong with clean text', () => {
 		expect(textProblem('Penicillin — rash')).toBeUndefined();
 		expect(textProblem('a\nb', true)).toBeUndefined();

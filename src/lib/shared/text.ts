@@ -13,6 +13,14 @@ const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/;
 const CONTROL_MULTILINE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/;
 const CONTROL_SINGLE_LINE = /[\u0000-\u001F\u007F-\u009F]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/**
+ * Characters that show nothing yet change what text compares equal to, or pass for a
+ * character: soft hyphen, combining grapheme joiner, zero-width space, word joiner and
+ * invisible operators, byte-order mark, line/paragraph separators, interlinear annotation and
+ * object replacement, Hangul fillers, tag characters and noncharacters. Zero-width joiners
+ * (emoji, Persian, Indic scripts), variation selectors and LRM/RLM (right-to-left text) stay.
+ */
+const INVISIBLE = /[\u00AD\u034F\u115F\u1160\u200B\u2028\u2029\u2060-\u2064\u3164\uFEFF\uFFA0\uFFF9-\uFFFC]|[\u{E0000}-\u{E007F}]|\p{Noncharacter_Code_Point}/u;
 
 const codePoint = (ch: string) => `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
 
@@ -28,6 +36,8 @@ export function textProblem(value: string, multiline = false): string | undefine
 	}
 	const bidi = BIDI_CONTROLS.exec(value);
 	if (bidi) return `contains a bidirectional control character (${codePoint(bidi[0])}) that can disguise what the text says`;
+	const invisible = INVISIBLE.exec(value);
+	if (invisible) return `contains an invisible character (${codePoint(invisible[0])}) that is not allowed in text`;
 	return undefined;
 }
 

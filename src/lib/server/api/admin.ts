@@ -75,8 +75,14 @@ export function adminRoutes(ctx: Ctx): Router {
 	// The user gets a one-time link by e-mail (in the outbox when SNS is not configured).
 	r.post('/admin/users/:id/password-reset', async (req, res) => {
 		const p = params(req, z.object({ id }));
-		await sendResetLinkToUser(ctx, req.caller, p.id);
-		res.status(202).json({ ok: true, message: 'A reset link is on its way to the user (see the outbox).' });
+		const sent = await sendResetLinkToUser(ctx, req.caller, p.id);
+		res.status(202).json({
+			ok: true,
+			to: sent.to,
+			message: sent.viaOutboxOnly
+				? `A reset link for ${sent.to} is in the Outbox. E-mail is not configured (no SNS topic), so it is not sent: open it there and pass it on.`
+				: `A reset link is on its way to ${sent.to}; it is valid for 30 minutes.`
+		});
 	});
 
 	r.patch('/admin/users/:id', async (req, res) => {

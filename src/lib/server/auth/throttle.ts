@@ -22,6 +22,17 @@ function keys(ctx: Ctx, email: string, ip: string, now: number) {
 	};
 }
 
+/**
+ * Reset-link requests, per address and per IP in the same windows: at most 3 links an
+ * address and 20 requests an IP. Past that the request is answered exactly like any other
+ * (so the form reveals nothing) but sends nothing.
+ */
+export async function allowResetRequest(ctx: Ctx, email: string, ip: string): Promise<boolean> {
+	const k = keys(ctx, email, ip, Date.now());
+	if (!(await incrementBelow(ctx, k.account.replace('login-fail#', 'reset#'), 3, k.ttl, 'reset_request'))) return false;
+	return incrementBelow(ctx, k.ip.replace('login-fail#', 'reset#'), 20, k.ttl, 'reset_request');
+}
+
 export class LoginThrottled extends AppError {
 	constructor(readonly scope: 'account' | 'ip', retryAfterS: number) {
 		super(

@@ -51,6 +51,8 @@ export const TABLES = {
 		pk: S('id'),
 		indexes: [{ name: 'patient-index', pk: S('patient_id'), sk: S('created_at') }]
 	},
+	/** One item per amendment of a closed record, oldest first: the record itself stays small. */
+	record_amendments: { pk: S('record_id'), sk: S('sort_key') },
 	medical_vault: {
 		pk: S('id'),
 		indexes: [{ name: 'patient-index', pk: S('patient_id'), sk: S('created_at') }]

@@ -125,6 +125,12 @@ export type UpdateSpec = {
 	onFailed?: (name: string, current: Record<string, unknown> | undefined) => AppError | undefined;
 	/** Skip the room broadcast (only for records nobody can subscribe to). */
 	silent?: boolean;
+	/**
+	 * A rule the stored record must still satisfy at the moment of the write (besides its
+	 * version), so a concurrent change cannot slip past a check the service made on its read:
+	 * e.g. `attribute_not_exists(locked_at)`. Its failure is `error(current)`.
+	 */
+	guard?: { expression: string; names?: Record<string, string>; values?: Record<string, unknown>; error: (current: Record<string, unknown>) => AppError };
 };
 
 /**
@@ -158,6 +164,10 @@ export async function versionedUpdate(
 		...(spec.remove ?? [])
 	];
 	const key = { [spec.pkName]: spec.id };
+	if (spec.guard) {
+		Object.assign(names, spec.guard.names);
+		Object.assign(values, spec.guard.values);
+	}
 	if (spec.extra && ('record' in spec.extra || 'audit' in spec.extra)) throw new Error('versionedUpdate: extra items may not be named record or audit');
 
 	const outcome = await transactNamed(ctx, {
@@ -166,7 +176,7 @@ export async function versionedUpdate(
 				TableName: ctx.db.tables[spec.table],
 				Key: key,
 				UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-				ConditionExpression: 'attribute_exists(#pk) AND #version = :read',
+				ConditionExpression: `attribute_exists(#pk) AND #version = :read${spec.guard ? ` AND (${spec.guard.expression})` : ''}`,
 				ExpressionAttributeNames: names,
 				ExpressionAttributeValues: values,
 				ReturnValuesOnConditionCheckFailure: 'ALL_OLD'
@@ -184,6 +194,7 @@ export async function versionedUpdate(
 	if (!outcome.ok) {
 		if (outcome.failed === 'record') {
 			if (!outcome.current) throw notFound(`This ${spec.resourceType.replace(/_/g, ' ')}`);
+			if (spec.guard && outcome.current.version === spec.expectedVersion) throw spec.guard.error(outcome.current);
 			throw conflictError(spec.resourceType, spec.id, spec.expectedVersion, outcome.current);
 		}
 		throw (

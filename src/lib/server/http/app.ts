@@ -140,7 +140,19 @@ export function createApp(ctx: Ctx, pages?: PageHandler): express.Express {
 		next(new AppError(404, 'NOT_FOUND', `No API endpoint ${req.method} ${req.path}.`))
 	);
 
-	if (pages) app.use(pages);
+	if (pages) {
+		// An address that does not decode never reaches the page handler (SvelteKit would fail
+		// on it outside its own error handling): 400 in the error shape.
+		app.use((req, _res, next) => {
+			try {
+				decodeURIComponent(req.path);
+				next();
+			} catch {
+				next(new AppError(400, 'VALIDATION_FAILED', 'The address is not valid.', [{ field: '(path)', message: 'malformed %-encoding' }]));
+			}
+		});
+		app.use(pages);
+	}
 
 	const onError: ErrorRequestHandler = (err, req, res, _next) => {
 		const requestId = req.requestId ?? 'unknown';

@@ -14,6 +14,8 @@ export type Transport = {
 	disconnectRoom(room: string): void;
 	/** Whether any socket (on any instance) is in the room, of `userId` if given; transports without sockets omit it. */
 	online?(room: string, userId?: string): Promise<boolean>;
+	/** The sockets in `members` (e.g. a user's room) leave `room`: their access to what it carries ended. */
+	leave?(members: string, room: string): void;
 	/** Sends what is still queued (transports that batch); called before a process exits. */
 	flush?(): Promise<void>;
 };
@@ -52,6 +54,9 @@ export function createBus(): Bus {
 		},
 		disconnectRoom(room) {
 			enqueue((t) => t.disconnectRoom(room));
+		},
+		leave(members, room) {
+			enqueue((t) => t.leave?.(members, room));
 		},
 		async online(room, userId) {
 			return (await target?.online?.(room, userId)) ?? false;

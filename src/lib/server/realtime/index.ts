@@ -120,8 +120,13 @@ export function attachRealtime(httpServer: HttpServer, ctx: Ctx): RealtimeServer
 					return;
 				}
 				socket.data.actor = valid.actor;
-				await canJoin(ctx, caller(), parsed.data.room);
+				const joined = await canJoin(ctx, caller(), parsed.data.room);
 				await socket.join(parsed.data.room);
+				// Access that runs out (emergency access) takes the membership with it.
+				if (joined?.until) {
+					const room = parsed.data.room;
+					setTimeout(() => void socket.leave(room), Math.max(0, joined.until - Date.now())).unref();
+				}
 				reply({ ok: true });
 			} catch (err) {
 				reply(ackFailure(err, ctx.log, 'subscribe'));
@@ -145,6 +150,7 @@ export function attachRealtime(httpServer: HttpServer, ctx: Ctx): RealtimeServer
 			io.to(room).emit(event, ...([payload] as Parameters<ServerToClientEvents[typeof event]>));
 		},
 		disconnectRoom: (room) => io.in(room).disconnectSockets(true),
+		leave: (members, room) => io.in(members).socketsLeave(room),
 		// Across instances too when the Redis adapter is in use.
 		online: async (room, userId) => (await io.in(room).fetchSockets()).some((x) => !userId || x.data.actor?.id === userId)
 	});

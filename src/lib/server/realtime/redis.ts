@@ -39,6 +39,9 @@ export async function redisEmitterTransport(url: string, log: Logger): Promise<T
 		disconnectRoom(room) {
 			emitter.in(room).disconnectSockets(true);
 		},
+		leave(members, room) {
+			emitter.in(members).socketsLeave(room);
+		},
 		async flush() {
 			// node-redis sends commands in order: a PING answered means every publish before it went out.
 			await client.ping().catch(() => {});

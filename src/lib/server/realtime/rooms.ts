@@ -1,7 +1,7 @@
 import type { Ctx } from '../context';
 import type { Caller } from '../actor';
 import { AppError } from '../errors';
-import { authorize, refuse, requireActor } from '../auth/guard';
+import { authorize, careOf, refuse, requireActor } from '../auth/guard';
 import { readAppointment } from '../services/appointments';
 import { readMedicalRecord } from '../services/medical-records';
 import { conversationFor } from '../services/chat';
@@ -11,7 +11,17 @@ import { isoDate } from '$lib/shared/schemas';
  * Who may join which room (SPEC §6): a room is joinable only by someone the access matrix
  * lets read what it carries. Denials are audited like any other.
  */
-export async function canJoin(ctx: Ctx, caller: Caller, room: string): Promise<void> {
+export type Joined = { /** The membership ends then (emergency access runs out), epoch ms. */ until?: number };
+
+/** A clinician's membership of a patient's rooms lasts as long as the emergency access it came from. */
+async function accessUntil(ctx: Ctx, caller: Caller, patientId: string): Promise<Joined> {
+	const actor = requireActor(caller);
+	if (actor.role !== 'doctor' && actor.role !== 'nurse') return {};
+	const care = await careOf(ctx, actor, patientId, { emergency: true });
+	return care?.kind === 'emergency' ? { until: care.expiresAt } : {};
+}
+
+export async function canJoin(ctx: Ctx, caller: Caller, room: string): Promise<Joined | void> {
 	const actor = requireActor(caller);
 	const [kind, a, b] = room.split(':');
 	if (kind === 'user' && a) {
@@ -29,7 +39,7 @@ export async function canJoin(ctx: Ctx, caller: Caller, room: string): Promise<v
 			patientId: b,
 			hideExistence: actor.role === 'patient'
 		});
-		return;
+		return accessUntil(ctx, caller, b);
 	}
 	if (kind === 'record' && a === 'user' && b) {
 		if (b === actor.id) return;
@@ -50,8 +60,8 @@ export async function canJoin(ctx: Ctx, caller: Caller, room: string): Promise<v
 		return;
 	}
 	if (kind === 'record' && a === 'medical_record' && b) {
-		await readMedicalRecord(ctx, caller, b);
-		return;
+		const record = await readMedicalRecord(ctx, caller, b);
+		return accessUntil(ctx, caller, record.patientId);
 	}
 	if (kind === 'record' && a === 'doctor' && b) return;
 	if (kind === 'slots') {

@@ -23,6 +23,19 @@ export const DEFAULT_WEEKLY: WeeklySlot[] = [1, 2, 3, 4, 5].map((day) => ({
 	end: '17:00'
 }));
 
+/** A transaction's check that the doctor is not off duty at the moment it commits. */
+export function doctorOnDutyCheck(ctx: Ctx, doctorId: string) {
+	return {
+		ConditionCheck: {
+			TableName: ctx.db.tables.doctors,
+			Key: { id: doctorId },
+			ConditionExpression: 'attribute_exists(id) AND #s <> :off',
+			ExpressionAttributeNames: { '#s': 'status' },
+			ExpressionAttributeValues: { ':off': 'off' }
+		}
+	};
+}
+
 export async function getDoctor(ctx: Ctx, id: string): Promise<DoctorItem | undefined> {
 	const res = await ctx.db.doc.send(
 		new GetCommand({ TableName: ctx.db.tables.doctors, Key: { id }, ConsistentRead: true })

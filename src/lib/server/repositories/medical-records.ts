@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { queryAll } from '../db/query';
 import type { Ctx } from '../context';
@@ -34,9 +35,28 @@ export type MedicalRecordItem = VersionStamp & {
 	/** Set when the visit completed, with the vitals as they stood then. */
 	locked_at?: string;
 	vitals?: RecordedVitals;
-	amendments?: AmendmentItem[];
+	/** How many amendments `record_amendments` holds for it. */
+	amendment_count?: number;
 	created_at: string;
 };
+
+export type StoredAmendment = AmendmentItem & { record_id: string; sort_key: string };
+
+/** The Put of one amendment, in the transaction that changes its record. */
+export function amendmentPut(ctx: Ctx, recordId: string, a: AmendmentItem) {
+	const item: StoredAmendment = { record_id: recordId, sort_key: `${a.at}#${crypto.randomUUID()}`, ...a };
+	return { Put: { TableName: ctx.db.tables.record_amendments, Item: item, ConditionExpression: 'attribute_not_exists(sort_key)' } };
+}
+
+/** A record's amendments, oldest first. */
+export function amendmentsOf(ctx: Ctx, recordId: string): Promise<StoredAmendment[]> {
+	return queryAll<StoredAmendment>(ctx, {
+		TableName: ctx.db.tables.record_amendments,
+		KeyConditionExpression: 'record_id = :r',
+		ExpressionAttributeValues: { ':r': recordId },
+		ConsistentRead: true
+	});
+}
 
 export async function getMedicalRecord(ctx: Ctx, id: string): Promise<MedicalRecordItem | undefined> {
 	const res = await ctx.db.doc.send(new GetCommand({ TableName: ctx.db.tables.medical_records, Key: { id }, ConsistentRead: true }));

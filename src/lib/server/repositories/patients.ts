@@ -19,6 +19,8 @@ export type PatientItem = VersionStamp & {
 	emergency_contact_phone?: string;
 	/** On the chart; shown wherever a medicine is prescribed or dispensed. */
 	allergies?: Allergy[];
+	/** The last changes of the allergy list, newest last, each with the list it replaced. */
+	allergy_history?: { at: string; by: string; by_name: string; reason?: string; previous: Allergy[] }[];
 	created_at: string;
 };
 

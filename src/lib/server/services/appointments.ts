@@ -2,15 +2,16 @@ import crypto from 'node:crypto';
 import type { Ctx } from '../context';
 import type { Actor, Caller } from '../actor';
 import { AppError, badRequest, notFound } from '../errors';
-import { authorize, authorizeBooking, authorizeTriage, clinicalVisibility, refuse, requireActor } from '../auth/guard';
+import { authorize, authorizeBooking, authorizeTriage, clinicalVisibility, pairInCare, refuse, requireActor } from '../auth/guard';
+import { conversationIdOf } from './chat';
 import { conflictError, createPut, stampNew, versionedUpdate, type TransactItem } from '../db/versioned';
 import { transactNamed } from '../db/transaction';
 import { auditPut } from './audit';
 import { outboxPut } from './outbox';
 import { announce, notificationPut } from './notifications';
 import { CONSULTATION_SERVICE_ID, DEFAULT_SERVICES, getService } from './catalogue';
-import { nearestFreeSlots, slotsOn } from './doctors';
-import { getDoctor } from '../repositories/doctors';
+import { busyBetween, nearestFreeSlots, slotsOn } from './doctors';
+import { doctorOnDutyCheck, getDoctor } from '../repositories/doctors';
 import { getPatient } from '../repositories/patients';
 import { closeRecordUpdate, getMedicalRecord } from '../repositories/medical-records';
 import {
@@ -94,6 +95,14 @@ async function viewsFor(ctx: Ctx, caller: Caller, items: AppointmentItem[], posi
 	const visible = await clinicalVisibility(ctx, requireActor(caller), items);
 	return items.map((a) => appointmentView(a, ctx.config.timezone, { clinical: visible(a.patient_id), queuePosition: position?.(a) }));
 }
+
+/** The write's condition that the visit is still open (the completion may commit meanwhile). */
+const stillOpen = (what: string) => ({
+	expression: 'NOT (#st IN (:closed0, :closed1, :closed2))',
+	names: { '#st': 'status' },
+	values: Object.fromEntries(CLOSED_STATUSES.map((s, i) => [`:closed${i}`, s])),
+	error: (current: Record<string, unknown>) => recordLocked(current as AppointmentItem, what)
+});
 
 const recordLocked = (a: AppointmentItem, what: string) =>
 	new AppError(409, 'RECORD_LOCKED', `This appointment is ${STATUS_LABEL[a.status]}: its ${what} can no longer be changed.${a.status === 'COMPLETED' ? ' Amend the visit record instead, with a reason.' : ''}`, {
@@ -190,7 +199,15 @@ async function validSlot(ctx: Ctx, doctor: NonNullable<Awaited<ReturnType<typeof
 	if (startUtc <= new Date().toISOString()) {
 		throw badRequest('This slot is in the past.', [{ field: 'start', message: 'must be in the future' }]);
 	}
+	if (doctor.status === 'off') {
+		throw new AppError(409, 'DOCTOR_OFF_DUTY', `${doctor.name} is off duty and cannot be booked. Choose another doctor or ask the front desk.`, { doctorId: doctor.id });
+	}
 	return { slot, date, startUtc, endUtc: new Date(slot.end).toISOString() };
+}
+
+/** Another appointment of the doctor's already holds part of this time (the schedule's slot length changed since it was booked). */
+async function overlapsDoctor(ctx: Ctx, doctorId: string, appointmentId: string, startUtc: string, endUtc: string): Promise<boolean> {
+	return (await busyBetween(ctx, doctorId, startUtc, endUtc)).some((a) => a.id !== appointmentId);
 }
 
 async function slotTaken(ctx: Ctx, doctor: NonNullable<Awaited<ReturnType<typeof getDoctor>>>, startUtc: string, date: string) {
@@ -205,7 +222,7 @@ async function slotTaken(ctx: Ctx, doctor: NonNullable<Awaited<ReturnType<typeof
  * patient's times row and confirmed against the appointments themselves. Returns the
  * Put that claims the new time, conditioned on nobody having changed the row meanwhile.
  */
-async function claimPatientTime(ctx: Ctx, patientId: string, appointmentId: string, startUtc: string, endUtc: string) {
+async function claimPatientTime(ctx: Ctx, patientId: string, appointmentId: string, startUtc: string, endUtc: string, forSelf: boolean) {
 	const times = await getPatientTimes(ctx, patientId);
 	let slots = times?.slots;
 	if (!slots) {
@@ -223,12 +240,20 @@ async function claimPatientTime(ctx: Ctx, patientId: string, appointmentId: stri
 	);
 	if (clashes.length) {
 		const c = clashes[0]!;
-		throw new AppError(409, 'PATIENT_BUSY', `The patient already has an appointment with ${c.doctor_name} at ${isoWithOffset(new Date(c.start), ctx.config.timezone)} that overlaps this time.`, {
+		const at = when(c, ctx.config.timezone);
+		throw new AppError(
+			409,
+			'PATIENT_BUSY',
+			forSelf
+				? `You already have an appointment with ${c.doctor_name} on ${at} that overlaps this time. Choose another time, or change that one in My appointments.`
+				: `The patient already has an appointment with ${c.doctor_name} on ${at} that overlaps this time. Choose another time, or move that one first.`,
+			{
 			appointmentId: c.id,
 			doctorName: c.doctor_name,
 			start: isoWithOffset(new Date(c.start), ctx.config.timezone),
 			end: isoWithOffset(new Date(c.end), ctx.config.timezone)
-		});
+			}
+		);
 	}
 	// Keep claims that are still ahead; past ones can no longer overlap anything.
 	const cutoff = new Date(Date.now() - 86_400_000).toISOString();
@@ -252,9 +277,6 @@ export async function bookAppointment(
 	const [doctor, patient] = await Promise.all([getDoctor(ctx, input.doctorId), getPatient(ctx, patientId)]);
 	if (!doctor) throw badRequest('No such doctor.', [{ field: 'doctorId', message: 'not found' }]);
 	if (!patient) throw badRequest('No such patient.', [{ field: 'patientId', message: 'not found' }]);
-	if (doctor.status === 'off') {
-		throw new AppError(409, 'DOCTOR_OFF_DUTY', `${doctor.name} is off duty and cannot be booked. Choose another doctor or ask the front desk.`, { doctorId: doctor.id });
-	}
 	const { date, startUtc, endUtc } = await validSlot(ctx, doctor, input.start);
 
 	const id = crypto.randomUUID();
@@ -277,10 +299,13 @@ export async function bookAppointment(
 		symptoms: input.symptoms
 	}) as AppointmentItem;
 	const notice = patientNotice(ctx, appt);
+	if (await overlapsDoctor(ctx, doctor.id, id, startUtc, endUtc)) throw await slotTaken(ctx, doctor, startUtc, date);
 	for (let attempt = 0; ; attempt++) {
-		const patientTime = await claimPatientTime(ctx, patient.id, id, startUtc, endUtc);
+		const patientTime = await claimPatientTime(ctx, patient.id, id, startUtc, endUtc, actor.role === 'patient');
 		const outcome = await transactNamed(ctx, {
 			slotLock: slotLockPut(ctx, doctor.id, startUtc, id),
+			// Off duty is decided when the booking commits, not when it was read.
+			onDuty: doctorOnDutyCheck(ctx, doctor.id),
 			patientTime,
 			appointment: createPut(ctx, 'appointments', 'id', appt),
 			notices: notice.items,
@@ -293,6 +318,9 @@ export async function bookAppointment(
 		});
 		if (outcome.ok) break;
 		if (outcome.failed === 'slotLock') throw await slotTaken(ctx, doctor, startUtc, date);
+		if (outcome.failed === 'onDuty') {
+			throw new AppError(409, 'DOCTOR_OFF_DUTY', `${doctor.name} has just gone off duty and cannot be booked. Choose another doctor.`, { doctorId: doctor.id });
+		}
 		if (outcome.failed === 'patientTime' && attempt < 4) continue;
 		throw lostRace();
 	}
@@ -338,9 +366,14 @@ export async function changeAppointment(ctx: Ctx, caller: Caller, id: string, ch
 	// A stale client is told so first, whatever it asked for.
 	if (change.version !== a.version) throw conflictError('appointment', id, change.version, a);
 
-	let status = change.status;
-	if (change.start && !status) status = 'RESCHEDULED';
-	if (status && status !== a.status) {
+	// A move is always a reschedule: it goes through the status machine like any change of status.
+	if (change.start && change.status && change.status !== 'RESCHEDULED') {
+		throw badRequest('Moving an appointment makes it Rescheduled: send the new start without another status.', [
+			{ field: 'status', message: 'must be RESCHEDULED (or left out) when start is given' }
+		]);
+	}
+	let status = change.start ? ('RESCHEDULED' as const) : change.status;
+	if (status && (status !== a.status || change.start)) {
 		if (!ROLE_STATUSES[actor.role]?.includes(status)) {
 			await refuse(ctx, caller, 'appointment', 'write', id, `A ${actor.role.replace('_', ' ')} cannot set an appointment to ${STATUS_LABEL[status]}.`);
 		}
@@ -378,9 +411,11 @@ export async function changeAppointment(ctx: Ctx, caller: Caller, id: string, ch
 		}
 		const slot = await validSlot(ctx, doctor!, change.start);
 		if (slot.startUtc !== a.start) {
+			if (await overlapsDoctor(ctx, a.doctor_id, id, slot.startUtc, slot.endUtc)) throw await slotTaken(ctx, doctor!, slot.startUtc, slot.date);
 			extra.newSlot = slotLockPut(ctx, a.doctor_id, slot.startUtc, id);
+			extra.onDuty = doctorOnDutyCheck(ctx, a.doctor_id);
 			extra.oldSlot = slotLockDelete(ctx, a.doctor_id, a.start, id);
-			extra.patientTime = await claimPatientTime(ctx, a.patient_id, id, slot.startUtc, slot.endUtc);
+			extra.patientTime = await claimPatientTime(ctx, a.patient_id, id, slot.startUtc, slot.endUtc, actor.role === 'patient');
 			Object.assign(set, { start: slot.startUtc, end: slot.endUtc, date: slot.date });
 			previousDate = a.date;
 		}
@@ -448,6 +483,9 @@ export async function changeAppointment(ctx: Ctx, caller: Caller, id: string, ch
 	if (change.symptoms !== undefined && change.symptoms !== a.symptoms) set.symptoms = change.symptoms;
 	if (change.notes !== undefined && change.notes !== a.notes) set.notes = change.notes;
 	if (change.rescheduleRequest) {
+		if (actor.role !== 'patient' || !TRANSITIONS[a.status].includes('RESCHEDULED')) {
+			await refuse(ctx, caller, 'appointment', 'write', id, 'Only the patient asks to reschedule, and only an appointment that can still move.');
+		}
 		set.reschedule_request = { ...change.rescheduleRequest, at: now };
 	}
 	const remove = Object.keys(set).filter((k) => set[k] === undefined);
@@ -469,8 +507,10 @@ export async function changeAppointment(ctx: Ctx, caller: Caller, id: string, ch
 		resourceType: 'appointment',
 		audit: { action: status ? `status_${status.toLowerCase()}` : set.priority ? 'triage' : 'update' },
 		extra,
+		...(changesFacts && !status ? { guard: stillOpen('symptoms, priority and notes') } : {}),
 		onFailed: (name) => {
 			if (name === 'newSlot') return new AppError(409, 'SLOT_TAKEN', 'That slot was just taken.');
+			if (name === 'onDuty') return new AppError(409, 'DOCTOR_OFF_DUTY', 'The doctor has just gone off duty; the appointment was not moved.');
 			if (name === 'patientTime') return lostRace();
 			return undefined;
 		}
@@ -485,6 +525,7 @@ export async function changeAppointment(ctx: Ctx, caller: Caller, id: string, ch
 	notice?.announce();
 	broadcastAppointment(ctx, saved, previousDate);
 	if (extra.closeRecord && a.medical_record_id) announceRecordClosed(ctx, caller, a.medical_record_id, stamp.updated_at);
+	if (status === 'CANCELLED') endLapsedCare(ctx, saved);
 	const queueMoved = ['CHECKED_IN', 'CONSULTING', 'COMPLETED', 'CANCELLED'].includes(status ?? '') || (a.status === 'CHECKED_IN' && set.priority !== undefined);
 	if (queueMoved && saved.date === dateIn(ctx.config.timezone)) announceQueuePositions(ctx, saved);
 	return (await viewsFor(ctx, caller, [saved]))[0]!;
@@ -499,6 +540,7 @@ export async function recordVitals(ctx: Ctx, caller: Caller, id: string, input: 
 		await refuse(ctx, caller, 'medical_record', 'write', id, 'Only the treating doctor or a nurse records vitals here.');
 	}
 	// Vitals of a closed visit are never re-posted: a completed visit's are amended on its record.
+	if (input.version !== a.version) throw conflictError('appointment', id, input.version, a);
 	if (CLOSED_STATUSES.includes(a.status)) throw recordLocked(a, 'vitals');
 	const { version, ...vitals } = input;
 	const value = { ...vitals, recordedBy: actor.name, recordedAt: new Date().toISOString() };
@@ -509,11 +551,26 @@ export async function recordVitals(ctx: Ctx, caller: Caller, id: string, input: 
 		expectedVersion: version,
 		set: { vitals: value },
 		resourceType: 'appointment',
-		audit: { action: 'record_vitals', changedFields: Object.keys(vitals).map((k) => `vitals.${k}`) }
+		audit: { action: 'record_vitals', changedFields: Object.keys(vitals).map((k) => `vitals.${k}`) },
+		guard: stillOpen('vitals')
 	});
 	const saved = { ...a, vitals: value, ...stamp } as AppointmentItem;
 	broadcastAppointment(ctx, saved);
 	return (await viewsFor(ctx, caller, [saved]))[0]!;
+}
+
+/**
+ * After a cancellation or a missed mark: if it was the last thing putting the patient in this
+ * doctor's care, the doctor's open screens stop hearing the patient's chart and chat.
+ */
+function endLapsedCare(ctx: Ctx, a: AppointmentItem) {
+	void pairInCare(ctx, a.patient_id, a.doctor_id)
+		.then((inCare) => {
+			if (inCare) return;
+			ctx.bus.leave(rooms.user(a.doctor_user_id), rooms.record('patient', a.patient_id));
+			ctx.bus.leave(rooms.user(a.doctor_user_id), rooms.chat(conversationIdOf(a.patient_id, a.doctor_id)));
+		})
+		.catch((err: Error) => ctx.log.warn('lapsed care not applied to sockets', { error: err.name, appointmentId: a.id }));
 }
 
 /** After a completion commits: the record's new version reaches every open copy of it. */
@@ -692,5 +749,6 @@ export async function markMissed(ctx: Ctx, caller: Caller, a: AppointmentItem): 
 	const saved = { ...next, ...stamp } as AppointmentItem;
 	notice.announce();
 	broadcastAppointment(ctx, saved);
+	endLapsedCare(ctx, saved);
 	return saved;
 }

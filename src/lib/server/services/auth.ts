@@ -10,7 +10,7 @@ import { outboxPut } from './outbox';
 import { createPut, stampNew, versionedUpdate, type UpdateSpec } from '../db/versioned';
 import { decoyHash, hashPassword, verifyPassword } from '../auth/passwords';
 import { actorOf, createSession, invalidateOtherSessions, invalidateSession, invalidateUserSessions } from '../auth/sessions';
-import { LoginThrottled, reserveLoginAttempt } from '../auth/throttle';
+import { allowResetRequest, LoginThrottled, reserveLoginAttempt } from '../auth/throttle';
 import { generateToken, tokenId } from '../auth/tokens';
 import { consumeSessionDelete, getSession, type SessionItem } from '../repositories/sessions';
 import { emailGuardPut, getUser, getUserByEmail, type UserItem } from '../repositories/users';
@@ -200,15 +200,28 @@ async function sendResetLink(ctx: Ctx, caller: Caller, user: UserItem, by: 'self
 	if (!outcome.ok) throw new AppError(409, 'ALREADY_EXISTS', 'Could not create a reset link; try again.');
 }
 
-/** Always answers the same way, so the form does not reveal which addresses have accounts. */
+/** How long every reset request takes at least, so its timing does not tell which addresses exist. */
+const RESET_ANSWER_MS = 250;
+
+/**
+ * Always answers the same way and after the same time, so the form does not reveal which
+ * addresses have accounts; throttled per address and per IP.
+ */
 export async function requestPasswordReset(ctx: Ctx, caller: Caller, email: string): Promise<void> {
-	const user = await getUserByEmail(ctx, email);
-	if (!user || !user.active) return;
-	await sendResetLink(ctx, caller, user, 'self');
+	const started = Date.now();
+	try {
+		if (!(await allowResetRequest(ctx, email, caller.ip))) return;
+		const user = await getUserByEmail(ctx, email);
+		if (!user || !user.active) return;
+		await sendResetLink(ctx, caller, user, 'self');
+	} finally {
+		const left = RESET_ANSWER_MS - (Date.now() - started);
+		if (left > 0) await new Promise((r) => setTimeout(r, left));
+	}
 }
 
 /** An administrator sends a user a reset link (never sees or sets the password). */
-export async function sendResetLinkToUser(ctx: Ctx, caller: Caller, userId: string): Promise<void> {
+export async function sendResetLinkToUser(ctx: Ctx, caller: Caller, userId: string): Promise<{ to: string; viaOutboxOnly: boolean }> {
 	const actor = requireActor(caller);
 	await authorize(ctx, caller, 'users', 'write', { id: userId });
 	const user = await getUser(ctx, userId);
@@ -220,6 +233,7 @@ export async function sendResetLinkToUser(ctx: Ctx, caller: Caller, userId: stri
 		throw new AppError(409, 'ACCOUNT_DISABLED', 'This account is deactivated: activate it before sending a reset link.');
 	}
 	await sendResetLink(ctx, caller, user, 'admin');
+	return { to: user.email, viaOutboxOnly: !ctx.config.sns.topicArn };
 }
 
 /**

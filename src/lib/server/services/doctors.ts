@@ -108,16 +108,30 @@ export async function updateDoctorStatus(
 }
 
 /** Free slots of a date: the schedule minus active appointments, and nothing in the past. */
+/** Appointments that hold a doctor's time: booked, under way, or taken place. */
+const holdsTime = (a: { status: string }) => ACTIVE_STATUSES.includes(a.status as never) || a.status === 'COMPLETED' || a.status === 'MISSED';
+
+/** The doctor's appointments that hold time overlapping [fromUtc, toUtc) (slots are at most two hours long). */
+export async function busyBetween(ctx: Ctx, doctorId: string, fromUtc: string, toUtc: string) {
+	const earliest = new Date(Date.parse(fromUtc) - 2 * 3_600_000).toISOString();
+	return (await appointmentsOfDoctor(ctx, doctorId, earliest, toUtc)).filter((a) => holdsTime(a) && a.start < toUtc && fromUtc < a.end);
+}
+
+/**
+ * A doctor's free slots on a date: none while the doctor is off duty; otherwise every future
+ * slot that no appointment overlaps (not only one starting at the same minute, so a booking
+ * made before the slot length changed still blocks the new slots it covers).
+ */
 export async function freeSlots(ctx: Ctx, d: DoctorItem, date: string): Promise<Slot[]> {
+	if (d.status === 'off') return [];
 	const all = slotsOn(d, date, ctx.config.timezone);
 	if (!all.length) return [];
-	const taken = new Set(
-		(await appointmentsOfDoctor(ctx, d.id, all[0]!.startUtc, new Date(Date.parse(all.at(-1)!.startUtc) + 1).toISOString()))
-			.filter((a) => ACTIVE_STATUSES.includes(a.status) || a.status === 'COMPLETED' || a.status === 'MISSED')
-			.map((a) => a.start)
-	);
+	const busy = await busyBetween(ctx, d.id, all[0]!.startUtc, new Date(all.at(-1)!.end).toISOString());
 	const now = new Date().toISOString();
-	return all.filter((s) => !taken.has(s.startUtc) && s.startUtc > now);
+	return all.filter((s) => {
+		const end = new Date(s.end).toISOString();
+		return s.startUtc > now && !busy.some((a) => a.start < end && s.startUtc < a.end);
+	});
 }
 
 export async function listFreeSlots(ctx: Ctx, caller: Caller, id: string, date: string): Promise<Slot[]> {

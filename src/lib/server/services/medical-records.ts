@@ -7,6 +7,8 @@ import { conflictError, versionedUpdate } from '../db/versioned';
 import { batchGetAppointments, getAppointment } from '../repositories/appointments';
 import { getPatient } from '../repositories/patients';
 import {
+	amendmentPut,
+	amendmentsOf,
 	getMedicalRecord,
 	medicalRecordsOfPatient,
 	type AmendmentItem,
@@ -26,8 +28,8 @@ import type { MedicalRecordView, Prescription } from '$lib/shared/views';
  */
 export type { Prescription, MedicalRecordView, MedicalRecordItem };
 
-function view(r: MedicalRecordItem, vitals: RecordedVitals | undefined, prescriptionsOnly = false): MedicalRecordView {
-	const amendments = (r.amendments ?? []).map((a) => ({ at: a.at, by: a.by, byName: a.by_name, reason: a.reason, previous: a.previous }));
+function view(r: MedicalRecordItem, vitals: RecordedVitals | undefined, stored: AmendmentItem[], prescriptionsOnly = false): MedicalRecordView {
+	const amendments = stored.map((a) => ({ at: a.at, by: a.by, byName: a.by_name, reason: a.reason, previous: a.previous }));
 	const base = {
 		id: r.id,
 		version: r.version,
@@ -71,9 +73,9 @@ export async function readMedicalRecord(ctx: Ctx, caller: Caller, id: string): P
 		throw notFound('This medical record');
 	}
 	await authorize(ctx, caller, 'medical_record', 'read', { id, isOwn: ownRecord(r.patient_id), patientId: r.patient_id, hideExistence: actor.role === 'patient' });
-	const appt = r.vitals ? undefined : await getAppointment(ctx, r.appointment_id);
+	const [appt, amendments] = await Promise.all([r.vitals ? undefined : getAppointment(ctx, r.appointment_id), amendmentsFor(ctx, r)]);
 	await recordAudit(ctx, caller, { action: 'read', resourceType: 'medical_record', resourceId: id });
-	return view(r, appt?.vitals, actor.role === 'pharmacist');
+	return view(r, appt?.vitals, amendments, actor.role === 'pharmacist');
 }
 
 export async function listMedicalRecords(ctx: Ctx, caller: Caller, patientId: string): Promise<MedicalRecordView[]> {
@@ -81,10 +83,22 @@ export async function listMedicalRecords(ctx: Ctx, caller: Caller, patientId: st
 	await authorize(ctx, caller, 'medical_record', 'read', { isOwn: ownRecord(patientId), patientId, hideExistence: actor.role === 'patient' });
 	const items = await medicalRecordsOfPatient(ctx, patientId);
 	const open = items.filter((r) => !r.vitals).map((r) => r.appointment_id);
-	const appts = new Map((await batchGetAppointments(ctx, open)).map((a) => [a.id, a]));
+	const [appts, amendments] = await Promise.all([
+		batchGetAppointments(ctx, open).then((xs) => new Map(xs.map((a) => [a.id, a]))),
+		Promise.all(items.map((r) => amendmentsFor(ctx, r)))
+	]);
 	await recordAudit(ctx, caller, { action: 'list', resourceType: 'medical_record', resourceId: `patient:${patientId}` });
-	return items.map((r) => view(r, appts.get(r.appointment_id)?.vitals, actor.role === 'pharmacist'));
+	return items.map((r, i) => view(r, appts.get(r.appointment_id)?.vitals, amendments[i]!, actor.role === 'pharmacist'));
 }
+
+const amendmentsFor = (ctx: Ctx, r: MedicalRecordItem): Promise<AmendmentItem[]> =>
+	r.amendment_count ? amendmentsOf(ctx, r.id) : Promise.resolve([]);
+
+const recordClosed = (id: string) =>
+	new AppError(409, 'RECORD_LOCKED', 'This visit is completed, so its record is closed. Amend it with a reason; the original stays readable.', {
+		recordId: id,
+		amend: `/api/medical-records/${id}/amendments`
+	});
 
 /** Whether the record is closed: its visit completed (records closed before `locked_at` existed count too). */
 async function isClosed(ctx: Ctx, r: MedicalRecordItem): Promise<boolean> {
@@ -141,12 +155,8 @@ export async function updateMedicalRecord(
 				: 'Visit records are written by doctors; nurses record vitals on the appointment.'
 		);
 	}
-	if (await isClosed(ctx, r)) {
-		throw new AppError(409, 'RECORD_LOCKED', 'This visit is completed, so its record is closed. Amend it with a reason; the original stays readable.', {
-			recordId: id,
-			amend: `/api/medical-records/${id}/amendments`
-		});
-	}
+	if (change.version !== r.version) throw conflictError('medical_record', id, change.version, r);
+	if (await isClosed(ctx, r)) throw recordClosed(id);
 	const set: Record<string, unknown> = {};
 	for (const k of RECORD_FIELDS) if (change[k] !== undefined) set[k] = change[k];
 	if (!Object.keys(set).length) throw badRequest('Nothing to change.', [{ field: '(body)', message: 'name a field to change' }]);
@@ -158,10 +168,12 @@ export async function updateMedicalRecord(
 		expectedVersion: change.version,
 		set,
 		resourceType: 'medical_record',
-		audit: overridden ? { action: 'update_allergy_override' } : undefined
+		audit: overridden ? { action: 'update_allergy_override' } : undefined,
+		// The visit may complete between the read above and this write: the close wins.
+		guard: { expression: 'attribute_not_exists(locked_at)', error: () => recordClosed(id) }
 	});
 	const appt = await getAppointment(ctx, r.appointment_id);
-	return view({ ...r, ...set, ...stamp } as MedicalRecordItem, appt?.vitals);
+	return view({ ...r, ...set, ...stamp } as MedicalRecordItem, appt?.vitals, await amendmentsFor(ctx, r));
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
@@ -213,18 +225,20 @@ export async function amendMedicalRecord(ctx: Ctx, caller: Caller, id: string, i
 	}
 	const overridden = await checkAllergies(ctx, r, input.changes.prescriptions, input.acknowledgeAllergies === true);
 	const amendment: AmendmentItem = { at: now, by: actor.id, by_name: actor.name, reason: input.reason, previous };
-	const amendments = [...(r.amendments ?? []), amendment];
+	const earlier = await amendmentsFor(ctx, r);
+	const count = (r.amendment_count ?? 0) + 1;
 	const stamp = await versionedUpdate(ctx, caller, {
 		table: 'medical_records',
 		pkName: 'id',
 		id,
 		expectedVersion: input.version,
 		// A record closed before `locked_at` existed is marked closed by its first amendment.
-		set: { ...set, amendments, ...(r.locked_at ? {} : { locked_at: appt?.completed_at ?? now }) },
+		set: { ...set, amendment_count: count, ...(r.locked_at ? {} : { locked_at: appt?.completed_at ?? now }) },
 		resourceType: 'medical_record',
-		audit: { action: overridden ? 'amend_allergy_override' : 'amend', changedFields: Object.keys(set) }
+		audit: { action: overridden ? 'amend_allergy_override' : 'amend', changedFields: Object.keys(set) },
+		extra: { amendment: amendmentPut(ctx, id, amendment) }
 	});
-	return view({ ...r, ...set, amendments, locked_at: r.locked_at ?? now, ...stamp } as MedicalRecordItem, appt?.vitals);
+	return view({ ...r, ...set, amendment_count: count, locked_at: r.locked_at ?? now, ...stamp } as MedicalRecordItem, appt?.vitals, [...earlier, amendment]);
 }
 
 /** Opens the visit record of an appointment (the doctor's "start writing"); idempotent. */

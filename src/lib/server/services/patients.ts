@@ -1,12 +1,11 @@
 import type { Ctx } from '../context';
 import type { Caller } from '../actor';
-import { notFound } from '../errors';
+import { AppError, badRequest, notFound } from '../errors';
 import { decodeCursor, encodeCursor, resumeQuery, startKeySchema } from '../db/cursor';
 import { authorize, careOf, deny, refuse, requireActor } from '../auth/guard';
-import { AppError } from '../errors';
-import type { Allergy } from '$lib/shared/allergies';
+import { allergiesWeakened, type Allergy } from '$lib/shared/allergies';
 import { recordAudit } from './audit';
-import { versionedUpdate } from '../db/versioned';
+import { conflictError, versionedUpdate } from '../db/versioned';
 import { getPatient, nameKeys, searchPatientsByName, type PatientItem } from '../repositories/patients';
 import type { PatientUpdate, PatientView } from '$lib/shared/schemas';
 
@@ -43,8 +42,13 @@ export async function readPatient(ctx: Ctx, caller: Caller, id: string): Promise
 	if (actor.role === 'doctor' || actor.role === 'nurse') {
 		const care = await careOf(ctx, actor, id, { emergency: true });
 		if (!care) {
+			// Enough to be sure of the person before breaking the glass (what the search shows), nothing more.
+			const who = await getPatient(ctx, id);
+			if (!who) throw notFound('This patient');
 			await deny(ctx, caller, 'patient', 'read', id, new AppError(403, 'FORBIDDEN', 'This patient is not in your care. In an emergency, open the chart with emergency access and give the reason; it is audited and the super administrators are told.', {
-				emergencyAccess: `/api/patients/${id}/emergency-access`
+				emergencyAccess: `/api/patients/${id}/emergency-access`,
+				minutes: ctx.config.emergencyAccessMs / 60_000,
+				patient: { name: who.name, dateOfBirth: who.date_of_birth }
 			}));
 		}
 		access = care!.kind === 'emergency' ? { kind: 'emergency', expiresAt: new Date(care!.expiresAt!).toISOString() } : { kind: 'care' };
@@ -62,19 +66,39 @@ export async function readPatient(ctx: Ctx, caller: Caller, id: string): Promise
 	return { ...base, ...(allergies ? { allergies } : {}), access };
 }
 
-/** The allergies on a chart, replaced as a whole by a doctor or nurse caring for the patient. */
-export async function updateAllergies(ctx: Ctx, caller: Caller, id: string, change: { version: number; allergies: Allergy[] }): Promise<PatientView> {
+/**
+ * The allergies on a chart, replaced as a whole by a doctor or nurse caring for the patient.
+ * Removing an allergy or lowering its severity silences future warnings, so only a doctor
+ * does it, with a reason; every change keeps the list it replaced (the last 50 changes).
+ */
+export async function updateAllergies(
+	ctx: Ctx,
+	caller: Caller,
+	id: string,
+	change: { version: number; allergies: Allergy[]; reason?: string }
+): Promise<PatientView> {
+	const actor = requireActor(caller);
 	await authorize(ctx, caller, 'medical_record', 'write', { id, patientId: id });
 	const current = await getPatient(ctx, id);
 	if (!current) throw notFound('This patient');
+	if (change.version !== current.version) throw conflictError('patient', id, change.version, current);
+	const before = current.allergies ?? [];
+	const weakened = allergiesWeakened(before, change.allergies);
+	if (weakened.length && actor.role !== 'doctor') {
+		await refuse(ctx, caller, 'medical_record', 'write', id, `Only a doctor removes an allergy or lowers its severity (${weakened.join(', ')}); you can add allergies and raise severities.`);
+	}
+	if (weakened.length && !change.reason) {
+		throw badRequest(`Say why (${weakened.join(', ')}): it stops the allergy warning for this patient.`, [{ field: 'reason', message: 'is required when an allergy is removed or lowered' }]);
+	}
+	const entry = { at: new Date().toISOString(), by: actor.id, by_name: actor.name, ...(change.reason ? { reason: change.reason } : {}), previous: before };
 	const stamp = await versionedUpdate(ctx, caller, {
 		table: 'patients',
 		pkName: 'id',
 		id,
 		expectedVersion: change.version,
-		set: { allergies: change.allergies },
+		set: { allergies: change.allergies, allergy_history: [...(current.allergy_history ?? []), entry].slice(-50) },
 		resourceType: 'patient',
-		audit: { action: 'update_allergies', changedFields: ['allergies'] }
+		audit: { action: weakened.length ? 'remove_allergies' : 'update_allergies', changedFields: ['allergies'], ...(change.reason ? { reason: change.reason } : {}) }
 	});
 	return readPatient(ctx, caller, id).then((v) => ({ ...v, version: stamp.version }));
 }

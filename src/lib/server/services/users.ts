@@ -196,6 +196,8 @@ export async function updateUser(ctx: Ctx, caller: Caller, id: string, change: U
 	});
 	forgetUserSessions(ctx, id);
 	if (set.active === false) await invalidateUserSessions(ctx, id, 'deactivated');
+	// A new role is a new set of permissions: the old sessions (and their sockets' rooms) end.
+	else if (set.role) await invalidateUserSessions(ctx, id, 'logout');
 	return userView({ ...target, ...set, ...stamp } as UserItem);
 }
 
