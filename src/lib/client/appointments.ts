@@ -21,7 +21,7 @@ import type { Role } from '$lib/shared/roles';
 export type { AppointmentView };
 
 export type { DoctorStatus, WeeklySlot, DoctorView, Slot, Prescription, RecordedVitals, MedicalRecordView, InvoiceView } from '$lib/shared/views';
-import type { DoctorView, MedicalRecordView, WeeklySlot, Prescription, Slot } from '$lib/shared/views';
+import type { DoctorView, MedicalRecordView, Slot } from '$lib/shared/views';
 
 // ——— The hospital's clock ———
 

@@ -8,12 +8,11 @@ import { readCookie } from '../http/cookies';
 import { isOwnOrigin } from '../http/origin';
 import { sessionExpiry } from '../auth/sessions';
 import type { Socket } from 'socket.io';
-import { AppError } from '../errors';
 import { rooms } from './bus';
 import { canJoin } from './rooms';
 import { registerChatHandlers } from './handlers/chat';
 import { ackFailure } from './ack';
-import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from '$lib/shared/realtime';
+import type { ClientToServerEvents, ServerToClientEvents } from '$lib/shared/realtime';
 
 export type SocketData = { actor: Actor; sessionId: string; token: string; ip: string; expiresAt: number };
 export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;

@@ -100,13 +100,6 @@ const recordClosed = (id: string) =>
 		amend: `/api/medical-records/${id}/amendments`
 	});
 
-/** Whether the record is closed: its visit completed (records closed before `locked_at` existed count too). */
-async function isClosed(ctx: Ctx, r: MedicalRecordItem): Promise<boolean> {
-	if (r.locked_at) return true;
-	const appt = await getAppointment(ctx, r.appointment_id);
-	return appt?.status === 'COMPLETED';
-}
-
 const sameMedicine = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
 
 /**
@@ -156,7 +149,9 @@ export async function updateMedicalRecord(
 		);
 	}
 	if (change.version !== r.version) throw conflictError('medical_record', id, change.version, r);
-	if (await isClosed(ctx, r)) throw recordClosed(id);
+	// Closed: its visit completed (records closed before `locked_at` existed count too).
+	const appt = await getAppointment(ctx, r.appointment_id);
+	if (r.locked_at || appt?.status === 'COMPLETED') throw recordClosed(id);
 	const set: Record<string, unknown> = {};
 	for (const k of RECORD_FIELDS) if (change[k] !== undefined) set[k] = change[k];
 	if (!Object.keys(set).length) throw badRequest('Nothing to change.', [{ field: '(body)', message: 'name a field to change' }]);
@@ -172,8 +167,8 @@ export async function updateMedicalRecord(
 		// The visit may complete between the read above and this write: the close wins.
 		guard: { expression: 'attribute_not_exists(locked_at)', error: () => recordClosed(id) }
 	});
-	const appt = await getAppointment(ctx, r.appointment_id);
-	return view({ ...r, ...set, ...stamp } as MedicalRecordItem, appt?.vitals, await amendmentsFor(ctx, r));
+	// An open record has no amendments yet: those start once it is closed.
+	return view({ ...r, ...set, ...stamp } as MedicalRecordItem, appt?.vitals, []);
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);

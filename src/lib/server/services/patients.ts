@@ -91,7 +91,7 @@ export async function updateAllergies(
 		throw badRequest(`Say why (${weakened.join(', ')}): it stops the allergy warning for this patient.`, [{ field: 'reason', message: 'is required when an allergy is removed or lowered' }]);
 	}
 	const entry = { at: new Date().toISOString(), by: actor.id, by_name: actor.name, ...(change.reason ? { reason: change.reason } : {}), previous: before };
-	const stamp = await versionedUpdate(ctx, caller, {
+	await versionedUpdate(ctx, caller, {
 		table: 'patients',
 		pkName: 'id',
 		id,
@@ -100,7 +100,7 @@ export async function updateAllergies(
 		resourceType: 'patient',
 		audit: { action: weakened.length ? 'remove_allergies' : 'update_allergies', changedFields: ['allergies'], ...(change.reason ? { reason: change.reason } : {}) }
 	});
-	return readPatient(ctx, caller, id).then((v) => ({ ...v, version: stamp.version }));
+	return readPatient(ctx, caller, id);
 }
 
 const FIELD: Record<Exclude<keyof PatientUpdate, 'version'>, keyof PatientItem> = {
