@@ -30,6 +30,9 @@ describe('security headers', () => {
 		expect(csp(h.get('content-security-policy'))).toEqual(["default-src 'none'", "frame-ancestors 'none'"]);
 		expect(h.get('cache-control')).toBe('no-store');
 		expect(h.get('x-powered-by')).toBeNull();
+		// helmet's further defaults.
+		expect(h.get('cross-origin-resource-policy')).toBe('same-origin');
+		expect(h.get('x-permitted-cross-domain-policies')).toBe('none');
 		// HSTS only behind TLS: a plain HTTP answer does not claim it.
 		expect(h.get('strict-transport-security')).toBeNull();
 	});
