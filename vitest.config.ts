@@ -9,7 +9,7 @@ export default defineConfig({
 				extends: true,
 				test: {
 					name: 'integration',
-					include: ['tests/integration/**/*.test.ts', 'src/**/*.spec.ts'],
+					include: ['tests/integration/**/*.test.ts', 'src/**/*.spec.ts', 'scripts/**/*.spec.ts', 'worker/**/*.spec.ts'],
 					globalSetup: ['tests/fixtures/global-dynamodb.ts'],
 					testTimeout: 60_000,
 					hookTimeout: 120_000,

@@ -6,7 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { startDynamoLocal, type EmbeddedDb } from '../../src/lib/server/db/embedded';
 import { morningZone } from '../../tests/fixtures/clinic';
-import { flags, progress } from '../cli';
+import { countFlag, orExit, parseFlags, progress } from '../cli';
 import { barChartSvg } from './chart';
 
 /**
@@ -15,10 +15,8 @@ import { barChartSvg } from './chart';
  * clients, rooms and payload; MedTrack's write API against a raw TransactWriteItems of the
  * same shape. Prints times and ratios, writes bench/results/realtime.json and .svg.
  */
-const f = flags();
-const N = Number(f.clients ?? 1000);
-const DOCTORS = Number(f.doctors ?? 20);
-const WRITES = Number(f.writes ?? 200);
+const f = orExit(() => parseFlags({ clients: { type: 'string', value: '<count>' }, doctors: { type: 'string', value: '<count>' }, writes: { type: 'string', value: '<count>' } }));
+const [N, DOCTORS, WRITES] = orExit(() => [countFlag(f.clients, 'clients', 1000), countFlag(f.doctors, 'doctors', 20), countFlag(f.writes, 'writes', 200)]);
 const tz = morningZone();
 
 type Ready = {
