@@ -96,6 +96,8 @@ export async function buildServer(log = () => {}) {
 		write: false,
 		logLevel: 'warning'
 	});
+	// Ends esbuild's service process: `npm start` goes on to run the server in this process.
+	await esbuild.stop();
 	// Each file lands whole (written beside, then renamed), so a process starting meanwhile
 	// never reads half a file; the metafile goes last and marks the build complete.
 	fs.mkdirSync(SERVER_OUT, { recursive: true });
