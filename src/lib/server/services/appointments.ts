@@ -30,7 +30,6 @@ import {
 	type AppointmentItem
 } from '../repositories/appointments';
 import { currentQueueSeq, nextQueueSeq } from '../repositories/queue';
-import { rooms } from '../realtime/bus';
 import {
 	ACTIVE_STATUSES,
 	CLOSED_STATUSES,
@@ -43,6 +42,7 @@ import {
 	type Vitals
 } from '$lib/shared/appointments';
 import type { AppointmentEvent } from '$lib/shared/realtime';
+import { room } from '$lib/shared/rooms';
 import { dateIn, isoWithOffset, zonedToUtc, addDays } from '$lib/shared/time';
 
 /**
@@ -174,16 +174,16 @@ export function broadcastAppointment(ctx: Ctx, a: AppointmentItem, previousDate?
 		patientId: a.patient_id,
 		date: a.date
 	};
-	ctx.bus.emit(`appointment:${a.id}`, 'appointment:updated', event);
-	ctx.bus.emit(`doctor-queue:${a.doctor_id}`, 'queue:updated', event);
-	ctx.bus.emit(`board:${a.date}`, 'appointment:updated', event);
-	if (previousDate && previousDate !== a.date) ctx.bus.emit(`board:${previousDate}`, 'appointment:updated', event);
-	if (a.patient_user_id) ctx.bus.emit(rooms.user(a.patient_user_id), 'appointment:updated', event);
-	ctx.bus.emit(rooms.user(a.doctor_user_id), 'appointment:updated', event);
+	ctx.bus.emit(room.appointment(a.id), 'appointment:updated', event);
+	ctx.bus.emit(room.doctorQueue(a.doctor_id), 'queue:updated', event);
+	ctx.bus.emit(room.board(a.date), 'appointment:updated', event);
+	if (previousDate && previousDate !== a.date) ctx.bus.emit(room.board(previousDate), 'appointment:updated', event);
+	if (a.patient_user_id) ctx.bus.emit(room.user(a.patient_user_id), 'appointment:updated', event);
+	ctx.bus.emit(room.user(a.doctor_user_id), 'appointment:updated', event);
 	// Free slots change when a booking appears, moves, or stops holding its time.
 	if (a.version === 1 || previousDate || a.status === 'CANCELLED' || a.status === 'MISSED') {
-		ctx.bus.emit(rooms.slots(a.date), 'slots:updated', { doctorId: a.doctor_id, date: a.date });
-		if (previousDate && previousDate !== a.date) ctx.bus.emit(rooms.slots(previousDate), 'slots:updated', { doctorId: a.doctor_id, date: previousDate });
+		ctx.bus.emit(room.slots(a.date), 'slots:updated', { doctorId: a.doctor_id, date: a.date });
+		if (previousDate && previousDate !== a.date) ctx.bus.emit(room.slots(previousDate), 'slots:updated', { doctorId: a.doctor_id, date: previousDate });
 	}
 }
 
@@ -567,8 +567,8 @@ function endLapsedCare(ctx: Ctx, a: AppointmentItem) {
 	void pairInCare(ctx, a.patient_id, a.doctor_id)
 		.then((inCare) => {
 			if (inCare) return;
-			ctx.bus.leave(rooms.user(a.doctor_user_id), rooms.record('patient', a.patient_id));
-			ctx.bus.leave(rooms.user(a.doctor_user_id), rooms.chat(conversationIdOf(a.patient_id, a.doctor_id)));
+			ctx.bus.leave(room.user(a.doctor_user_id), room.record('patient', a.patient_id));
+			ctx.bus.leave(room.user(a.doctor_user_id), room.chat(conversationIdOf(a.patient_id, a.doctor_id)));
 		})
 		.catch((err: Error) => ctx.log.warn('lapsed care not applied to sockets', { error: err.name, appointmentId: a.id }));
 }
@@ -578,7 +578,7 @@ function announceRecordClosed(ctx: Ctx, caller: Caller, recordId: string, at: st
 	void getMedicalRecord(ctx, recordId)
 		.then((r) => {
 			if (!r) return;
-			ctx.bus.emit(rooms.record('medical_record', recordId), 'record:updated', {
+			ctx.bus.emit(room.record('medical_record', recordId), 'record:updated', {
 				type: 'medical_record',
 				id: recordId,
 				version: r.version,
@@ -629,7 +629,7 @@ async function announceQueuePositionsNow(ctx: Ctx, a: AppointmentItem): Promise<
 		if (x.status !== 'CHECKED_IN') continue;
 		position++;
 		if (x.patient_user_id) {
-			ctx.bus.emit(rooms.user(x.patient_user_id), 'queue:position', { appointmentId: x.id, doctorId: x.doctor_id, position, seq });
+			ctx.bus.emit(room.user(x.patient_user_id), 'queue:position', { appointmentId: x.id, doctorId: x.doctor_id, position, seq });
 		}
 	}
 }
