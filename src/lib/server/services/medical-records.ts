@@ -18,6 +18,7 @@ import {
 import { allergyMatches, type Allergy } from '$lib/shared/allergies';
 import { RECORD_FIELDS, type Amendment, type RecordField } from '$lib/shared/appointments';
 import type { MedicalRecordView, Prescription } from '$lib/shared/views';
+import { writesVisitRecords } from '$lib/shared/policy';
 
 /**
  * Visit records: written by the treating doctor, read by the patient, by doctors and nurses
@@ -135,7 +136,7 @@ export async function updateMedicalRecord(
 	const r = await getMedicalRecord(ctx, id);
 	if (!r) throw notFound('This medical record');
 	await authorize(ctx, caller, 'medical_record', 'write', { id, patientId: r.patient_id });
-	const isAuthor = actor.role === 'doctor' && (r.author_user_id ? r.author_user_id === actor.id : r.doctor_id === actor.doctorId);
+	const isAuthor = writesVisitRecords(actor.role) && (r.author_user_id ? r.author_user_id === actor.id : r.doctor_id === actor.doctorId);
 	if (!isAuthor) {
 		await refuse(
 			ctx,
@@ -183,7 +184,7 @@ export async function amendMedicalRecord(ctx: Ctx, caller: Caller, id: string, i
 	const r = await getMedicalRecord(ctx, id);
 	if (!r) throw notFound('This medical record');
 	await authorize(ctx, caller, 'medical_record', 'write', { id, patientId: r.patient_id });
-	if (actor.role !== 'doctor') {
+	if (!writesVisitRecords(actor.role)) {
 		await refuse(ctx, caller, 'medical_record', 'write', id, 'Visit records are amended by doctors caring for the patient.');
 	}
 	const appt = await getAppointment(ctx, r.appointment_id);
