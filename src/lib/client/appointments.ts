@@ -22,6 +22,7 @@ export type { AppointmentView };
 
 export type { DoctorStatus, WeeklySlot, DoctorView, Slot, Prescription, RecordedVitals, MedicalRecordView, InvoiceView } from '$lib/shared/views';
 import type { DoctorView, MedicalRecordView, Slot } from '$lib/shared/views';
+import { room } from '$lib/shared/rooms';
 
 // ——— The hospital's clock ———
 
@@ -266,7 +267,7 @@ export const allergyMatchesOf = (err: unknown): AllergyMatch[] | null =>
 
 export function visitRecordForm(recordId: string, onSaved?: (record: MedicalRecordView) => void, gate?: AllergyGate): VersionedForm<VisitValues> {
 	return new VersionedForm<VisitValues>({
-		room: `record:medical_record:${recordId}`,
+		room: room.record('medical_record', recordId),
 		fields: {
 			symptoms: { label: 'Symptoms' },
 			diagnosis: { label: 'Diagnosis' },
@@ -391,7 +392,7 @@ export function availabilityForm(doctorId: string, onLoad?: (doctor: DoctorView)
 		return (stored = availabilitySnapshot(d));
 	};
 	return new VersionedForm<AvailabilityValues>({
-		room: `record:doctor:${doctorId}`,
+		room: room.record('doctor', doctorId),
 		fields: {
 			status: { label: 'Status' },
 			slotMinutes: { label: 'Slot length', stored: 'slot_minutes' },
