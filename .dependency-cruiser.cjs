@@ -3,7 +3,8 @@
  *
  *   api/*  →  services/*  →  repositories/*  →  db/*
  *   $lib/shared is pure: the server and the browser both import it, it imports neither.
- *   The browser (client/, components/, routes' .svelte, +page.ts, +layout.ts) never imports $lib/server.
+ *   The browser (client/, components/, routes' .svelte, +page.ts, +layout.ts) never imports $lib/server,
+ *   directly or through any module it loads.
  *
  * `$lib` resolves through tsconfig.boundaries.json (SvelteKit's default alias, so nothing generated is needed);
  * `unresolvable-local` makes a resolution failure an error, so a rule can never pass
@@ -86,6 +87,13 @@ module.exports = {
 			{ path: browser },
 			{ path: server }
 		),
+		{
+			name: 'browser-reaches-no-server',
+			comment: 'Nor through another module: nothing the browser loads leads, import by import, to $lib/server.',
+			severity: 'error',
+			from: { path: browser },
+			to: { path: server, reachable: true }
+		},
 		{
 			name: 'unresolvable-local',
 			comment: 'A relative or $lib import that does not resolve would slip past every rule above.',

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
 	ACCESS,
+	deniedAsNotFound,
+	readsPrescriptionsOnly,
 	grantOf,
 	isClinician,
 	managesDoctor,
@@ -69,6 +71,11 @@ describe('the access matrix', () => {
 		expect(rolesWith('audit_log', 'read')).toEqual(['super_admin']);
 		expect(rolesWith('audit_log', 'write')).toEqual([]);
 		expect(rolesWith('users', 'write')).toEqual(['admin', 'super_admin']);
+	});
+
+	it('a refused patient hears "not found"; a pharmacist reads prescriptions only', () => {
+		expect(ROLES.filter(deniedAsNotFound)).toEqual(['patient']);
+		expect(ROLES.filter(readsPrescriptionsOnly)).toEqual(['pharmacist']);
 	});
 
 	it('clinicians and administrators, as the rules use them', () => {

@@ -113,6 +113,14 @@ export const mayBreakGlass = (role: Role) => isClinician(role);
 /** Details of `/api/health` (database latency, guard, scheduler) are for administrators. */
 export const seesOperations = (role: Role | undefined) => !!role && isAdmin(role);
 
+/**
+ * A refused patient is told "not found" (404) rather than "forbidden" (403), so record ids
+ * cannot be probed (SPEC §2: 404 where existence itself is private).
+ */
+export const deniedAsNotFound = (role: Role) => role === 'patient';
+/** A pharmacist reads a visit record's prescriptions only (SPEC §2: "prescriptions R"). */
+export const readsPrescriptionsOnly = (role: Role) => role === 'pharmacist';
+
 // ——— Appointments beyond the matrix's read/write ———
 
 /** Roles that see every doctor's queue and every day's board; a doctor sees only their own queue. */

@@ -6,7 +6,7 @@ import { readAppointment } from '../services/appointments';
 import { readMedicalRecord } from '../services/medical-records';
 import { conversationFor } from '../services/chat';
 import { parseRoom, type ParsedRoom, type RoomKind } from '$lib/shared/rooms';
-import { isClinician, roomAccess, type Resource } from '$lib/shared/policy';
+import { deniedAsNotFound, isClinician, type Resource, roomAccess } from '$lib/shared/policy';
 
 /**
  * Who may join which room (SPEC §6): a room is joinable only by someone the access matrix
@@ -67,7 +67,7 @@ export async function canJoin(ctx: Ctx, caller: Caller, name: string): Promise<J
 					id: r.id,
 					isOwn: (x) => x.patientId === r.id,
 					patientId: r.id,
-					hideExistence: actor.role === 'patient'
+					hideExistence: deniedAsNotFound(actor.role)
 				});
 				return accessUntil(ctx, caller, r.id);
 			}

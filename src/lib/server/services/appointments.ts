@@ -43,7 +43,7 @@ import {
 import type { AppointmentEvent } from '$lib/shared/realtime';
 import { room } from '$lib/shared/rooms';
 import { appointmentTransition, canBecomeMissed, canStillMove, type TransitionRefusal } from '$lib/shared/appointment-status';
-import { asksToReschedule, movesAppointments, seesQueue, writesVisitNotes } from '$lib/shared/policy';
+import { asksToReschedule, deniedAsNotFound, movesAppointments, seesQueue, writesVisitNotes } from '$lib/shared/policy';
 import { dateIn, isoWithOffset, zonedToUtc, addDays } from '$lib/shared/time';
 
 /**
@@ -124,10 +124,10 @@ async function loadForAccess(
 	const a = clientVersion === undefined ? await getAppointment(ctx, id) : await getAppointmentForWrite(ctx, id, clientVersion);
 	if (!a) {
 		// Same answer as "not yours" for patients, so ids cannot be probed.
-		await authorize(ctx, caller, 'appointment', mode, { id, isOwn: () => actor.role !== 'patient', hideExistence: true });
+		await authorize(ctx, caller, 'appointment', mode, { id, isOwn: () => !deniedAsNotFound(actor.role), hideExistence: true });
 		throw notFound('This appointment');
 	}
-	await authorize(ctx, caller, 'appointment', mode, { id, isOwn: isOwnAppointment(a), hideExistence: actor.role === 'patient' });
+	await authorize(ctx, caller, 'appointment', mode, { id, isOwn: isOwnAppointment(a), hideExistence: deniedAsNotFound(actor.role) });
 	return a;
 }
 
@@ -750,7 +750,7 @@ export async function listAppointments(
 		await authorize(ctx, caller, 'appointment', 'read', {
 			// a doctor sees the patient's appointments with them only (filtered below)
 			isOwn: (x) => (x.role === 'patient' ? x.patientId === q.patientId : true),
-			hideExistence: actor.role === 'patient'
+			hideExistence: deniedAsNotFound(actor.role)
 		});
 		if (actor.role === 'doctor') {
 			items = (await appointmentsOfPatient(ctx, q.patientId)).filter((a) => a.doctor_id === actor.doctorId);

@@ -8,7 +8,7 @@ import { recordAudit } from './audit';
 import { conflictError, versionedUpdate } from '../db/versioned';
 import { getPatient, nameKeys, searchPatientsByName, type PatientItem } from '../repositories/patients';
 import type { PatientUpdate, PatientView } from '$lib/shared/schemas';
-import { isAdmin, isClinician, weakensAllergies } from '$lib/shared/policy';
+import { deniedAsNotFound, isAdmin, isClinician, weakensAllergies } from '$lib/shared/policy';
 
 export function patientView(p: PatientItem): PatientView {
 	return {
@@ -54,7 +54,7 @@ export async function readPatient(ctx: Ctx, caller: Caller, id: string): Promise
 		}
 		access = care!.kind === 'emergency' ? { kind: 'emergency', expiresAt: new Date(care!.expiresAt!).toISOString() } : { kind: 'care' };
 	} else {
-		const scope = await authorize(ctx, caller, 'patient', 'read', { id, isOwn: isOwn(id), patientId: id, hideExistence: actor.role === 'patient' });
+		const scope = await authorize(ctx, caller, 'patient', 'read', { id, isOwn: isOwn(id), patientId: id, hideExistence: deniedAsNotFound(actor.role) });
 		access = { kind: scope === 'own' ? 'own' : scope === 'name' ? 'name' : 'all' };
 	}
 	const p = await getPatient(ctx, id);
@@ -126,7 +126,7 @@ export async function updatePatient(
 	await authorize(ctx, caller, 'patient', 'write', {
 		id,
 		isOwn: isOwn(id),
-		hideExistence: actor.role === 'patient'
+		hideExistence: deniedAsNotFound(actor.role)
 	});
 	const current = await getPatient(ctx, id);
 	if (!current) throw notFound('This patient');
