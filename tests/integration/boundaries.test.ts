@@ -1,9 +1,10 @@
 /**
  * The import boundaries `npm run check` enforces (.dependency-cruiser.cjs, issue #8): the tree
- * as it is passes them, and each rule fails on a violation planted for it. The planted files
- * are written into the real source folders (so the real configuration judges them) and are
- * always removed again.
+ * as it is passes them, and each rule fails on a violation planted for it. The planted files go
+ * into a copy of the tree (the real configuration and sources, in a temporary folder), so a
+ * concurrent build or check of the work tree never sees them; the copy is always removed.
  */
+import os from 'node:os';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -25,12 +26,12 @@ function checkCommand(): string[] {
 type Violation = { rule: string; from: string; to: string };
 
 /** Runs depcruise as `npm run check` does: its exit status and the violations it printed. */
-async function depcruise(args: string[]): Promise<{ code: number; violations: Violation[]; output: string }> {
+async function depcruise(args: string[], cwd = root): Promise<{ code: number; violations: Violation[]; output: string }> {
 	const bin = path.join(root, 'node_modules/.bin/depcruise');
 	let code = 0;
 	let output: string;
 	try {
-		const r = await run(bin, args, { cwd: root, maxBuffer: 64 * 1024 * 1024 });
+		const r = await run(bin, args, { cwd, maxBuffer: 64 * 1024 * 1024 });
 		output = r.stdout + r.stderr;
 	} catch (err) {
 		const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -41,6 +42,19 @@ async function depcruise(args: string[]): Promise<{ code: number; violations: Vi
 	// "  error shared-is-pure: src/lib/shared/x.ts → src/lib/server/config.ts"
 	const violations = [...output.matchAll(/^\s*error (\S+): (.+?) → (.+)$/gm)].map((m) => ({ rule: m[1]!, from: m[2]!, to: m[3]!.trim() }));
 	return { code, violations, output };
+}
+
+/** A copy of what the check reads: its folders, the configuration and the package (node_modules linked). */
+function copyOfTree(args: string[]): string {
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'medtrack-boundaries-'));
+	const config = args[args.indexOf('--config') + 1]!;
+	const folders = args.filter((a, i) => !a.startsWith('-') && args[i - 1] !== '--config');
+	// tests/: the benchmark scripts import its fixtures.
+	for (const f of [...folders, 'tests', config, 'tsconfig.boundaries.json', 'package.json']) {
+		fs.cpSync(path.join(root, f), path.join(dir, f), { recursive: true });
+	}
+	fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+	return dir;
 }
 
 /** One planted file per rule: where it goes, what it imports, and the rule that must catch it (null: a helper file, itself allowed). */
@@ -71,10 +85,11 @@ describe('import boundaries (npm run check)', () => {
 	}, 180_000);
 
 	it('a planted violation of each rule fails the check, naming the rule and the import', async () => {
-		for (const p of PLANTED) expect(fs.existsSync(path.join(root, p.file)), p.file).toBe(false);
+		const args = checkCommand();
+		const dir = copyOfTree(args);
 		try {
-			for (const p of PLANTED) fs.writeFileSync(path.join(root, p.file), p.body);
-			const { code, violations, output } = await depcruise(checkCommand());
+			for (const p of PLANTED) fs.writeFileSync(path.join(dir, p.file), p.body);
+			const { code, violations, output } = await depcruise(args, dir);
 			expect(code, output).not.toBe(0);
 			for (const p of PLANTED) {
 				if (!p.rule) {
@@ -89,8 +104,9 @@ describe('import boundaries (npm run check)', () => {
 			// Nothing else is reported: only the planted files break the rules.
 			expect(violations.filter((v) => !PLANTED.some((p) => p.file === v.from))).toEqual([]);
 		} finally {
-			for (const p of PLANTED) fs.rmSync(path.join(root, p.file), { force: true });
+			fs.rmSync(dir, { recursive: true, force: true });
 		}
-		for (const p of PLANTED) expect(fs.existsSync(path.join(root, p.file))).toBe(false);
+		expect(fs.existsSync(dir)).toBe(false);
+		for (const p of PLANTED) expect(fs.existsSync(path.join(root, p.file)), `${p.file} never in the work tree`).toBe(false);
 	}, 180_000);
 });
