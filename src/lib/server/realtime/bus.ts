@@ -1,4 +1,5 @@
-import { slotsRoom, type ServerToClientEvents } from '$lib/shared/realtime';
+import type { ServerToClientEvents } from '$lib/shared/realtime';
+import { room, type RecordType } from '$lib/shared/rooms';
 
 /**
  * The one broadcast path. Services call `bus.emit(room, event, payload)`; whoever runs
@@ -68,10 +69,10 @@ export function createBus(): Bus {
 	};
 }
 
-export const rooms = {
-	user: (id: string) => `user:${id}`,
-	session: (id: string) => `session:${id}`,
-	record: (type: string, id: string) => `record:${type}:${id}`,
-	chat: (conversationId: string) => `chat:${conversationId}`,
-	slots: slotsRoom
-};
+/**
+ * Room names live in `$lib/shared/rooms` (`room.*`, `parseRoom`). This alias stays only so the
+ * files that still import `rooms` from here compile (db/versioned.ts, services/chat.ts,
+ * services/notifications.ts, auth/sessions.ts while they move); it accepts any record type as a
+ * string, as db/versioned.ts passes one.
+ */
+export const rooms = { ...room, record: (type: RecordType | string, id: string) => room.record(type as RecordType, id) };
