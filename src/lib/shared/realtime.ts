@@ -37,6 +37,10 @@ export type SlotsEvent = { doctorId: string; date: string };
 export type SlotsRoom = `slots:${string}`;
 export const slotsRoom = (date: string): SlotsRoom => `slots:${date}`;
 
+/** The room of one versioned record's version bumps: `record:<type>:<id>`. */
+export type RecordRoom = `record:${string}:${string}`;
+export const recordRoom = (type: string, id: string): RecordRoom => `record:${type}:${id}`;
+
 /**
  * To a checked-in patient's own room when their place in the doctor's queue changes.
  * `seq` numbers the announcements of that doctor's day (across instances); announcements

@@ -3,9 +3,8 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Ctx } from '../context';
 import type { Caller } from '../actor';
 import { AppError, notFound } from '../errors';
-import { auditPut, type AuditInput } from '../services/audit';
-import { rooms } from '../realtime/bus';
-import type { RecordType, RecordVersionEvent } from '$lib/shared/realtime';
+import { auditPut, type AuditInput } from './audit';
+import { recordRoom, type RecordType, type RecordVersionEvent } from '$lib/shared/realtime';
 import type { VersionConflictDetails } from '$lib/shared/errors';
 import type { TableName } from './tables';
 import { transactNamed, type NamedItems, type TransactItem } from './transaction';
@@ -17,7 +16,8 @@ export type { TransactItem };
  * `version = 1` and changed only here: the update is conditioned on
  * `attribute_exists(pk) AND version = :read`, bumps `version`, goes in one
  * TransactWriteItems with its audit entry (and any other items the change needs), and the
- * new version is broadcast to the record's room once the write has committed.
+ * new version is broadcast to the record's room once the write has committed, through the
+ * context's bus (`ctx.bus`), so this module needs nothing from the realtime layer.
  */
 export type VersionStamp = {
 	version: number;
@@ -218,7 +218,7 @@ export async function versionedUpdate(
 			updatedAt: now,
 			changedFields
 		};
-		ctx.bus.emit(rooms.record(spec.resourceType, spec.id), 'record:updated', event);
+		ctx.bus.emit(recordRoom(spec.resourceType, spec.id), 'record:updated', event);
 	}
 	return result;
 }

@@ -1,4 +1,4 @@
-import { slotsRoom, type ServerToClientEvents } from '$lib/shared/realtime';
+import { recordRoom, slotsRoom, type ServerToClientEvents } from '$lib/shared/realtime';
 
 /**
  * The one broadcast path. Services call `bus.emit(room, event, payload)`; whoever runs
@@ -71,7 +71,7 @@ export function createBus(): Bus {
 export const rooms = {
 	user: (id: string) => `user:${id}`,
 	session: (id: string) => `session:${id}`,
-	record: (type: string, id: string) => `record:${type}:${id}`,
+	record: recordRoom,
 	chat: (conversationId: string) => `chat:${conversationId}`,
 	slots: slotsRoom
 };
