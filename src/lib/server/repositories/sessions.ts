@@ -23,6 +23,11 @@ export type SessionItem = {
 	ttl: number;
 };
 
+/** The Put of a new row (session or reset token), refused if its id exists, for a transaction. */
+export function sessionCreatePut(ctx: Ctx, item: SessionItem) {
+	return { Put: { TableName: ctx.db.tables.sessions, Item: item, ConditionExpression: 'attribute_not_exists(id)' } };
+}
+
 export async function putSession(ctx: Ctx, item: SessionItem): Promise<void> {
 	await ctx.db.doc.send(
 		new PutCommand({
