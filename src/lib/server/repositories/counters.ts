@@ -6,6 +6,21 @@ import type { Ctx } from '../context';
  * instance. Each row expires by TTL after its window.
  */
 
+/** Adds one to a counter (created at 1); the count after it. */
+export async function increment(ctx: Ctx, id: string, ttl: number, kind: string): Promise<number> {
+	const res = await ctx.db.doc.send(
+		new UpdateCommand({
+			TableName: ctx.db.tables.locks,
+			Key: { id },
+			UpdateExpression: 'ADD #n :one SET #ttl = :ttl, kind = :kind',
+			ExpressionAttributeNames: { '#n': 'count', '#ttl': 'ttl' },
+			ExpressionAttributeValues: { ':one': 1, ':ttl': ttl, ':kind': kind },
+			ReturnValues: 'UPDATED_NEW'
+		})
+	);
+	return Number(res.Attributes?.count ?? 0);
+}
+
 /** Adds one to a counter only while it is below `max`; false (and no change) when it has reached it. */
 export async function incrementBelow(ctx: Ctx, id: string, max: number, ttl: number, kind: string): Promise<boolean> {
 	try {
