@@ -1,5 +1,3 @@
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Ctx } from '../context';
 import type { Caller } from '../actor';
 import { AppError, notFound } from '../errors';
@@ -25,34 +23,6 @@ export type VersionStamp = {
 	updated_by: string;
 	updated_by_name: string;
 };
-
-type CancellationReason = { Code?: string; Message?: string; Item?: Record<string, AttributeValue> };
-
-/** Runs a transaction, retrying DynamoDB's transient TransactionConflict a few times. */
-export async function transact(
-	ctx: Ctx,
-	items: TransactItem[],
-	onCancel: (reasons: CancellationReason[]) => AppError | undefined
-): Promise<void> {
-	for (let attempt = 0; ; attempt++) {
-		try {
-			await ctx.db.doc.send(new TransactWriteCommand({ TransactItems: items }));
-			return;
-		} catch (err) {
-			if ((err as Error).name !== 'TransactionCanceledException') throw err;
-			const reasons = ((err as { CancellationReasons?: CancellationReason[] }).CancellationReasons ??
-				[]) as CancellationReason[];
-			const mapped = onCancel(reasons);
-			if (mapped) throw mapped;
-			const transient = reasons.some((r) => r.Code === 'TransactionConflict');
-			if (transient && attempt < 8) {
-				await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * (attempt + 1)));
-				continue;
-			}
-			throw err;
-		}
-	}
-}
 
 function actorStamp(caller: Caller, now: string) {
 	return {
