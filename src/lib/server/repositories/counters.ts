@@ -1,5 +1,6 @@
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Ctx } from '../context';
+import { applied } from '../db/conditional';
 
 /**
  * Fixed-window counters in `locks` (login throttles, rate limits), shared by every
@@ -23,8 +24,8 @@ export async function increment(ctx: Ctx, id: string, ttl: number, kind: string)
 
 /** Adds one to a counter only while it is below `max`; false (and no change) when it has reached it. */
 export async function incrementBelow(ctx: Ctx, id: string, max: number, ttl: number, kind: string): Promise<boolean> {
-	try {
-		await ctx.db.doc.send(
+	return applied(
+		ctx.db.doc.send(
 			new UpdateCommand({
 				TableName: ctx.db.tables.locks,
 				Key: { id },
@@ -33,18 +34,14 @@ export async function incrementBelow(ctx: Ctx, id: string, max: number, ttl: num
 				ExpressionAttributeNames: { '#c': 'count', '#ttl': 'ttl' },
 				ExpressionAttributeValues: { ':one': 1, ':ttl': ttl, ':kind': kind, ':max': max }
 			})
-		);
-		return true;
-	} catch (err) {
-		if ((err as Error).name === 'ConditionalCheckFailedException') return false;
-		throw err;
-	}
+		)
+	);
 }
 
-/** Gives back one reserved unit of a counter (never below zero). */
-export async function decrement(ctx: Ctx, id: string): Promise<void> {
-	try {
-		await ctx.db.doc.send(
+/** Gives back one reserved unit of a counter (never below zero); false when it was already at zero. */
+export async function decrement(ctx: Ctx, id: string): Promise<boolean> {
+	return applied(
+		ctx.db.doc.send(
 			new UpdateCommand({
 				TableName: ctx.db.tables.locks,
 				Key: { id },
@@ -53,10 +50,8 @@ export async function decrement(ctx: Ctx, id: string): Promise<void> {
 				ExpressionAttributeNames: { '#c': 'count' },
 				ExpressionAttributeValues: { ':minus': -1, ':zero': 0 }
 			})
-		);
-	} catch (err) {
-		if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
-	}
+		)
+	);
 }
 
 export async function deleteCounter(ctx: Ctx, id: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Ctx } from '../context';
+import { applied } from '../db/conditional';
 
 /**
  * Rows that carry an expiry (sessions and reset tokens by `expires_at`, lock rows by `ttl`),
@@ -29,8 +30,8 @@ export async function expiredPage(
 
 /** Deletes the row if it is still expired; false when it was renewed (or is gone) meanwhile. */
 export async function deleteIfExpired(ctx: Ctx, table: ExpiringTable, id: string, attr: string, before: number): Promise<boolean> {
-	try {
-		await ctx.db.doc.send(
+	return applied(
+		ctx.db.doc.send(
 			new DeleteCommand({
 				TableName: ctx.db.tables[table],
 				Key: { id },
@@ -38,10 +39,6 @@ export async function deleteIfExpired(ctx: Ctx, table: ExpiringTable, id: string
 				ExpressionAttributeNames: { '#t': attr },
 				ExpressionAttributeValues: { ':before': before }
 			})
-		);
-		return true;
-	} catch (err) {
-		if ((err as Error).name === 'ConditionalCheckFailedException') return false;
-		throw err;
-	}
+		)
+	);
 }

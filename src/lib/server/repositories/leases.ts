@@ -1,5 +1,6 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Ctx } from '../context';
+import { applied, ifConditionHolds } from '../db/conditional';
 
 /**
  * Lease rows in `locks`: one holder at a time, `version` the fencing token (it grows by one
@@ -18,15 +19,14 @@ export type LeaseItem = {
 	ttl: number;
 };
 
-const conditionFailed = (err: unknown) => (err as Error).name === 'ConditionalCheckFailedException';
 // Kept a day past expiry so housekeeping never removes the counter of a live deployment.
 const ttlOf = (expiresAt: number) => Math.ceil(expiresAt / 1000) + 86_400;
 
 /** Takes the lease if nobody holds it (or the holder let it lapse); the new fencing token, or undefined. */
 export async function acquireLeaseRow(ctx: Ctx, id: string, owner: string, leaseMs: number, now: number): Promise<number | undefined> {
 	const expires = now + leaseMs;
-	try {
-		const res = await ctx.db.doc.send(
+	const res = await ifConditionHolds(
+		ctx.db.doc.send(
 			new UpdateCommand({
 				TableName: ctx.db.tables.locks,
 				Key: { id },
@@ -46,19 +46,16 @@ export async function acquireLeaseRow(ctx: Ctx, id: string, owner: string, lease
 				},
 				ReturnValues: 'ALL_NEW'
 			})
-		);
-		return Number(res.Attributes?.version);
-	} catch (err) {
-		if (conditionFailed(err)) return undefined;
-		throw err;
-	}
+		)
+	);
+	return res ? Number(res.Attributes?.version) : undefined;
 }
 
 /** Extends the lease `owner` holds under `token`; false when it lost it. */
 export async function renewLeaseRow(ctx: Ctx, id: string, owner: string, token: number, leaseMs: number, now: number): Promise<boolean> {
 	const expires = now + leaseMs;
-	try {
-		await ctx.db.doc.send(
+	return applied(
+		ctx.db.doc.send(
 			new UpdateCommand({
 				TableName: ctx.db.tables.locks,
 				Key: { id },
@@ -74,18 +71,14 @@ export async function renewLeaseRow(ctx: Ctx, id: string, owner: string, token: 
 					':ttl': ttlOf(expires)
 				}
 			})
-		);
-		return true;
-	} catch (err) {
-		if (conditionFailed(err)) return false;
-		throw err;
-	}
+		)
+	);
 }
 
 /** Hands the lease back (expires it now, keeping the row so the token never goes back); false if `owner` no longer held it. */
 export async function releaseLeaseRow(ctx: Ctx, id: string, owner: string, token: number): Promise<boolean> {
-	try {
-		await ctx.db.doc.send(
+	return applied(
+		ctx.db.doc.send(
 			new UpdateCommand({
 				TableName: ctx.db.tables.locks,
 				Key: { id },
@@ -94,12 +87,8 @@ export async function releaseLeaseRow(ctx: Ctx, id: string, owner: string, token
 				ExpressionAttributeNames: { '#owner': 'owner', '#v': 'version' },
 				ExpressionAttributeValues: { ':me': owner, ':token': token, ':zero': 0 }
 			})
-		);
-		return true;
-	} catch (err) {
-		if (conditionFailed(err)) return false;
-		throw err;
-	}
+		)
+	);
 }
 
 export async function readLeaseRow(ctx: Ctx, id: string): Promise<LeaseItem | undefined> {

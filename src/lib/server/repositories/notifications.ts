@@ -1,5 +1,6 @@
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Ctx } from '../context';
+import { applied } from '../db/conditional';
 import { resumeQuery } from '../db/cursor';
 import type { TransactItem } from '../db/transaction';
 
@@ -60,8 +61,8 @@ export async function countUnread(ctx: Ctx, userId: string): Promise<number> {
 
 /** Marks one of the user's notifications read; false when there is no such notification. */
 export async function markRead(ctx: Ctx, userId: string, sortKey: string): Promise<boolean> {
-	try {
-		await ctx.db.doc.send(
+	return applied(
+		ctx.db.doc.send(
 			new UpdateCommand({
 				TableName: ctx.db.tables.notifications,
 				Key: { user_id: userId, sort_key: sortKey },
@@ -70,10 +71,6 @@ export async function markRead(ctx: Ctx, userId: string, sortKey: string): Promi
 				ExpressionAttributeNames: { '#r': 'read' },
 				ExpressionAttributeValues: { ':t': true }
 			})
-		);
-		return true;
-	} catch (err) {
-		if ((err as Error).name === 'ConditionalCheckFailedException') return false;
-		throw err;
-	}
+		)
+	);
 }

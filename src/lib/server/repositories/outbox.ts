@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Ctx } from '../context';
+import { applied, ifConditionHolds } from '../db/conditional';
 import type { TransactItem } from '../db/transaction';
 import type { OutboxStatus } from '$lib/shared/views';
 
@@ -124,8 +125,8 @@ export async function rowsByStatus(
  */
 export async function claimDue(ctx: Ctx, id: string, workerId: string, now: number, leaseMs: number): Promise<OutboxItem | undefined> {
 	const nowIso = new Date(now).toISOString();
-	try {
-		const res = await ctx.db.doc.send(
+	const res = await ifConditionHolds(
+		ctx.db.doc.send(
 			new UpdateCommand({
 				TableName: ctx.db.tables.outbox,
 				Key: { id },
@@ -144,12 +145,9 @@ export async function claimDue(ctx: Ctx, id: string, workerId: string, now: numb
 				},
 				ReturnValues: 'ALL_NEW'
 			})
-		);
-		return res.Attributes as OutboxItem;
-	} catch (err) {
-		if ((err as Error).name === 'ConditionalCheckFailedException') return undefined;
-		throw err;
-	}
+		)
+	);
+	return res?.Attributes as OutboxItem | undefined;
 }
 
 /**
@@ -172,8 +170,8 @@ export async function finishClaim(
 		values[`:f${i}`] = v;
 		sets.push(`#f${i} = :f${i}`);
 	});
-	try {
-		await ctx.db.doc.send(
+	return applied(
+		ctx.db.doc.send(
 			new UpdateCommand({
 				TableName: ctx.db.tables.outbox,
 				Key: { id: row.id },
@@ -182,12 +180,8 @@ export async function finishClaim(
 				ExpressionAttributeNames: names,
 				ExpressionAttributeValues: values
 			})
-		);
-		return true;
-	} catch (err) {
-		if ((err as Error).name === 'ConditionalCheckFailedException') return false;
-		throw err;
-	}
+		)
+	);
 }
 
 /** A dead row back to pending with a fresh set of attempts (for a transaction with its audit entry). */

@@ -31,8 +31,7 @@ import { snsPublisher, type Publisher } from '../sns';
  * Without SNS_TOPIC_ARN the transport is "outbox only": rows become `logged`, visible to
  * admins as what would have been sent. Nothing is dropped silently.
  */
-export { OUTBOX_STATUSES, type OutboxStatus, type OutboxEntryView, type OutboxItem };
-export { snsPublisher, type Publisher };
+export { OUTBOX_STATUSES, type OutboxStatus, type OutboxEntryView };
 
 export const workerIdentity = () => `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
 
@@ -218,6 +217,5 @@ export async function retryOutbox(ctx: Ctx, caller: Caller, id: string): Promise
 		const status = typeof outcome.current.status === 'string' ? outcome.current.status : 'unknown';
 		throw new AppError(409, 'INVALID_TRANSITION', `Only dead messages can be retried; this one is ${status}.`, { currentStatus: status });
 	}
-	const row = await getOutboxRow(ctx, id);
-	return entryView(row as OutboxItem);
+	return entryView((await getOutboxRow(ctx, id))!);
 }
