@@ -20,10 +20,8 @@
 const KNOWN_EXCEPTIONS = [
 	['repositories-only-db-and-shared', '^src/lib/server/repositories/', '^src/lib/server/context[.]ts$', true,
 		'repositories take the whole Ctx (type only); they need only its db/config part, to be typed from db/'],
-	['repositories-only-db-and-shared', '^src/lib/server/repositories/medical-records[.]ts$', '^src/lib/server/actor[.]ts$', true,
-		'the Caller type for audit items; the transaction helper work moves it'],
-	['services-not-transport', '^src/lib/server/services/(chat|notifications)[.]ts$', '^src/lib/server/realtime/bus[.]ts$', false,
-		'`rooms` from realtime/bus: now $lib/shared/rooms (bus re-exports it until these imports move)']
+	['repositories-only-db-and-shared', '^src/lib/server/repositories/', '^src/lib/server/actor[.]ts$', true,
+		'the Caller type (who acts, type only) stamped on audit items and versions']
 ];
 
 const server = '^src/lib/server/';

@@ -35,6 +35,7 @@ export type AppointmentEvent = {
 export type SlotsEvent = { doctorId: string; date: string };
 
 
+
 /**
  * To a checked-in patient's own room when their place in the doctor's queue changes.
  * `seq` numbers the announcements of that doctor's day (across instances); announcements

@@ -1,5 +1,4 @@
 import type { ServerToClientEvents } from '$lib/shared/realtime';
-import { room, type RecordType } from '$lib/shared/rooms';
 
 /**
  * The one broadcast path. Services call `bus.emit(room, event, payload)`; whoever runs
@@ -69,10 +68,3 @@ export function createBus(): Bus {
 	};
 }
 
-/**
- * Room names live in `$lib/shared/rooms` (`room.*`, `parseRoom`). This alias stays only so the
- * files that still import `rooms` from here compile (db/versioned.ts, services/chat.ts,
- * services/notifications.ts, auth/sessions.ts while they move); it accepts any record type as a
- * string, as db/versioned.ts passes one.
- */
-export const rooms = { ...room, record: (type: RecordType | string, id: string) => room.record(type as RecordType, id) };
