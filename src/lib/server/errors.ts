@@ -1,6 +1,11 @@
 import type { ZodError } from 'zod';
 import type { ErrorBody, ErrorCode } from '$lib/shared/errors';
 
+/** The one error body shape (SPEC §5): `{ error: { code, message, details? } }`. */
+export function errorBody(code: ErrorCode, message: string, details?: unknown): ErrorBody {
+	return { error: { code, message, ...(details === undefined ? {} : { details }) } };
+}
+
 /** An error a person can act on. Anything else that reaches the edge is a 500. */
 export class AppError extends Error {
 	override name = 'AppError';
@@ -14,13 +19,7 @@ export class AppError extends Error {
 		super(message);
 	}
 	toBody(): ErrorBody {
-		return {
-			error: {
-				code: this.code,
-				message: this.message,
-				...(this.details === undefined ? {} : { details: this.details })
-			}
-		};
+		return errorBody(this.code, this.message, this.details);
 	}
 }
 
@@ -47,11 +46,5 @@ export function fromZod(err: ZodError, where: 'body' | 'query' | 'params' | 'pay
 
 /** The body of a 5xx: never a stack, a table name or an SDK message. */
 export function internalBody(requestId: string): ErrorBody {
-	return {
-		error: {
-			code: 'INTERNAL',
-			message: 'Something went wrong on our side. The error has been logged.',
-			details: { requestId }
-		}
-	};
+	return errorBody('INTERNAL', 'Something went wrong on our side. The error has been logged.', { requestId });
 }

@@ -3,7 +3,7 @@ import { careRowsOfPatient, careRowsOnDate, type CareRow } from '../repositories
 import { activeGrantsOf, getAccessGrant } from '../repositories/access-grants';
 import type { Actor, Caller } from '../actor';
 import { AppError, forbidden, notFound, unauthenticated } from '../errors';
-import { recordAudit } from '../services/audit';
+import { putAuditEntry as recordAudit } from '../repositories/audit-logs';
 import { todayIn } from '$lib/shared/time';
 import { booksForAnyone, grantOf, isClinician, readsAllClinical, type Resource, type Scope } from '$lib/shared/policy';
 

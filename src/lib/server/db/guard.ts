@@ -1,4 +1,5 @@
 import type { ErrorBody } from '$lib/shared/errors';
+import { errorBody } from '../errors';
 
 /**
  * The DB guard: every DynamoDB command of a process goes through one `DbGuard` (installed on
@@ -47,9 +48,7 @@ export class DbUnavailableError extends Error {
 		super(MESSAGES[reason], options);
 	}
 	toBody(requestId?: string): ErrorBody {
-		return {
-			error: { code: this.code, message: this.message, ...(requestId ? { details: { requestId } } : {}) }
-		};
+		return errorBody(this.code, this.message, requestId ? { requestId } : undefined);
 	}
 }
 

@@ -171,27 +171,9 @@ export function createApp(ctx: Ctx, pages?: PageHandler): express.Express {
 			res.status(err.status).json(err.toBody());
 			return;
 		}
-		const e = err as { type?: string; status?: number; name?: string; message?: string };
-		if (e.type === 'entity.parse.failed') {
-			res.status(400).json({
-				error: { code: 'INVALID_JSON', message: 'The request body is not valid JSON.', details: [{ field: '(body)', message: 'malformed JSON' }] }
-			});
-			return;
-		}
-		if (e.status === 400) {
-			// Input unreadable before zod sees it (a bad %-escape in the path, a body that does not inflate).
-			const where = e.name === 'URIError' ? '(path)' : '(body)';
-			res.status(400).json({
-				error: { code: 'VALIDATION_FAILED', message: 'The request could not be read.', details: [{ field: where, message: 'unreadable' }] }
-			});
-			return;
-		}
-		if (e.type === 'entity.too.large') {
-			res.status(413).json({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'The request body is too large (256 KB at most).' } });
-			return;
-		}
-		if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
-			res.status(415).json({ error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Send JSON in UTF-8.' } });
+		const unreadable = bodyParserError(err);
+		if (unreadable) {
+			res.status(unreadable.status).json(unreadable.toBody());
 			return;
 		}
 		// DynamoDB unreachable, timed out or throttling: db/guard.ts has already decided and says so
@@ -201,9 +183,25 @@ export function createApp(ctx: Ctx, pages?: PageHandler): express.Express {
 			res.status(err.status).json(err.toBody(requestId));
 			return;
 		}
-		ctx.log.error('request failed', { requestId, error: e.name });
+		ctx.log.error('request failed', { requestId, error: (err as { name?: string }).name });
 		res.status(500).json(internalBody(requestId));
 	};
 	app.use(onError);
 	return app;
+}
+
+/** What the body parser or the router refused before zod saw the input, as the one error shape. */
+function bodyParserError(err: unknown): AppError | undefined {
+	const e = err as { type?: string; status?: number; name?: string };
+	if (e.type === 'entity.parse.failed')
+		return new AppError(400, 'INVALID_JSON', 'The request body is not valid JSON.', [{ field: '(body)', message: 'malformed JSON' }]);
+	if (e.status === 400) {
+		// Input unreadable before zod sees it (a bad %-escape in the path, a body that does not inflate).
+		const where = e.name === 'URIError' ? '(path)' : '(body)';
+		return new AppError(400, 'VALIDATION_FAILED', 'The request could not be read.', [{ field: where, message: 'unreadable' }]);
+	}
+	if (e.type === 'entity.too.large') return new AppError(413, 'PAYLOAD_TOO_LARGE', 'The request body is too large (256 KB at most).');
+	if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported')
+		return new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send JSON in UTF-8.');
+	return undefined;
 }

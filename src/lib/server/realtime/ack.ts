@@ -1,5 +1,6 @@
 import type { Logger } from '../log';
-import { AppError } from '../errors';
+import { AppError, errorBody } from '../errors';
+import type { ErrorBody } from '$lib/shared/errors';
 import { DbUnavailableError } from '../db/guard';
 
 /**
@@ -8,11 +9,10 @@ import { DbUnavailableError } from '../db/guard';
  * an HTTP caller gets (a database outage is DATABASE_UNAVAILABLE, to be retried), and never
  * internals.
  */
-export type AckFailure = { ok: false; error: { code: string; message: string; details?: unknown } };
+export type AckFailure = { ok: false } & ErrorBody;
 
 export function ackFailure(err: unknown, log: Logger, what: string): AckFailure {
-	if (err instanceof AppError) return { ok: false, error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } };
-	if (err instanceof DbUnavailableError) return { ok: false, error: { code: err.code, message: err.message } };
+	if (err instanceof AppError || err instanceof DbUnavailableError) return { ok: false, ...err.toBody() };
 	log.error('socket call failed', { what, error: (err as Error).name });
-	return { ok: false, error: { code: 'INTERNAL', message: 'Something went wrong on our side. Please try again.' } };
+	return { ok: false, ...errorBody('INTERNAL', 'Something went wrong on our side. Please try again.') };
 }

@@ -1,13 +1,12 @@
 import type { Server as HttpServer } from 'node:http';
-import { Server } from 'socket.io';
+import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
 import type { Ctx } from '../context';
 import type { Actor, Caller } from '../actor';
-import { SESSION_COOKIE, validateSessionToken } from '../auth/sessions';
+import { SESSION_COOKIE, sessionExpiry, validateSessionToken } from '../auth/sessions';
+import { badRequest, unauthenticated } from '../errors';
 import { readCookie } from '../http/cookies';
 import { isOwnOrigin } from '../http/origin';
-import { sessionExpiry } from '../auth/sessions';
-import type { Socket } from 'socket.io';
 import { room } from '$lib/shared/rooms';
 import { canJoin } from './rooms';
 import { registerChatHandlers } from './handlers/chat';
@@ -108,13 +107,13 @@ export function attachRealtime(httpServer: HttpServer, ctx: Ctx): RealtimeServer
 			const reply = typeof ack === 'function' ? ack : () => {};
 			const parsed = roomPayload.safeParse(payload);
 			if (!parsed.success) {
-				return reply({ ok: false, error: { code: 'VALIDATION_FAILED', message: 'subscribe needs { room: string }.' } });
+				return reply(ackFailure(badRequest('subscribe needs { room: string }.'), ctx.log, 'subscribe'));
 			}
 			try {
 				// A session can end while its socket is open: check it again before each join.
 				const valid = await validateSessionToken(ctx, socket.data.token);
 				if (!valid) {
-					reply({ ok: false, error: { code: 'UNAUTHENTICATED', message: 'Your session has ended.' } });
+					reply(ackFailure(unauthenticated('Your session has ended.'), ctx.log, 'subscribe'));
 					socket.disconnect(true);
 					return;
 				}
@@ -136,7 +135,7 @@ export function attachRealtime(httpServer: HttpServer, ctx: Ctx): RealtimeServer
 			const parsed = roomPayload.safeParse(payload);
 			const reply = typeof ack === 'function' ? ack : () => {};
 			if (!parsed.success) {
-				return reply({ ok: false, error: { code: 'VALIDATION_FAILED', message: 'unsubscribe needs { room: string }.' } });
+				return reply(ackFailure(badRequest('unsubscribe needs { room: string }.'), ctx.log, 'unsubscribe'));
 			}
 			if (parsed.data.room.startsWith('user:') || parsed.data.room.startsWith('session:')) return reply({ ok: true });
 			await socket.leave(parsed.data.room);
