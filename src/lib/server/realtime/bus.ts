@@ -73,5 +73,6 @@ export const rooms = {
 	session: (id: string) => `session:${id}`,
 	record: (type: string, id: string) => `record:${type}:${id}`,
 	chat: (conversationId: string) => `chat:${conversationId}`,
+	pharmacy: 'pharmacy',
 	slots: slotsRoom
 };

@@ -32,6 +32,11 @@ export async function canJoin(ctx: Ctx, caller: Caller, room: string): Promise<J
 		await authorize(ctx, caller, 'users', 'read');
 		return;
 	}
+	if (kind === 'pharmacy' && a === undefined) {
+		// The dispensary's queue, stock and alerts: for those who run it (pharmacy write).
+		await authorize(ctx, caller, 'pharmacy', 'write');
+		return;
+	}
 	if (kind === 'record' && a === 'patient' && b) {
 		await authorize(ctx, caller, 'patient', 'read', {
 			id: b,

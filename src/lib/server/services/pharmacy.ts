@@ -1,0 +1,457 @@
+import crypto from 'node:crypto';
+import type { Ctx } from '../context';
+import { systemCaller, type Caller } from '../actor';
+import { AppError, badRequest, notFound } from '../errors';
+import { authorize, requireActor } from '../auth/guard';
+import { auditPut } from './audit';
+import { announce, notificationPut, type NotificationInput } from './notifications';
+import { announcePrescription } from './prescriptions';
+import { rooms } from '../realtime/bus';
+import { transactNamed } from '../db/transaction';
+import { stampNew } from '../db/versioned';
+import { decodeCursor, encodeCursor, resumeQuery, startKeySchema } from '../db/cursor';
+import { listUsersByRole } from '../repositories/users';
+import { getPatient } from '../repositories/patients';
+import { getPrescription, prescriptionSettleUpdate, type PrescriptionItem } from '../repositories/prescriptions';
+import {
+	alertClaimPut,
+	allMedicines,
+	batchGetMedicines,
+	batchGuardPut,
+	batchPut,
+	batchSortKey,
+	batchTakeUpdate,
+	batchWriteOffUpdate,
+	batchesExpiringBy,
+	batchesOf,
+	deleteAlertClaim,
+	dispensationPut,
+	getMedicine,
+	medicinePut,
+	medicineStockUpdate,
+	movementPut,
+	movementsSince,
+	searchMedicines as searchMedicineRows,
+	type BatchItem,
+	type DispensationItem,
+	type MedicineItem,
+	type MovementKind
+} from '../repositories/pharmacy';
+import { addDays, dayBoundsUtc, todayIn } from '$lib/shared/time';
+import {
+	EXPIRY_THRESHOLDS,
+	csvLine,
+	type BatchCreate,
+	type BatchView,
+	type DispensationView,
+	type DispenseInput,
+	type InsufficientStockDetails,
+	type InventoryReport,
+	type MedicineCreate,
+	type MedicineView,
+	type PharmacyAlert,
+	type ReportRow
+} from '$lib/shared/pharmacy';
+
+/**
+ * The dispensary (SPEC §3 Pharmacy). Stock is held in batches; a medicine's `on_hand`
+ * moves in the same transaction as every batch change, with the stock movement the
+ * inventory report counts and the audit entry. Dispensing takes from the first-expiring
+ * unexpired batches, each take conditioned on the batch still holding it and `on_hand` on
+ * the total, so no race can take stock below zero; a lost race re-reads and tries again, a
+ * bounded number of times. Doctors and nurses read stock; pharmacists and administrators
+ * change it (auth/guard.ts `pharmacy`).
+ */
+const DISPENSE_ATTEMPTS = 25;
+const MAX_BATCHES_PER_DISPENSE = 40;
+const DAY = 86_400_000;
+
+const lowClaimId = (medicineId: string) => `pharmacy-low#${medicineId}`;
+const expiryClaimId = (b: BatchItem, threshold: number) => `pharmacy-expiry#${b.medicine_id}#${b.batch_number}#${threshold}`;
+
+const today = (ctx: Ctx) => todayIn(ctx.config.timezone);
+
+function batchView(b: BatchItem, on: string): BatchView {
+	return { batchNumber: b.batch_number, quantity: b.quantity, expiresOn: b.expires_on, receivedAt: b.received_at, expired: b.expires_on < on };
+}
+
+function medicineView(m: MedicineItem, batches?: BatchItem[], on?: string): MedicineView {
+	return {
+		id: m.id,
+		name: m.name,
+		form: m.form,
+		strength: m.strength,
+		threshold: m.threshold,
+		onHand: m.on_hand,
+		lowStock: m.on_hand < m.threshold,
+		version: m.version,
+		updatedAt: m.updated_at,
+		updatedBy: m.updated_by_name,
+		...(batches ? { batches: batches.filter((b) => b.kind === 'batch' && b.quantity > 0).map((b) => batchView(b, on!)) } : {})
+	};
+}
+
+const stockEvent = (ctx: Ctx, medicineId: string, onHand: number, version: number) =>
+	ctx.bus.emit(rooms.pharmacy, 'pharmacy:stock', { medicineId, onHand, version, at: new Date().toISOString() });
+
+export async function createMedicine(ctx: Ctx, caller: Caller, input: MedicineCreate): Promise<MedicineView> {
+	await authorize(ctx, caller, 'pharmacy', 'write');
+	const item = stampNew(caller, {
+		id: crypto.randomUUID(),
+		kind: 'medicine' as const,
+		name: input.name,
+		name_lower: input.name.toLowerCase(),
+		form: input.form,
+		strength: input.strength,
+		threshold: input.threshold,
+		on_hand: 0
+	});
+	const outcome = await transactNamed(ctx, {
+		medicine: medicinePut(ctx, item),
+		audit: auditPut(ctx, caller, { action: 'create', resourceType: 'medicine', resourceId: item.id, changedFields: ['name', 'form', 'strength', 'threshold'] })
+	});
+	if (!outcome.ok) throw new AppError(409, 'ALREADY_EXISTS', 'Could not add the medicine; try again.');
+	stockEvent(ctx, item.id, 0, item.version);
+	return medicineView(item);
+}
+
+export async function readMedicine(ctx: Ctx, caller: Caller, id: string): Promise<MedicineView> {
+	await authorize(ctx, caller, 'pharmacy', 'read', { id });
+	const [m, batches] = await Promise.all([getMedicine(ctx, id), batchesOf(ctx, id)]);
+	if (!m) throw notFound('This medicine');
+	return medicineView(m, batches, today(ctx));
+}
+
+/** Medicines by name prefix (case-insensitive), by name, `limit` a page with a signed cursor. */
+export async function searchMedicines(
+	ctx: Ctx,
+	caller: Caller,
+	q: { prefix?: string; cursor?: string; limit: number }
+): Promise<{ items: MedicineView[]; nextCursor: string | null }> {
+	await authorize(ctx, caller, 'pharmacy', 'read');
+	const prefix = (q.prefix ?? '').toLowerCase();
+	const scope = `medicines:${prefix}`;
+	const startKey = q.cursor ? decodeCursor(ctx.cursorKey, scope, q.cursor, startKeySchema) : undefined;
+	const page = await resumeQuery(startKey, () => searchMedicineRows(ctx, prefix, q.limit, startKey));
+	return { items: page.items.map((m) => medicineView(m)), nextCursor: page.lastKey ? encodeCursor(ctx.cursorKey, scope, page.lastKey) : null };
+}
+
+/** A delivery of stock: the batch, its number's guard, `on_hand`, the movement and the audit entry, at once. */
+export async function receiveBatch(ctx: Ctx, caller: Caller, medicineId: string, input: BatchCreate): Promise<{ medicine: MedicineView; batch: BatchView }> {
+	await authorize(ctx, caller, 'pharmacy', 'write', { id: medicineId });
+	const m = await getMedicine(ctx, medicineId);
+	if (!m) throw notFound('This medicine');
+	const on = today(ctx);
+	if (input.expiresOn < on) {
+		throw badRequest('This batch has already expired: it cannot be taken into stock.', [{ field: 'expiresOn', message: `is before today (${on})` }]);
+	}
+	const now = new Date().toISOString();
+	const batch: BatchItem = {
+		medicine_id: medicineId,
+		sort_key: batchSortKey(input.expiresOn, input.batchNumber),
+		kind: 'batch',
+		batch_number: input.batchNumber,
+		quantity: input.quantity,
+		received_quantity: input.quantity,
+		expires_on: input.expiresOn,
+		received_at: now
+	};
+	const outcome = await transactNamed(ctx, {
+		guard: batchGuardPut(ctx, medicineId, input.batchNumber),
+		batch: batchPut(ctx, batch),
+		medicine: medicineStockUpdate(ctx, caller, medicineId, input.quantity, now),
+		movement: movementPut(ctx, { id: crypto.randomUUID(), ledger: 'pharmacy', at: now, kind: 'received', medicine_id: medicineId, quantity: input.quantity, batch_number: input.batchNumber }),
+		audit: auditPut(ctx, caller, { action: 'receive_batch', resourceType: 'medicine', resourceId: medicineId, changedFields: ['on_hand', 'batches'] })
+	});
+	if (!outcome.ok) {
+		if (outcome.failed === 'medicine') throw notFound('This medicine');
+		throw new AppError(409, 'ALREADY_EXISTS', `Batch ${input.batchNumber} is already recorded for ${m.name}.`, [{ field: 'batchNumber', message: 'is already recorded for this medicine' }]);
+	}
+	const after: MedicineItem = { ...m, on_hand: m.on_hand + input.quantity, version: m.version + 1, updated_at: now, updated_by_name: requireActor(caller).name };
+	// Back above its threshold: a later drop is a new crossing, told again.
+	if (m.on_hand < m.threshold && after.on_hand >= m.threshold) await deleteAlertClaim(ctx, lowClaimId(medicineId));
+	stockEvent(ctx, medicineId, after.on_hand, after.version);
+	return { medicine: medicineView(after), batch: batchView(batch, on) };
+}
+
+const insufficient = (medicineId: string, requested: number, available: number, name: string) => {
+	const details: InsufficientStockDetails = { medicineId, requested, available, missing: requested - available };
+	return new AppError(
+		409,
+		'INSUFFICIENT_STOCK',
+		`Not enough ${name} in stock: ${requested} requested, ${available} available in unexpired batches, ${details.missing} missing.`,
+		details
+	);
+};
+
+/** What to take from which batch: first-expiring unexpired batches first, split as needed. */
+function takesFor(batches: BatchItem[], on: string, quantity: number) {
+	const usable = batches.filter((b) => b.kind === 'batch' && b.quantity > 0 && b.expires_on >= on);
+	const available = usable.reduce((n, b) => n + b.quantity, 0);
+	const takes: { batch: BatchItem; take: number }[] = [];
+	let left = quantity;
+	for (const b of usable) {
+		if (left <= 0) break;
+		const take = Math.min(b.quantity, left);
+		takes.push({ batch: b, take });
+		left -= take;
+	}
+	return { available, takes };
+}
+
+/**
+ * Dispenses `quantity` of a medicine, for a prescription or not, in one transaction: each
+ * batch's take, `on_hand`, the dispensing record, the stock movement, the prescription's
+ * settling and the audit entry. When the stock is short: 409 INSUFFICIENT_STOCK with what is
+ * missing; stock never goes below zero.
+ */
+export async function dispense(ctx: Ctx, caller: Caller, input: DispenseInput): Promise<DispensationView> {
+	const actor = requireActor(caller);
+	await authorize(ctx, caller, 'pharmacy', 'write', { id: input.medicineId });
+	let rx: PrescriptionItem | undefined;
+	if (input.prescriptionId) {
+		rx = await getPrescription(ctx, input.prescriptionId);
+		if (!rx) throw notFound('This prescription');
+		if (rx.status !== 'pending') throw prescriptionSettled(rx);
+	}
+	const on = today(ctx);
+	for (let attempt = 0; attempt < DISPENSE_ATTEMPTS; attempt++) {
+		const [m, batches] = await Promise.all([getMedicine(ctx, input.medicineId), batchesOf(ctx, input.medicineId)]);
+		if (!m) throw notFound('This medicine');
+		const { available, takes } = takesFor(batches, on, input.quantity);
+		if (available < input.quantity || m.on_hand < input.quantity) throw insufficient(m.id, input.quantity, Math.min(available, m.on_hand), m.name);
+		if (takes.length > MAX_BATCHES_PER_DISPENSE) {
+			throw badRequest(`This would take from ${takes.length} batches at once; dispense it in smaller quantities.`, [{ field: 'quantity', message: 'spans too many batches' }]);
+		}
+		const now = new Date().toISOString();
+		const d: DispensationItem = {
+			id: crypto.randomUUID(),
+			medicine_id: m.id,
+			medicine_name: m.name,
+			quantity: input.quantity,
+			...(rx ? { prescription_id: rx.id, patient_id: rx.patient_id } : {}),
+			batches: takes.map((t) => ({ batch_number: t.batch.batch_number, quantity: t.take, expires_on: t.batch.expires_on })),
+			created_at: now,
+			by: actor.id,
+			by_name: actor.name
+		};
+		let outcome;
+		try {
+			outcome = await transactNamed(ctx, {
+				batches: takes.map((t) => batchTakeUpdate(ctx, m.id, t.batch.sort_key, t.take)),
+				medicine: medicineStockUpdate(ctx, caller, m.id, -input.quantity, now),
+				prescription: rx ? prescriptionSettleUpdate(ctx, rx.id, 'dispensed', now, { dispensationId: d.id, byName: actor.name }) : undefined,
+				dispensation: dispensationPut(ctx, d),
+				movement: movementPut(ctx, { id: crypto.randomUUID(), ledger: 'pharmacy', at: now, kind: 'dispensed', medicine_id: m.id, quantity: input.quantity, ref_id: d.id }),
+				audit: auditPut(ctx, caller, {
+					action: 'dispense',
+					resourceType: 'medicine',
+					resourceId: m.id,
+					changedFields: ['on_hand', ...(rx ? ['prescription'] : [])]
+				})
+			});
+		} catch (err) {
+			// Contention DynamoDB would not settle within transactNamed's own retries: another lost race.
+			if ((err as Error).name !== 'TransactionCanceledException') throw err;
+			outcome = undefined;
+		}
+		if (outcome?.ok) {
+			const onHand = m.on_hand - input.quantity;
+			stockEvent(ctx, m.id, onHand, m.version + 1);
+			if (rx) {
+				const settled: PrescriptionItem = { ...rx, status: 'dispensed', queue: undefined, dispensed_at: now, dispensed_by_name: actor.name, dispensation_id: d.id, updated_at: now };
+				announcePrescription(ctx, settled, (await getPatient(ctx, rx.patient_id))?.user_id);
+			}
+			if (onHand < m.threshold) await raiseLowStock(ctx, { ...m, on_hand: onHand });
+			return {
+				id: d.id,
+				medicineId: m.id,
+				medicineName: m.name,
+				quantity: d.quantity,
+				...(rx ? { prescriptionId: rx.id } : {}),
+				batches: d.batches.map((b) => ({ batchNumber: b.batch_number, quantity: b.quantity, expiresOn: b.expires_on })),
+				onHand,
+				dispensedAt: now,
+				dispensedBy: actor.name
+			};
+		}
+		if (outcome?.failed === 'prescription') {
+			const now2 = await getPrescription(ctx, rx!.id);
+			throw prescriptionSettled(now2 ?? rx!);
+		}
+		// Lost a race on a batch or on the counter: re-read and plan again, after a short, growing pause.
+		await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 5 * (attempt + 1))));
+	}
+	throw new AppError(409, 'VERSION_CONFLICT', 'The stock of this medicine is changing very fast; nothing was dispensed. Try again.', { medicineId: input.medicineId });
+}
+
+const prescriptionSettled = (rx: PrescriptionItem) =>
+	new AppError(
+		409,
+		'INVALID_TRANSITION',
+		rx.status === 'dispensed'
+			? `This prescription was already dispensed${rx.dispensed_by_name ? ` by ${rx.dispensed_by_name}` : ''}${rx.dispensed_at ? ` at ${rx.dispensed_at}` : ''}.`
+			: 'This prescription was withdrawn by the doctor; it is no longer to be dispensed.',
+		{ prescriptionId: rx.id, status: rx.status }
+	);
+
+// ---------------------------------------------------------------------------------------
+// Alerts: once per crossing (low stock) and once per batch and threshold (expiry), each
+// claimed by a conditional Put in `locks` in the transaction that writes its notifications.
+
+async function activePharmacists(ctx: Ctx) {
+	const out = [];
+	let startKey: Record<string, unknown> | undefined;
+	do {
+		const page = await listUsersByRole(ctx, 'pharmacist', 100, startKey);
+		out.push(...page.items.filter((u) => u.active));
+		startKey = page.lastKey;
+	} while (startKey && out.length < 90);
+	return out.slice(0, 90);
+}
+
+async function raiseAlert(ctx: Ctx, claimId: string, ttlSeconds: number, alert: PharmacyAlert, n: NotificationInput): Promise<boolean> {
+	const people = await activePharmacists(ctx);
+	const notices = people.map((u) => ({ userId: u.id, ...notificationPut(ctx, u.id, n) }));
+	const outcome = await transactNamed(ctx, { claim: alertClaimPut(ctx, claimId, 'pharmacy-alert', ttlSeconds), notices: notices.map((x) => x.item) });
+	if (!outcome.ok) return false;
+	for (const x of notices) announce(ctx, x.userId, x.event);
+	ctx.bus.emit(rooms.pharmacy, 'pharmacy:alert', alert);
+	return true;
+}
+
+/** Told once per drop below the threshold; receiving stock above it clears the claim. */
+function raiseLowStock(ctx: Ctx, m: MedicineItem): Promise<boolean> {
+	return raiseAlert(
+		ctx,
+		lowClaimId(m.id),
+		Math.floor((Date.now() + 365 * DAY) / 1000),
+		{ kind: 'low_stock', medicineId: m.id, medicineName: m.name, onHand: m.on_hand, threshold: m.threshold },
+		{
+			kind: 'pharmacy_low_stock',
+			title: `Low stock: ${m.name} ${m.strength}`,
+			body: `${m.on_hand} on hand, below the threshold of ${m.threshold}. Order more.`,
+			relatedType: 'medicine',
+			relatedId: m.id
+		}
+	);
+}
+
+const daysBetween = (from: string, to: string) => Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY);
+
+/** The threshold a batch `days` from expiry has reached: the smallest of 30/15/7/3/1 at or above it. */
+export const expiryThreshold = (days: number): number | undefined => [...EXPIRY_THRESHOLDS].sort((a, b) => a - b).find((t) => days <= t);
+
+export type AlertsReport = { writtenOff: number; expiryAlerts: number; lowStockAlerts: number };
+
+/**
+ * The `pharmacy-alerts` job (hourly, and `npm run worker -- --once pharmacy-alerts`): writes off
+ * what expired batches still hold (a movement `expired`), tells pharmacists of batches 30, 15,
+ * 7, 3 and 1 days from expiry (a batch first seen at 5 days gets the 7-day alert, not three at
+ * once) and of medicines below their threshold. Repeated runs tell nothing twice. `on` is
+ * today's date in the hospital (tests move it).
+ */
+export async function runPharmacyAlerts(ctx: Ctx, opts: { signal?: AbortSignal; on?: string } = {}): Promise<AlertsReport> {
+	const on = opts.on ?? today(ctx);
+	const caller = systemCaller('worker:pharmacy-alerts');
+	const report: AlertsReport = { writtenOff: 0, expiryAlerts: 0, lowStockAlerts: 0 };
+	const due = await batchesExpiringBy(ctx, addDays(on, Math.max(...EXPIRY_THRESHOLDS)));
+	const meds = new Map((await batchGetMedicines(ctx, due.map((b) => b.medicine_id))).map((m) => [m.id, m]));
+	for (const b of due) {
+		if (opts.signal?.aborted) return report;
+		const m = meds.get(b.medicine_id);
+		if (!m) continue;
+		if (b.expires_on < on) {
+			const now = new Date().toISOString();
+			const outcome = await transactNamed(ctx, {
+				batch: batchWriteOffUpdate(ctx, b.medicine_id, b.sort_key, b.quantity, now),
+				medicine: medicineStockUpdate(ctx, caller, b.medicine_id, -b.quantity, now),
+				movement: movementPut(ctx, { id: crypto.randomUUID(), ledger: 'pharmacy', at: now, kind: 'expired', medicine_id: b.medicine_id, quantity: b.quantity, batch_number: b.batch_number }),
+				audit: auditPut(ctx, caller, { action: 'write_off_expired', resourceType: 'medicine', resourceId: b.medicine_id, changedFields: ['on_hand', 'batches'] })
+			});
+			if (outcome.ok) {
+				report.writtenOff++;
+				m.on_hand -= b.quantity;
+				m.version += 1;
+				stockEvent(ctx, m.id, m.on_hand, m.version);
+			}
+			continue;
+		}
+		const days = daysBetween(on, b.expires_on);
+		const threshold = expiryThreshold(days);
+		if (threshold === undefined) continue;
+		const when = days === 0 ? 'today' : days === 1 ? 'tomorrow' : `in ${days} days`;
+		const told = await raiseAlert(
+			ctx,
+			expiryClaimId(b, threshold),
+			Math.floor((Date.parse(`${b.expires_on}T00:00:00Z`) + 60 * DAY) / 1000),
+			{ kind: 'expiry', medicineId: m.id, medicineName: m.name, batchNumber: b.batch_number, expiresOn: b.expires_on, daysLeft: days, quantity: b.quantity },
+			{
+				kind: 'pharmacy_expiry',
+				title: `Batch ${b.batch_number} of ${m.name} expires ${when}`,
+				body: `${b.quantity} units of ${m.name} ${m.strength} (batch ${b.batch_number}) expire on ${b.expires_on}.`,
+				relatedType: 'medicine',
+				relatedId: m.id
+			}
+		);
+		if (told) report.expiryAlerts++;
+	}
+	for (const m of await allMedicines(ctx)) {
+		if (opts.signal?.aborted) return report;
+		if (m.on_hand < m.threshold && (await raiseLowStock(ctx, m))) report.lowStockAlerts++;
+	}
+	return report;
+}
+
+/** What needs the pharmacist's attention now: batches within 30 days of expiry, medicines below threshold. */
+export async function currentAlerts(ctx: Ctx, caller: Caller): Promise<PharmacyAlert[]> {
+	await authorize(ctx, caller, 'pharmacy', 'read');
+	const on = today(ctx);
+	const [due, meds] = await Promise.all([batchesExpiringBy(ctx, addDays(on, Math.max(...EXPIRY_THRESHOLDS))), allMedicines(ctx)]);
+	const byId = new Map(meds.map((m) => [m.id, m]));
+	const alerts: PharmacyAlert[] = [];
+	for (const b of due) {
+		const m = byId.get(b.medicine_id);
+		if (m) alerts.push({ kind: 'expiry', medicineId: m.id, medicineName: m.name, batchNumber: b.batch_number, expiresOn: b.expires_on, daysLeft: daysBetween(on, b.expires_on), quantity: b.quantity });
+	}
+	for (const m of meds) if (m.on_hand < m.threshold) alerts.push({ kind: 'low_stock', medicineId: m.id, medicineName: m.name, onHand: m.on_hand, threshold: m.threshold });
+	return alerts;
+}
+
+// ---------------------------------------------------------------------------------------
+// The inventory report.
+
+/**
+ * Received, dispensed and expired per medicine between `from` and `to` (hospital dates,
+ * inclusive), and what was on hand at the end of `to`: today's count with every later
+ * movement undone.
+ */
+export async function inventoryReport(ctx: Ctx, caller: Caller, q: { from: string; to: string }): Promise<InventoryReport> {
+	await authorize(ctx, caller, 'pharmacy', 'read');
+	const tz = ctx.config.timezone;
+	const fromIso = dayBoundsUtc(q.from, tz).from.toISOString();
+	const toIso = dayBoundsUtc(q.to, tz).to.toISOString();
+	const [meds, moves] = await Promise.all([allMedicines(ctx), movementsSince(ctx, fromIso)]);
+	const blank = () => ({ received: 0, dispensed: 0, expired: 0 });
+	const inRange = new Map<string, Record<MovementKind, number>>();
+	const after = new Map<string, Record<MovementKind, number>>();
+	for (const mv of moves) {
+		const target = mv.at < toIso ? inRange : after;
+		const row = target.get(mv.medicine_id) ?? blank();
+		row[mv.kind] += mv.quantity;
+		target.set(mv.medicine_id, row);
+	}
+	const rows: ReportRow[] = meds.map((m) => {
+		const r = inRange.get(m.id) ?? blank();
+		const a = after.get(m.id) ?? blank();
+		return { medicineId: m.id, name: m.name, strength: m.strength, ...r, onHand: m.on_hand - a.received + a.dispensed + a.expired };
+	});
+	const totals = rows.reduce((t, r) => ({ received: t.received + r.received, dispensed: t.dispensed + r.dispensed, expired: t.expired + r.expired, onHand: t.onHand + r.onHand }), { received: 0, dispensed: 0, expired: 0, onHand: 0 });
+	return { from: q.from, to: q.to, rows, totals };
+}
+
+export function reportCsv(report: InventoryReport): string {
+	const lines = [csvLine(['Medicine', 'Strength', 'Received', 'Dispensed', 'Expired', 'On hand']), ...report.rows.map((r) => csvLine([r.name, r.strength, r.received, r.dispensed, r.expired, r.onHand]))];
+	lines.push(csvLine(['Total', '', report.totals.received, report.totals.dispensed, report.totals.expired, report.totals.onHand]));
+	return `${lines.join('\r\n')}\r\n`;
+}
