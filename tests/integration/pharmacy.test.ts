@@ -3,7 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestUser } from '../fixtures/app';
 import { alwaysOpenDoctor, freeSlots, morningZone, todayInZone } from '../fixtures/clinic';
 import { auditEntries, getItem, scanAll, sleep } from './helpers';
-import { runPharmacyAlerts } from '../../src/lib/server/services/pharmacy';
+import { dispense, runPharmacyAlerts } from '../../src/lib/server/services/pharmacy';
+import { createContext } from '../../src/lib/server/context';
 import { runOnce } from '../../worker/scheduler';
 import { JOBS } from '../../worker/jobs';
 import { addDays } from '../../src/lib/shared/time';
@@ -138,6 +139,26 @@ describe('dispensing never goes below zero', () => {
 		// first-expiring first: the early batch's 20 went out in the first 20 dispensations
 		const early = (await scanAll(app, 'dispensing')).filter((d) => d.medicine_id === m.id && d.batches[0].batch_number === 'P-EARLY');
 		expect(early).toHaveLength(20);
+	});
+
+	it('two server processes racing on one medicine (no shared memory) still stop at zero', async () => {
+		const m = await medicine('Prednisolone', { threshold: 0 });
+		await batch(m.id, 'PR-1', 10, addDays(today, 15));
+		await batch(m.id, 'PR-2', 20, addDays(today, 45));
+		// A second context is what a second instance holds: its own client, its own lanes.
+		const other = createContext(app.ctx.config);
+		const callers = [pharmacist, pharmacist2].map((u) => ({ actor: { id: u.id, email: u.email, name: u.name, role: u.role }, requestId: 'race', ip: '127.0.0.1' }));
+		const t0 = Date.now();
+		const results = await Promise.allSettled(
+			Array.from({ length: 60 }, (_, i) => dispense(i % 2 ? app.ctx : other, callers[i % 2]!, { medicineId: m.id, quantity: 1 }))
+		);
+		console.log(`[pharmacy] 60 dispenses from two contexts vs 30: ${results.filter((r) => r.status === 'fulfilled').length} dispensed, ${Date.now() - t0} ms`);
+		other.db.raw.destroy();
+		expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(30);
+		const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+		expect(refused.map((r) => (r.reason as { code?: string }).code)).toEqual(Array(30).fill('INSUFFICIENT_STOCK'));
+		expect((await getItem(app, 'medicines', { id: m.id }))!.on_hand).toBe(0);
+		expect((await scanAll(app, 'dispensing')).filter((d) => d.medicine_id === m.id)).toHaveLength(30);
 	});
 
 	it('splits across batches first-expiring first; when short says exactly what is missing', async () => {

@@ -206,6 +206,33 @@ function takesFor(batches: BatchItem[], on: string, quantity: number) {
  * missing; stock never goes below zero.
  */
 export async function dispense(ctx: Ctx, caller: Caller, input: DispenseInput): Promise<DispensationView> {
+	return inLane(ctx, input.medicineId, () => dispenseNow(ctx, caller, input));
+}
+
+/**
+ * Within one process, dispensings of one medicine wait for each other instead of fighting
+ * over the same batch and counter items (which DynamoDB answers with cancelled transactions
+ * and retries). Across processes the write conditions and the re-read loop keep it right.
+ */
+const lanes = new WeakMap<Ctx, Map<string, Promise<unknown>>>();
+async function inLane<T>(ctx: Ctx, key: string, run: () => Promise<T>): Promise<T> {
+	let mine = lanes.get(ctx);
+	if (!mine) lanes.set(ctx, (mine = new Map()));
+	const before = mine.get(key) ?? Promise.resolve();
+	const current = before.then(run, run);
+	const settled = current.then(
+		() => undefined,
+		() => undefined
+	);
+	mine.set(key, settled);
+	try {
+		return await current;
+	} finally {
+		if (mine.get(key) === settled) mine.delete(key);
+	}
+}
+
+async function dispenseNow(ctx: Ctx, caller: Caller, input: DispenseInput): Promise<DispensationView> {
 	const actor = requireActor(caller);
 	await authorize(ctx, caller, 'pharmacy', 'write', { id: input.medicineId });
 	let rx: PrescriptionItem | undefined;
