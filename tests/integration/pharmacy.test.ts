@@ -1,5 +1,10 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { io, type Socket } from 'socket.io-client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startTestApp, type TestApp, type TestUser } from '../fixtures/app';
 import { alwaysOpenDoctor, freeSlots, morningZone, todayInZone } from '../fixtures/clinic';
 import { auditEntries, getItem, scanAll, sleep } from './helpers';
@@ -28,11 +33,12 @@ let doctor: TestUser;
 let desk: TestUser;
 let patient: TestUser;
 const open: ClientSocket[] = [];
+const INTERNAL_TOKEN = crypto.randomBytes(24).toString('hex');
 
 beforeAll(async () => {
 	tz = morningZone();
 	today = todayInZone(tz);
-	app = await startTestApp({ HOSPITAL_TIMEZONE: tz });
+	app = await startTestApp({ HOSPITAL_TIMEZONE: tz, INTERNAL_TOKEN });
 	doctor = await alwaysOpenDoctor(app, { name: 'Dr Olga Brandt' });
 	[pharmacist, pharmacist2, admin, nurse, desk, patient] = await Promise.all([
 		app.userOf('pharmacist', { name: 'Pia Pharm' }),
@@ -353,6 +359,47 @@ describe('alerts', () => {
 		expect(stored!.on_hand).toBe(12);
 		const claims = (await scanAll(app, 'locks')).filter((l) => String(l.id).startsWith(`pharmacy-expiry#${m.id}#`));
 		expect(claims).toHaveLength(8);
+	});
+
+	it('`npm run worker -- --once pharmacy-alerts` runs the job as its own process and tells nothing already told', async () => {
+		const m = await medicine('Heparin', { form: 'injection', strength: '5000 IU', threshold: 0 });
+		await batch(m.id, 'HEP-1', 3, addDays(today, 14));
+		const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'medtrack-pharmacy-'));
+		const run = () =>
+			new Promise<{ code: number | null; out: string }>((resolve) => {
+				const child = spawn(process.execPath, ['--import', 'tsx', 'worker/index.ts', '--once', 'pharmacy-alerts'], {
+					cwd: process.cwd(),
+					env: {
+						...process.env,
+						NODE_ENV: 'test',
+						DYNAMODB_ENDPOINT: inject('dynamoEndpoint'),
+						TABLE_PREFIX: app.ctx.config.tablePrefix,
+						AUDIT_IP_KEY: 'test-audit-ip-key-0123456789',
+						HOSPITAL_TIMEZONE: tz,
+						LOG_LEVEL: 'warn',
+						DATA_DIR: dataDir,
+						INTERNAL_URL: app.url,
+						INTERNAL_TOKEN,
+						AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true'
+					},
+					stdio: ['ignore', 'pipe', 'pipe']
+				});
+				let out = '';
+				child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+				child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+				child.once('exit', (code) => resolve({ code, out }));
+			});
+		const live = await joined(pharmacist, 'pharmacy');
+		const heard = new Promise((resolve) => live.on('pharmacy:alert', (e) => e.medicineId === m.id && resolve(e)));
+		const first = await run();
+		expect(first.code, first.out).toBe(0);
+		expect(await heard).toMatchObject({ kind: 'expiry', batchNumber: 'HEP-1', daysLeft: 14 });
+		const second = await run();
+		expect(second.code, second.out).toBe(0);
+		fs.rmSync(dataDir, { recursive: true, force: true });
+		expect(await notificationsOf(pharmacist.id, m.id, 'pharmacy_expiry')).toHaveLength(1);
+		const result = JSON.parse(second.out.split('\n').find((l) => l.startsWith('{"job"'))!).result;
+		expect(result.expiryAlerts).toBe(0);
 	});
 
 	it('low stock is told once per drop below the threshold, again after a delivery and a new drop', async () => {
