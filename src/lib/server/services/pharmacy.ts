@@ -14,6 +14,7 @@ import { listUsersByRole } from '../repositories/users';
 import { getPatient } from '../repositories/patients';
 import { getPrescription, prescriptionSettleUpdate, type PrescriptionItem } from '../repositories/prescriptions';
 import {
+	alertClaimExists,
 	alertClaimPut,
 	allMedicines,
 	batchGetMedicines,
@@ -167,6 +168,7 @@ export async function receiveBatch(ctx: Ctx, caller: Caller, medicineId: string,
 		if (outcome.failed === 'medicine') throw notFound('This medicine');
 		throw new AppError(409, 'ALREADY_EXISTS', `Batch ${input.batchNumber} is already recorded for ${m.name}.`, [{ field: 'batchNumber', message: 'is already recorded for this medicine' }]);
 	}
+	forgetStock(ctx, medicineId);
 	const after: MedicineItem = { ...m, on_hand: m.on_hand + input.quantity, version: m.version + 1, updated_at: now, updated_by_name: requireActor(caller).name };
 	// Back above its threshold: a later drop is a new crossing, told again.
 	if (m.on_hand < m.threshold && after.on_hand >= m.threshold) await deleteAlertClaim(ctx, lowClaimId(medicineId));
@@ -210,6 +212,21 @@ export async function dispense(ctx: Ctx, caller: Caller, input: DispenseInput): 
 }
 
 /**
+ * The stock as this process's last dispensing of a medicine left it, kept only while more
+ * dispensings of it wait in its lane, so the next one skips two reads. Every write is
+ * conditioned on the stock it plans with, so a stale copy (another instance wrote) only
+ * costs a failed condition and a re-read; a refusal is never based on it.
+ */
+type Stock = { m: MedicineItem; batches: BatchItem[] };
+const lastStock = new WeakMap<Ctx, Map<string, Stock>>();
+const stockCache = (ctx: Ctx) => {
+	let c = lastStock.get(ctx);
+	if (!c) lastStock.set(ctx, (c = new Map()));
+	return c;
+};
+const forgetStock = (ctx: Ctx, medicineId: string) => stockCache(ctx).delete(medicineId);
+
+/**
  * Within one process, dispensings of one medicine wait for each other instead of fighting
  * over the same batch and counter items (which DynamoDB answers with cancelled transactions
  * and retries). Across processes the write conditions and the re-read loop keep it right.
@@ -228,7 +245,10 @@ async function inLane<T>(ctx: Ctx, key: string, run: () => Promise<T>): Promise<
 	try {
 		return await current;
 	} finally {
-		if (mine.get(key) === settled) mine.delete(key);
+		if (mine.get(key) === settled) {
+			mine.delete(key);
+			forgetStock(ctx, key);
+		}
 	}
 }
 
@@ -243,10 +263,15 @@ async function dispenseNow(ctx: Ctx, caller: Caller, input: DispenseInput): Prom
 	}
 	const on = today(ctx);
 	for (let attempt = 0; attempt < DISPENSE_ATTEMPTS; attempt++) {
-		const [m, batches] = await Promise.all([getMedicine(ctx, input.medicineId), batchesOf(ctx, input.medicineId)]);
+		const cached = attempt === 0 ? stockCache(ctx).get(input.medicineId) : undefined;
+		forgetStock(ctx, input.medicineId);
+		const [m, batches] = cached ? [cached.m, cached.batches] : await Promise.all([getMedicine(ctx, input.medicineId), batchesOf(ctx, input.medicineId)]);
 		if (!m) throw notFound('This medicine');
 		const { available, takes } = takesFor(batches, on, input.quantity);
-		if (available < input.quantity || m.on_hand < input.quantity) throw insufficient(m.id, input.quantity, Math.min(available, m.on_hand), m.name);
+		if (available < input.quantity || m.on_hand < input.quantity) {
+			if (cached) continue; // never refuse on a remembered copy: read the stock as stored
+			throw insufficient(m.id, input.quantity, Math.min(available, m.on_hand), m.name);
+		}
 		if (takes.length > MAX_BATCHES_PER_DISPENSE) {
 			throw badRequest(`This would take from ${takes.length} batches at once; dispense it in smaller quantities.`, [{ field: 'quantity', message: 'spans too many batches' }]);
 		}
@@ -284,6 +309,11 @@ async function dispenseNow(ctx: Ctx, caller: Caller, input: DispenseInput): Prom
 		}
 		if (outcome?.ok) {
 			const onHand = m.on_hand - input.quantity;
+			const taken = new Map(takes.map((t) => [t.batch.sort_key, t.take]));
+			stockCache(ctx).set(m.id, {
+				m: { ...m, on_hand: onHand, version: m.version + 1 },
+				batches: batches.map((b) => (taken.has(b.sort_key) ? { ...b, quantity: b.quantity - taken.get(b.sort_key)! } : b))
+			});
 			stockEvent(ctx, m.id, onHand, m.version + 1);
 			if (rx) {
 				const settled: PrescriptionItem = { ...rx, status: 'dispensed', queue: undefined, dispensed_at: now, dispensed_by_name: actor.name, dispensation_id: d.id, updated_at: now };
@@ -338,6 +368,8 @@ async function activePharmacists(ctx: Ctx) {
 }
 
 async function raiseAlert(ctx: Ctx, claimId: string, ttlSeconds: number, alert: PharmacyAlert, n: NotificationInput): Promise<boolean> {
+	// Told already (the common case for a medicine that stays low): one read, nothing else.
+	if (await alertClaimExists(ctx, claimId)) return false;
 	const people = await activePharmacists(ctx);
 	const notices = people.map((u) => ({ userId: u.id, ...notificationPut(ctx, u.id, n) }));
 	const outcome = await transactNamed(ctx, { claim: alertClaimPut(ctx, claimId, 'pharmacy-alert', ttlSeconds), notices: notices.map((x) => x.item) });
@@ -396,6 +428,7 @@ export async function runPharmacyAlerts(ctx: Ctx, opts: { signal?: AbortSignal; 
 				movement: movementPut(ctx, { id: crypto.randomUUID(), ledger: 'pharmacy', at: now, kind: 'expired', medicine_id: b.medicine_id, quantity: b.quantity, batch_number: b.batch_number }),
 				audit: auditPut(ctx, caller, { action: 'write_off_expired', resourceType: 'medicine', resourceId: b.medicine_id, changedFields: ['on_hand', 'batches'] })
 			});
+			forgetStock(ctx, b.medicine_id);
 			if (outcome.ok) {
 				report.writtenOff++;
 				m.on_hand -= b.quantity;
