@@ -104,6 +104,7 @@ describe('a prescription from the visit to the dispensary and back', () => {
 		console.log(`[pharmacy e2e] doctor's visit screen shows it dispensed ${Date.now() - t1} ms after`);
 		await visit.getByTestId('rx-status').getByText(/by Pia Pharm/).waitFor();
 		await records.getByTestId('rx-status').getByText('Dispensed').waitFor({ timeout: 5_000 });
+		await visit.evaluate(() => window.scrollTo(0, 0));
 		await visit.screenshot({ path: `${SHOTS}/doctor-dispensed.png`, fullPage: true });
 		await records.screenshot({ path: `${SHOTS}/patient-dispensed.png`, fullPage: true });
 		await pharmacy.screenshot({ path: `${SHOTS}/after-dispense.png`, fullPage: true });
