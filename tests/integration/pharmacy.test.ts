@@ -319,6 +319,33 @@ describe('prescriptions from visits', () => {
 		expect(plain.body.record.prescriptionStatus.map((s: { id: string }) => s.id)).toEqual([idA, status[1].id]);
 	});
 
+	it('an amendment of a completed visit that replaces a pending prescription withdraws it and queues the new one', async () => {
+		const first = { medicine: 'Codeine 30 mg', dosage: '1 tablet', frequency: 'every 6 hours', days: 3 };
+		const instead = { medicine: 'Paracetamol 1 g', dosage: '1 tablet', frequency: 'every 6 hours', days: 3 };
+		const { appointment, record } = await visitWith([first]);
+		const oldId = record.prescriptionStatus[0].id as string;
+		const a = (await doctor.api.get(`/api/appointments/${appointment.id}`)).body.appointment;
+		expect((await doctor.api.patch(`/api/appointments/${a.id}`, { version: a.version, status: 'COMPLETED' })).status).toBe(200);
+		const closed = (await doctor.api.get(`/api/medical-records/${record.id}`)).body.record;
+		const amended = await doctor.api.post(`/api/medical-records/${record.id}/amendments`, {
+			version: closed.version,
+			reason: 'Codeine is not suitable for this patient',
+			changes: { prescriptions: [instead] }
+		});
+		expect(amended.status, JSON.stringify(amended.body)).toBe(201);
+		const [now] = amended.body.record.prescriptionStatus;
+		expect(now).toMatchObject({ medicine: 'Paracetamol 1 g', status: 'pending' });
+		expect((await getItem(app, 'prescriptions', { id: oldId }))!.status).toBe('cancelled');
+		const queue = (await pharmacist.api.get('/api/pharmacy/queue')).body.items.map((e: { id: string }) => e.id);
+		expect(queue).toContain(now.id);
+		expect(queue).not.toContain(oldId);
+		const m = await medicine('Codeine');
+		await batch(m.id, 'COD-1', 10, addDays(today, 100));
+		const late = await pharmacist.api.post('/api/dispensations', { medicineId: m.id, quantity: 12, prescriptionId: oldId });
+		expect(late.status).toBe(409);
+		expect(late.body.error.message).toContain('withdrawn');
+	});
+
 	it('only pharmacists and administrators may join the pharmacy room', async () => {
 		await expect(joined(patient, 'pharmacy')).rejects.toThrow();
 		await expect(joined(doctor, 'pharmacy')).rejects.toThrow();
