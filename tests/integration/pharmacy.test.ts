@@ -167,6 +167,30 @@ describe('dispensing never goes below zero', () => {
 		expect((await scanAll(app, 'dispensing')).filter((d) => d.medicine_id === m.id)).toHaveLength(30);
 	});
 
+	it('mixed quantities at once: taken in order while they fit, each refusal saying what was left for it, never below zero', async () => {
+		const m = await medicine('Diclofenac', { threshold: 0 });
+		await batch(m.id, 'DC-1', 7, addDays(today, 20));
+		await batch(m.id, 'DC-2', 8, addDays(today, 60));
+		const sizes = [4, 6, 3, 9, 2, 5, 1, 8, 2, 3];
+		const results = await Promise.all(sizes.map((q) => pharmacist.api.post('/api/dispensations', { medicineId: m.id, quantity: q })));
+		const dispensed = results.filter((r) => r.status === 201).reduce((n, r) => n + (r.body.dispensation.quantity as number), 0);
+		expect(results.every((r) => r.status === 201 || r.status === 409)).toBe(true);
+		const stored = (await getItem(app, 'medicines', { id: m.id }))!.on_hand as number;
+		expect(stored).toBe(15 - dispensed);
+		expect(stored).toBeGreaterThanOrEqual(0);
+		for (const r of results.filter((x) => x.status === 409)) {
+			const d = r.body.error.details;
+			expect(d.requested).toBeGreaterThan(d.available);
+			expect(d.missing).toBe(d.requested - d.available);
+		}
+		const batches = (await scanAll(app, 'medicine_batches')).filter((b) => b.medicine_id === m.id && b.kind === 'batch');
+		expect(batches.reduce((n, b) => n + b.quantity, 0)).toBe(stored);
+		expect(batches.every((b) => b.quantity >= 0)).toBe(true);
+		const records = (await scanAll(app, 'dispensing')).filter((x) => x.medicine_id === m.id);
+		expect(records.reduce((n, x) => n + x.quantity, 0)).toBe(dispensed);
+		expect(await auditEntries(app, (e) => e.resource_id === m.id && e.action === 'dispense')).toHaveLength(records.length);
+	});
+
 	it('splits across batches first-expiring first; when short says exactly what is missing', async () => {
 		const m = await medicine('Ibuprofen');
 		await batch(m.id, 'I-1', 3, addDays(today, 10));
@@ -344,6 +368,23 @@ describe('prescriptions from visits', () => {
 		const late = await pharmacist.api.post('/api/dispensations', { medicineId: m.id, quantity: 12, prescriptionId: oldId });
 		expect(late.status).toBe(409);
 		expect(late.body.error.message).toContain('withdrawn');
+	});
+
+	it('two pharmacists pressing Dispense on the same prescription at once: one dispenses, the other is told it was already dispensed', async () => {
+		const m = await medicine('Clarithromycin');
+		await batch(m.id, 'CL-1', 50, addDays(today, 100));
+		const { record } = await visitWith([{ medicine: 'Clarithromycin 500 mg', dosage: '1 tablet', frequency: 'twice daily', days: 7 }]);
+		const rxId = record.prescriptionStatus[0].id as string;
+		const [a, b, plain] = await Promise.all([
+			pharmacist.api.post('/api/dispensations', { medicineId: m.id, quantity: 14, prescriptionId: rxId }),
+			pharmacist2.api.post('/api/dispensations', { medicineId: m.id, quantity: 14, prescriptionId: rxId }),
+			pharmacist2.api.post('/api/dispensations', { medicineId: m.id, quantity: 5 })
+		]);
+		expect([a.status, b.status].sort()).toEqual([201, 409]);
+		expect([a, b].find((r) => r.status === 409)!.body.error.code).toBe('INVALID_TRANSITION');
+		expect(plain.status).toBe(201);
+		expect((await getItem(app, 'medicines', { id: m.id }))!.on_hand).toBe(50 - 14 - 5);
+		expect((await scanAll(app, 'dispensing')).filter((d) => d.prescription_id === rxId)).toHaveLength(1);
 	});
 
 	it('only pharmacists and administrators may join the pharmacy room', async () => {

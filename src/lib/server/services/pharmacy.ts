@@ -7,7 +7,7 @@ import { auditPut } from './audit';
 import { announce, notificationPut, type NotificationInput } from './notifications';
 import { announcePrescription } from './prescriptions';
 import { rooms } from '../realtime/bus';
-import { transactNamed } from '../db/transaction';
+import { transactNamed, type TransactItem, type TransactOutcome } from '../db/transaction';
 import { stampNew } from '../db/versioned';
 import { decodeCursor, encodeCursor, resumeQuery, startKeySchema } from '../db/cursor';
 import { listUsersByRole } from '../repositories/users';
@@ -202,20 +202,77 @@ function takesFor(batches: BatchItem[], on: string, quantity: number) {
 }
 
 /**
- * Dispenses `quantity` of a medicine, for a prescription or not, in one transaction: each
- * batch's take, `on_hand`, the dispensing record, the stock movement, the prescription's
- * settling and the audit entry. When the stock is short: 409 INSUFFICIENT_STOCK with what is
- * missing; stock never goes below zero.
+ * Dispenses `quantity` of a medicine, for a prescription or not. Its stock change, dispensing
+ * record, stock movement, prescription settling and audit entry commit in one transaction;
+ * when the stock is short: 409 INSUFFICIENT_STOCK with what is missing; stock never goes below
+ * zero.
+ *
+ * Within one process, the dispensings of a medicine that arrive while one is being written
+ * wait in that medicine's queue and are then written together (group commit): one
+ * transaction holds each batch's summed take, the counter's summed decrement and every
+ * request's own dispensing record, movement, prescription settling and audit entry, so they
+ * commit or fail together and none exists without the others. Requests are planned in
+ * arrival order; one the stock cannot cover is refused without touching the rest. Across
+ * processes the write conditions (each batch `quantity >= take`, `on_hand >= total`) and the
+ * re-read loop keep the stock right.
  */
 export async function dispense(ctx: Ctx, caller: Caller, input: DispenseInput): Promise<DispensationView> {
-	return inLane(ctx, input.medicineId, () => dispenseNow(ctx, caller, input));
+	requireActor(caller);
+	await authorize(ctx, caller, 'pharmacy', 'write', { id: input.medicineId });
+	let rx: PrescriptionItem | undefined;
+	if (input.prescriptionId) {
+		rx = await getPrescription(ctx, input.prescriptionId);
+		if (!rx) throw notFound('This prescription');
+		if (rx.status !== 'pending') throw prescriptionSettled(rx);
+	}
+	return new Promise<DispensationView>((resolve, reject) => {
+		const q = queueOf(ctx, input.medicineId);
+		q.waiting.push({ caller, input, rx, resolve, reject });
+		if (!q.running) void drain(ctx, input.medicineId, q);
+	});
+}
+
+type Waiting = {
+	caller: Caller;
+	input: DispenseInput;
+	rx?: PrescriptionItem;
+	resolve: (d: DispensationView) => void;
+	reject: (err: unknown) => void;
+};
+type Queue = { waiting: Waiting[]; running: boolean };
+const queues = new WeakMap<Ctx, Map<string, Queue>>();
+function queueOf(ctx: Ctx, medicineId: string): Queue {
+	let mine = queues.get(ctx);
+	if (!mine) queues.set(ctx, (mine = new Map()));
+	let q = mine.get(medicineId);
+	if (!q) mine.set(medicineId, (q = { waiting: [], running: false }));
+	return q;
+}
+
+async function drain(ctx: Ctx, medicineId: string, q: Queue): Promise<void> {
+	q.running = true;
+	try {
+		while (q.waiting.length) {
+			const group = q.waiting.splice(0);
+			try {
+				await commitGroup(ctx, medicineId, group);
+			} catch (err) {
+				// Not a refusal: the database failed. Everyone still waiting in this group hears it.
+				for (const w of group) w.reject(err);
+			}
+		}
+	} finally {
+		q.running = false;
+		queues.get(ctx)?.delete(medicineId);
+		forgetStock(ctx, medicineId);
+	}
 }
 
 /**
  * The stock as this process's last dispensing of a medicine left it, kept only while more
- * dispensings of it wait in its lane, so the next one skips two reads. Every write is
+ * dispensings of it wait in its queue, so the next group skips two reads. Every write is
  * conditioned on the stock it plans with, so a stale copy (another instance wrote) only
- * costs a failed condition and a re-read; a refusal is never based on it.
+ * costs a failed condition and a re-read; nothing is refused on it.
  */
 type Stock = { m: MedicineItem; batches: BatchItem[] };
 const lastStock = new WeakMap<Ctx, Map<string, Stock>>();
@@ -226,120 +283,174 @@ const stockCache = (ctx: Ctx) => {
 };
 const forgetStock = (ctx: Ctx, medicineId: string) => stockCache(ctx).delete(medicineId);
 
-/**
- * Within one process, dispensings of one medicine wait for each other instead of fighting
- * over the same batch and counter items (which DynamoDB answers with cancelled transactions
- * and retries). Across processes the write conditions and the re-read loop keep it right.
- */
-const lanes = new WeakMap<Ctx, Map<string, Promise<unknown>>>();
-async function inLane<T>(ctx: Ctx, key: string, run: () => Promise<T>): Promise<T> {
-	let mine = lanes.get(ctx);
-	if (!mine) lanes.set(ctx, (mine = new Map()));
-	const before = mine.get(key) ?? Promise.resolve();
-	const current = before.then(run, run);
-	const settled = current.then(
-		() => undefined,
-		() => undefined
-	);
-	mine.set(key, settled);
-	try {
-		return await current;
-	} finally {
-		if (mine.get(key) === settled) {
-			mine.delete(key);
-			forgetStock(ctx, key);
-		}
-	}
-}
+/** DynamoDB's limit on the items of one transaction. */
+const TRANSACTION_ITEMS = 100;
 
-async function dispenseNow(ctx: Ctx, caller: Caller, input: DispenseInput): Promise<DispensationView> {
-	const actor = requireActor(caller);
-	await authorize(ctx, caller, 'pharmacy', 'write', { id: input.medicineId });
-	let rx: PrescriptionItem | undefined;
-	if (input.prescriptionId) {
-		rx = await getPrescription(ctx, input.prescriptionId);
-		if (!rx) throw notFound('This prescription');
-		if (rx.status !== 'pending') throw prescriptionSettled(rx);
-	}
+type Planned = { w: Waiting; takes: { batch: BatchItem; take: number }[]; onHand: number; d: DispensationItem };
+
+/**
+ * Writes a group of waiting dispensings, settling each exactly once (resolve or reject).
+ * Those that do not fit in one transaction, or share a prescription with one already in it,
+ * go in the next round.
+ */
+async function commitGroup(ctx: Ctx, medicineId: string, group: Waiting[]): Promise<void> {
 	const on = today(ctx);
-	for (let attempt = 0; attempt < DISPENSE_ATTEMPTS; attempt++) {
-		const cached = attempt === 0 ? stockCache(ctx).get(input.medicineId) : undefined;
-		forgetStock(ctx, input.medicineId);
-		const [m, batches] = cached ? [cached.m, cached.batches] : await Promise.all([getMedicine(ctx, input.medicineId), batchesOf(ctx, input.medicineId)]);
-		if (!m) throw notFound('This medicine');
-		const { available, takes } = takesFor(batches, on, input.quantity);
-		if (available < input.quantity || m.on_hand < input.quantity) {
-			if (cached) continue; // never refuse on a remembered copy: read the stock as stored
-			throw insufficient(m.id, input.quantity, Math.min(available, m.on_hand), m.name);
+	let pending = [...group];
+	const settle = (w: Waiting, fn: () => void) => {
+		pending = pending.filter((x) => x !== w);
+		group.splice(group.indexOf(w), 1);
+		fn();
+	};
+	let attempt = 0;
+	while (pending.length) {
+		if (attempt >= DISPENSE_ATTEMPTS) {
+			for (const w of [...pending]) {
+				settle(w, () => w.reject(new AppError(409, 'VERSION_CONFLICT', 'The stock of this medicine is changing very fast; nothing was dispensed. Try again.', { medicineId })));
+			}
+			return;
 		}
-		if (takes.length > MAX_BATCHES_PER_DISPENSE) {
-			throw badRequest(`This would take from ${takes.length} batches at once; dispense it in smaller quantities.`, [{ field: 'quantity', message: 'spans too many batches' }]);
+		const cached = attempt === 0 ? stockCache(ctx).get(medicineId) : undefined;
+		forgetStock(ctx, medicineId);
+		const [m, batches] = cached ? [cached.m, cached.batches] : await Promise.all([getMedicine(ctx, medicineId), batchesOf(ctx, medicineId)]);
+		if (!m) {
+			for (const w of [...pending]) settle(w, () => w.reject(notFound('This medicine')));
+			return;
 		}
-		const now = new Date().toISOString();
-		const d: DispensationItem = {
-			id: crypto.randomUUID(),
-			medicine_id: m.id,
-			medicine_name: m.name,
-			quantity: input.quantity,
-			...(rx ? { prescription_id: rx.id, patient_id: rx.patient_id } : {}),
-			batches: takes.map((t) => ({ batch_number: t.batch.batch_number, quantity: t.take, expires_on: t.batch.expires_on })),
-			created_at: now,
-			by: actor.id,
-			by_name: actor.name
-		};
-		let outcome;
-		try {
-			outcome = await transactNamed(ctx, {
-				batches: takes.map((t) => batchTakeUpdate(ctx, m.id, t.batch.sort_key, t.take)),
-				medicine: medicineStockUpdate(ctx, caller, m.id, -input.quantity, now),
-				prescription: rx ? prescriptionSettleUpdate(ctx, rx.id, 'dispensed', now, { dispensationId: d.id, byName: actor.name }) : undefined,
-				dispensation: dispensationPut(ctx, d),
-				movement: movementPut(ctx, { id: crypto.randomUUID(), ledger: 'pharmacy', at: now, kind: 'dispensed', medicine_id: m.id, quantity: input.quantity, ref_id: d.id }),
-				audit: auditPut(ctx, caller, {
-					action: 'dispense',
-					resourceType: 'medicine',
-					resourceId: m.id,
-					changedFields: ['on_hand', ...(rx ? ['prescription'] : [])]
-				})
+
+		// Plan in arrival order against what the batches hold now.
+		const left = new Map(batches.map((b) => [b.sort_key, b.quantity]));
+		const touched = new Set<string>();
+		let onHand = m.on_hand;
+		let items = 1; // the counter
+		const planned: Planned[] = [];
+		const prescriptions = new Set<string>();
+		let stale = false;
+		for (const w of [...pending]) {
+			const usable = batches.map((b) => ({ ...b, quantity: left.get(b.sort_key)! }));
+			const { available, takes } = takesFor(usable, on, w.input.quantity);
+			const can = Math.min(available, onHand);
+			if (can < w.input.quantity) {
+				if (cached) {
+					stale = true; // never refuse on a remembered copy: read the stock as stored
+					break;
+				}
+				settle(w, () => w.reject(insufficient(m.id, w.input.quantity, can, m.name)));
+				continue;
+			}
+			if (takes.length > MAX_BATCHES_PER_DISPENSE) {
+				settle(w, () =>
+					w.reject(badRequest(`This would take from ${takes.length} batches at once; dispense it in smaller quantities.`, [{ field: 'quantity', message: 'spans too many batches' }]))
+				);
+				continue;
+			}
+			const newBatches = takes.filter((t) => !touched.has(t.batch.sort_key)).length;
+			const cost = newBatches + 3 + (w.rx ? 1 : 0);
+			if (items + cost > TRANSACTION_ITEMS || (w.rx && prescriptions.has(w.rx.id))) continue; // the next round
+			items += cost;
+			if (w.rx) prescriptions.add(w.rx.id);
+			for (const t of takes) {
+				touched.add(t.batch.sort_key);
+				left.set(t.batch.sort_key, left.get(t.batch.sort_key)! - t.take);
+			}
+			onHand -= w.input.quantity;
+			const actor = requireActor(w.caller);
+			const now = new Date().toISOString();
+			planned.push({
+				w,
+				takes,
+				onHand,
+				d: {
+					id: crypto.randomUUID(),
+					medicine_id: m.id,
+					medicine_name: m.name,
+					quantity: w.input.quantity,
+					...(w.rx ? { prescription_id: w.rx.id, patient_id: w.rx.patient_id } : {}),
+					batches: takes.map((t) => ({ batch_number: t.batch.batch_number, quantity: t.take, expires_on: t.batch.expires_on })),
+					created_at: now,
+					by: actor.id,
+					by_name: actor.name
+				}
 			});
+		}
+		if (stale) {
+			attempt++;
+			continue;
+		}
+		if (!planned.length) return;
+
+		const now = new Date().toISOString();
+		const total = planned.reduce((n, p) => n + p.w.input.quantity, 0);
+		const sums = new Map<string, number>();
+		for (const p of planned) for (const t of p.takes) sums.set(t.batch.sort_key, (sums.get(t.batch.sort_key) ?? 0) + t.take);
+		const named: Record<string, TransactItem | TransactItem[]> = {
+			batches: [...sums].map(([sortKey, take]) => batchTakeUpdate(ctx, m.id, sortKey, take)),
+			medicine: medicineStockUpdate(ctx, planned.at(-1)!.w.caller, m.id, -total, now)
+		};
+		planned.forEach((p, i) => {
+			named[`dispensation${i}`] = dispensationPut(ctx, p.d);
+			named[`movement${i}`] = movementPut(ctx, { id: crypto.randomUUID(), ledger: 'pharmacy', at: p.d.created_at, kind: 'dispensed', medicine_id: m.id, quantity: p.d.quantity, ref_id: p.d.id });
+			if (p.w.rx) named[`rx${i}`] = prescriptionSettleUpdate(ctx, p.w.rx.id, 'dispensed', now, { dispensationId: p.d.id, byName: p.d.by_name });
+			named[`audit${i}`] = auditPut(ctx, p.w.caller, {
+				action: 'dispense',
+				resourceType: 'medicine',
+				resourceId: m.id,
+				changedFields: ['on_hand', ...(p.w.rx ? ['prescription'] : [])]
+			});
+		});
+		let outcome: TransactOutcome<string> | undefined;
+		try {
+			outcome = await transactNamed(ctx, named);
 		} catch (err) {
 			// Contention DynamoDB would not settle within transactNamed's own retries: another lost race.
 			if ((err as Error).name !== 'TransactionCanceledException') throw err;
-			outcome = undefined;
 		}
 		if (outcome?.ok) {
-			const onHand = m.on_hand - input.quantity;
-			const taken = new Map(takes.map((t) => [t.batch.sort_key, t.take]));
-			stockCache(ctx).set(m.id, {
-				m: { ...m, on_hand: onHand, version: m.version + 1 },
-				batches: batches.map((b) => (taken.has(b.sort_key) ? { ...b, quantity: b.quantity - taken.get(b.sort_key)! } : b))
-			});
-			stockEvent(ctx, m.id, onHand, m.version + 1);
-			if (rx) {
-				const settled: PrescriptionItem = { ...rx, status: 'dispensed', queue: undefined, dispensed_at: now, dispensed_by_name: actor.name, dispensation_id: d.id, updated_at: now };
-				announcePrescription(ctx, settled, (await getPatient(ctx, rx.patient_id))?.user_id);
-			}
-			if (onHand < m.threshold) await raiseLowStock(ctx, { ...m, on_hand: onHand });
-			return {
-				id: d.id,
-				medicineId: m.id,
-				medicineName: m.name,
-				quantity: d.quantity,
-				...(rx ? { prescriptionId: rx.id } : {}),
-				batches: d.batches.map((b) => ({ batchNumber: b.batch_number, quantity: b.quantity, expiresOn: b.expires_on })),
-				onHand,
-				dispensedAt: now,
-				dispensedBy: actor.name
+			const after: Stock = {
+				m: { ...m, on_hand: m.on_hand - total, version: m.version + 1, updated_at: now },
+				batches: batches.map((b) => (sums.has(b.sort_key) ? { ...b, quantity: b.quantity - sums.get(b.sort_key)! } : b))
 			};
+			stockCache(ctx).set(m.id, after);
+			stockEvent(ctx, m.id, after.m.on_hand, after.m.version);
+			// Told before the dispensers hear back; the dispensing has committed whatever happens here.
+			if (after.m.on_hand < m.threshold) {
+				await raiseLowStock(ctx, after.m).catch((err: Error) => ctx.log.warn('pharmacy: low-stock alert failed', { medicineId: m.id, error: err.name }));
+			}
+			for (const p of planned) {
+				settle(p.w, () =>
+					p.w.resolve({
+						id: p.d.id,
+						medicineId: m.id,
+						medicineName: m.name,
+						quantity: p.d.quantity,
+						...(p.w.rx ? { prescriptionId: p.w.rx.id } : {}),
+						batches: p.d.batches.map((b) => ({ batchNumber: b.batch_number, quantity: b.quantity, expiresOn: b.expires_on })),
+						onHand: p.onHand,
+						dispensedAt: p.d.created_at,
+						dispensedBy: p.d.by_name
+					})
+				);
+				if (p.w.rx) {
+					const rx = p.w.rx;
+					const settled: PrescriptionItem = { ...rx, status: 'dispensed', queue: undefined, dispensed_at: now, dispensed_by_name: p.d.by_name, dispensation_id: p.d.id, updated_at: now };
+					void getPatient(ctx, rx.patient_id)
+						.then((patient) => announcePrescription(ctx, settled, patient?.user_id))
+						.catch((err: Error) => ctx.log.warn('pharmacy: prescription announcement failed', { error: err.name }));
+				}
+			}
+			attempt = 0;
+			continue;
 		}
-		if (outcome?.failed === 'prescription') {
-			const now2 = await getPrescription(ctx, rx!.id);
-			throw prescriptionSettled(now2 ?? rx!);
+		const failedRx = outcome && /^rx\d+$/.test(outcome.failed) ? planned[Number(outcome.failed.slice(2))] : undefined;
+		if (failedRx) {
+			// Settled meanwhile (dispensed elsewhere, or withdrawn): that request alone is refused.
+			const fresh = await getPrescription(ctx, failedRx.w.rx!.id);
+			settle(failedRx.w, () => failedRx.w.reject(prescriptionSettled(fresh ?? failedRx.w.rx!)));
+			continue;
 		}
 		// Lost a race on a batch or on the counter: re-read and plan again, after a short, growing pause.
-		await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 5 * (attempt + 1))));
+		attempt++;
+		await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 5 * attempt)));
 	}
-	throw new AppError(409, 'VERSION_CONFLICT', 'The stock of this medicine is changing very fast; nothing was dispensed. Try again.', { medicineId: input.medicineId });
 }
 
 const prescriptionSettled = (rx: PrescriptionItem) =>
