@@ -124,5 +124,17 @@ describe('a prescription from the visit to the dispensary and back', () => {
 		const tablet = await open(pharmacist, '/pharmacy', { width: 800, height: 1100 });
 		await tablet.getByTestId('rx-queue').waitFor();
 		await tablet.screenshot({ path: `${SHOTS}/tablet.png`, fullPage: true });
+		// A delivery, received on the tablet: the batch appears and the low-stock flag goes.
+		await tablet.getByRole('button', { name: 'Batches of Salbutamol 100 µg' }).click();
+		const detail = tablet.getByTestId('medicine-detail');
+		await detail.getByText('SAL-77').waitFor();
+		await detail.getByLabel('Batch number').fill('SAL-78');
+		await detail.getByLabel('Units').fill('30');
+		await detail.getByRole('button', { name: 'Receive batch' }).click();
+		await tablet.getByTestId('pharmacy-done').getByText('Batch SAL-78 received: 30 units of Salbutamol. 34 on hand.').waitFor();
+		await detail.getByText('SAL-78').waitFor();
+		await expect.poll(() => tablet.getByTestId('medicine-row').filter({ hasText: 'Salbutamol' }).textContent()).not.toContain('Low');
+		await detail.scrollIntoViewIfNeeded();
+		await tablet.screenshot({ path: `${SHOTS}/batches-tablet.png` });
 	});
 });
