@@ -8,7 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { startTestApp, type TestApp, type TestUser } from '../fixtures/app';
 import { alwaysOpenDoctor, freeSlots, morningZone, todayInZone } from '../fixtures/clinic';
 import { auditEntries, getItem, scanAll, sleep } from './helpers';
-import { dispense, runPharmacyAlerts } from '../../src/lib/server/services/pharmacy';
+import { runPharmacyAlerts } from '../../src/lib/server/services/pharmacy';
+import { dispense } from '../../src/lib/server/services/dispensing';
 import { createContext } from '../../src/lib/server/context';
 import { runOnce } from '../../worker/scheduler';
 import { JOBS } from '../../worker/jobs';

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import type { Ctx } from '../context';
 import { body, params, query } from '../http/validate';
 import * as pharmacy from '../services/pharmacy';
+import { dispense } from '../services/dispensing';
+import { inventoryReport, reportCsv } from '../services/pharmacy-report';
 import { pharmacyQueue } from '../services/prescriptions';
 import { id } from '$lib/shared/schemas';
 import { batchCreateSchema, dispenseSchema, medicineCreateSchema, medicineSearchSchema, reportQuerySchema } from '$lib/shared/pharmacy';
@@ -34,7 +36,7 @@ export function pharmacyRoutes(ctx: Ctx): Router {
 	});
 
 	r.post('/dispensations', async (req, res) => {
-		res.status(201).json({ dispensation: await pharmacy.dispense(ctx, req.caller, body(req, dispenseSchema)) });
+		res.status(201).json({ dispensation: await dispense(ctx, req.caller, body(req, dispenseSchema)) });
 	});
 
 	r.get('/pharmacy/queue', async (req, res) => {
@@ -46,15 +48,15 @@ export function pharmacyRoutes(ctx: Ctx): Router {
 	});
 
 	r.get('/pharmacy/report', async (req, res) => {
-		res.json({ report: await pharmacy.inventoryReport(ctx, req.caller, query(req, reportQuerySchema)) });
+		res.json({ report: await inventoryReport(ctx, req.caller, query(req, reportQuerySchema)) });
 	});
 
 	r.get('/pharmacy/report.csv', async (req, res) => {
 		const q = query(req, reportQuerySchema);
-		const report = await pharmacy.inventoryReport(ctx, req.caller, q);
+		const report = await inventoryReport(ctx, req.caller, q);
 		res.setHeader('Content-Type', 'text/csv; charset=utf-8');
 		res.setHeader('Content-Disposition', `attachment; filename="inventory-${q.from}-to-${q.to}.csv"`);
-		res.send(pharmacy.reportCsv(report));
+		res.send(reportCsv(report));
 	});
 
 	return r;

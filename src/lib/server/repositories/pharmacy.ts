@@ -166,9 +166,10 @@ export function batchWriteOffUpdate(ctx: Ctx, medicineId: string, sortKey: strin
 
 /**
  * Moves a medicine's `on_hand` by `delta` (never below zero: a decrement is conditioned on
- * the units being there) and bumps its version, stamped with who did it.
+ * the units being there) and bumps its version, stamped with who did it; with
+ * `expectVersion`, only if nothing else changed it since that version.
  */
-export function medicineStockUpdate(ctx: Ctx, caller: Caller, medicineId: string, delta: number, at: string) {
+export function medicineStockUpdate(ctx: Ctx, caller: Caller, medicineId: string, delta: number, at: string, expectVersion?: number) {
 	const values: Record<string, unknown> = {
 		':d': delta,
 		':one': 1,
@@ -177,12 +178,14 @@ export function medicineStockUpdate(ctx: Ctx, caller: Caller, medicineId: string
 		':byName': caller.actor?.name ?? 'MedTrack'
 	};
 	if (delta < 0) values[':need'] = -delta;
+	if (expectVersion !== undefined) values[':read'] = expectVersion;
+	const conditions = ['attribute_exists(id)', ...(delta < 0 ? ['on_hand >= :need'] : []), ...(expectVersion !== undefined ? ['#v = :read'] : [])];
 	return {
 		Update: {
 			TableName: ctx.db.tables.medicines,
 			Key: { id: medicineId },
 			UpdateExpression: 'SET on_hand = on_hand + :d, #v = #v + :one, updated_at = :at, updated_by = :by, updated_by_name = :byName',
-			ConditionExpression: delta < 0 ? 'attribute_exists(id) AND on_hand >= :need' : 'attribute_exists(id)',
+			ConditionExpression: conditions.join(' AND '),
 			ExpressionAttributeNames: { '#v': 'version' },
 			ExpressionAttributeValues: values,
 			ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const

@@ -5,14 +5,11 @@ import { AppError, badRequest, notFound } from '../errors';
 import { authorize, requireActor } from '../auth/guard';
 import { auditPut } from './audit';
 import { announce, notificationPut, type NotificationInput } from './notifications';
-import { announcePrescription } from './prescriptions';
 import { rooms } from '../realtime/bus';
-import { transactNamed, type TransactItem, type TransactOutcome } from '../db/transaction';
+import { transactNamed } from '../db/transaction';
 import { stampNew } from '../db/versioned';
 import { decodeCursor, encodeCursor, resumeQuery, startKeySchema } from '../db/cursor';
 import { listUsersByRole } from '../repositories/users';
-import { getPatient } from '../repositories/patients';
-import { getPrescription, prescriptionSettleUpdate, type PrescriptionItem } from '../repositories/prescriptions';
 import {
 	alertClaimExists,
 	alertClaimPut,
@@ -21,56 +18,42 @@ import {
 	batchGuardPut,
 	batchPut,
 	batchSortKey,
-	batchTakeUpdate,
 	batchWriteOffUpdate,
 	batchesExpiringBy,
 	batchesOf,
 	deleteAlertClaim,
-	dispensationPut,
 	getMedicine,
 	medicinePut,
 	medicineStockUpdate,
 	movementPut,
-	movementsSince,
 	searchMedicines as searchMedicineRows,
 	type BatchItem,
-	type DispensationItem,
-	type MedicineItem,
-	type MovementKind
+	type MedicineItem
 } from '../repositories/pharmacy';
-import { addDays, dayBoundsUtc, todayIn } from '$lib/shared/time';
+import { addDays, todayIn } from '$lib/shared/time';
 import {
 	EXPIRY_THRESHOLDS,
-	csvLine,
 	type BatchCreate,
 	type BatchView,
-	type DispensationView,
-	type DispenseInput,
-	type InsufficientStockDetails,
-	type InventoryReport,
 	type MedicineCreate,
 	type MedicineView,
-	type PharmacyAlert,
-	type ReportRow
+	type PharmacyAlert
 } from '$lib/shared/pharmacy';
 
 /**
- * The dispensary (SPEC §3 Pharmacy). Stock is held in batches; a medicine's `on_hand`
- * moves in the same transaction as every batch change, with the stock movement the
- * inventory report counts and the audit entry. Dispensing takes from the first-expiring
- * unexpired batches, each take conditioned on the batch still holding it and `on_hand` on
- * the total, so no race can take stock below zero; a lost race re-reads and tries again, a
- * bounded number of times. Doctors and nurses read stock; pharmacists and administrators
- * change it (auth/guard.ts `pharmacy`).
+ * The dispensary's stock (SPEC §3 Pharmacy): medicines, their batches and the alerts.
+ * Stock is held in batches; a medicine's `on_hand` moves in the same transaction as every
+ * batch change, with the stock movement the inventory report counts and the audit entry.
+ * Dispensing is in ./dispensing.ts, the report in ./pharmacy-report.ts. Doctors and nurses
+ * read stock; pharmacists and administrators change it (auth/guard.ts `pharmacy`).
  */
-const DISPENSE_ATTEMPTS = 25;
-const MAX_BATCHES_PER_DISPENSE = 40;
 const DAY = 86_400_000;
 
 const lowClaimId = (medicineId: string) => `pharmacy-low#${medicineId}`;
 const expiryClaimId = (b: BatchItem, threshold: number) => `pharmacy-expiry#${b.medicine_id}#${b.batch_number}#${threshold}`;
 
-const today = (ctx: Ctx) => todayIn(ctx.config.timezone);
+/** Today's date in the hospital's time zone. */
+export const today = (ctx: Ctx) => todayIn(ctx.config.timezone);
 
 function batchView(b: BatchItem, on: string): BatchView {
 	return { batchNumber: b.batch_number, quantity: b.quantity, expiresOn: b.expires_on, receivedAt: b.received_at, expired: b.expires_on < on };
@@ -92,7 +75,7 @@ function medicineView(m: MedicineItem, batches?: BatchItem[], on?: string): Medi
 	};
 }
 
-const stockEvent = (ctx: Ctx, medicineId: string, onHand: number, version: number) =>
+export const stockEvent = (ctx: Ctx, medicineId: string, onHand: number, version: number) =>
 	ctx.bus.emit(rooms.pharmacy, 'pharmacy:stock', { medicineId, onHand, version, at: new Date().toISOString() });
 
 export async function createMedicine(ctx: Ctx, caller: Caller, input: MedicineCreate): Promise<MedicineView> {
@@ -168,300 +151,12 @@ export async function receiveBatch(ctx: Ctx, caller: Caller, medicineId: string,
 		if (outcome.failed === 'medicine') throw notFound('This medicine');
 		throw new AppError(409, 'ALREADY_EXISTS', `Batch ${input.batchNumber} is already recorded for ${m.name}.`, [{ field: 'batchNumber', message: 'is already recorded for this medicine' }]);
 	}
-	forgetStock(ctx, medicineId);
 	const after: MedicineItem = { ...m, on_hand: m.on_hand + input.quantity, version: m.version + 1, updated_at: now, updated_by_name: requireActor(caller).name };
 	// Back above its threshold: a later drop is a new crossing, told again.
 	if (m.on_hand < m.threshold && after.on_hand >= m.threshold) await deleteAlertClaim(ctx, lowClaimId(medicineId));
 	stockEvent(ctx, medicineId, after.on_hand, after.version);
 	return { medicine: medicineView(after), batch: batchView(batch, on) };
 }
-
-const insufficient = (medicineId: string, requested: number, available: number, name: string) => {
-	const details: InsufficientStockDetails = { medicineId, requested, available, missing: requested - available };
-	return new AppError(
-		409,
-		'INSUFFICIENT_STOCK',
-		`Not enough ${name} in stock: ${requested} requested, ${available} available in unexpired batches, ${details.missing} missing.`,
-		details
-	);
-};
-
-/** What to take from which batch: first-expiring unexpired batches first, split as needed. */
-function takesFor(batches: BatchItem[], on: string, quantity: number) {
-	const usable = batches.filter((b) => b.kind === 'batch' && b.quantity > 0 && b.expires_on >= on);
-	const available = usable.reduce((n, b) => n + b.quantity, 0);
-	const takes: { batch: BatchItem; take: number }[] = [];
-	let left = quantity;
-	for (const b of usable) {
-		if (left <= 0) break;
-		const take = Math.min(b.quantity, left);
-		takes.push({ batch: b, take });
-		left -= take;
-	}
-	return { available, takes };
-}
-
-/**
- * Dispenses `quantity` of a medicine, for a prescription or not. Its stock change, dispensing
- * record, stock movement, prescription settling and audit entry commit in one transaction;
- * when the stock is short: 409 INSUFFICIENT_STOCK with what is missing; stock never goes below
- * zero.
- *
- * Within one process, the dispensings of a medicine that arrive while one is being written
- * wait in that medicine's queue and are then written together (group commit): one
- * transaction holds each batch's summed take, the counter's summed decrement and every
- * request's own dispensing record, movement, prescription settling and audit entry, so they
- * commit or fail together and none exists without the others. Requests are planned in
- * arrival order; one the stock cannot cover is refused without touching the rest. Across
- * processes the write conditions (each batch `quantity >= take`, `on_hand >= total`) and the
- * re-read loop keep the stock right.
- */
-export async function dispense(ctx: Ctx, caller: Caller, input: DispenseInput): Promise<DispensationView> {
-	requireActor(caller);
-	await authorize(ctx, caller, 'pharmacy', 'write', { id: input.medicineId });
-	let rx: PrescriptionItem | undefined;
-	if (input.prescriptionId) {
-		rx = await getPrescription(ctx, input.prescriptionId);
-		if (!rx) throw notFound('This prescription');
-		if (rx.status !== 'pending') throw prescriptionSettled(rx);
-	}
-	return new Promise<DispensationView>((resolve, reject) => {
-		const q = queueOf(ctx, input.medicineId);
-		q.waiting.push({ caller, input, rx, resolve, reject });
-		if (!q.running) void drain(ctx, input.medicineId, q);
-	});
-}
-
-type Waiting = {
-	caller: Caller;
-	input: DispenseInput;
-	rx?: PrescriptionItem;
-	resolve: (d: DispensationView) => void;
-	reject: (err: unknown) => void;
-};
-type Queue = { waiting: Waiting[]; running: boolean };
-const queues = new WeakMap<Ctx, Map<string, Queue>>();
-function queueOf(ctx: Ctx, medicineId: string): Queue {
-	let mine = queues.get(ctx);
-	if (!mine) queues.set(ctx, (mine = new Map()));
-	let q = mine.get(medicineId);
-	if (!q) mine.set(medicineId, (q = { waiting: [], running: false }));
-	return q;
-}
-
-async function drain(ctx: Ctx, medicineId: string, q: Queue): Promise<void> {
-	q.running = true;
-	try {
-		while (q.waiting.length) {
-			const group = q.waiting.splice(0);
-			try {
-				await commitGroup(ctx, medicineId, group);
-			} catch (err) {
-				// Not a refusal: the database failed. Everyone still waiting in this group hears it.
-				for (const w of group) w.reject(err);
-			}
-		}
-	} finally {
-		q.running = false;
-		queues.get(ctx)?.delete(medicineId);
-		forgetStock(ctx, medicineId);
-	}
-}
-
-/**
- * The stock as this process's last dispensing of a medicine left it, kept only while more
- * dispensings of it wait in its queue, so the next group skips two reads. Every write is
- * conditioned on the stock it plans with, so a stale copy (another instance wrote) only
- * costs a failed condition and a re-read; nothing is refused on it.
- */
-type Stock = { m: MedicineItem; batches: BatchItem[] };
-const lastStock = new WeakMap<Ctx, Map<string, Stock>>();
-const stockCache = (ctx: Ctx) => {
-	let c = lastStock.get(ctx);
-	if (!c) lastStock.set(ctx, (c = new Map()));
-	return c;
-};
-const forgetStock = (ctx: Ctx, medicineId: string) => stockCache(ctx).delete(medicineId);
-
-/** DynamoDB's limit on the items of one transaction. */
-const TRANSACTION_ITEMS = 100;
-
-type Planned = { w: Waiting; takes: { batch: BatchItem; take: number }[]; onHand: number; d: DispensationItem };
-
-/**
- * Writes a group of waiting dispensings, settling each exactly once (resolve or reject).
- * Those that do not fit in one transaction, or share a prescription with one already in it,
- * go in the next round.
- */
-async function commitGroup(ctx: Ctx, medicineId: string, group: Waiting[]): Promise<void> {
-	const on = today(ctx);
-	let pending = [...group];
-	const settle = (w: Waiting, fn: () => void) => {
-		pending = pending.filter((x) => x !== w);
-		group.splice(group.indexOf(w), 1);
-		fn();
-	};
-	let attempt = 0;
-	while (pending.length) {
-		if (attempt >= DISPENSE_ATTEMPTS) {
-			for (const w of [...pending]) {
-				settle(w, () => w.reject(new AppError(409, 'VERSION_CONFLICT', 'The stock of this medicine is changing very fast; nothing was dispensed. Try again.', { medicineId })));
-			}
-			return;
-		}
-		const cached = attempt === 0 ? stockCache(ctx).get(medicineId) : undefined;
-		forgetStock(ctx, medicineId);
-		const [m, batches] = cached ? [cached.m, cached.batches] : await Promise.all([getMedicine(ctx, medicineId), batchesOf(ctx, medicineId)]);
-		if (!m) {
-			for (const w of [...pending]) settle(w, () => w.reject(notFound('This medicine')));
-			return;
-		}
-
-		// Plan in arrival order against what the batches hold now.
-		const left = new Map(batches.map((b) => [b.sort_key, b.quantity]));
-		const touched = new Set<string>();
-		let onHand = m.on_hand;
-		let items = 1; // the counter
-		const planned: Planned[] = [];
-		const prescriptions = new Set<string>();
-		let stale = false;
-		for (const w of [...pending]) {
-			const usable = batches.map((b) => ({ ...b, quantity: left.get(b.sort_key)! }));
-			const { available, takes } = takesFor(usable, on, w.input.quantity);
-			const can = Math.min(available, onHand);
-			if (can < w.input.quantity) {
-				if (cached) {
-					stale = true; // never refuse on a remembered copy: read the stock as stored
-					break;
-				}
-				settle(w, () => w.reject(insufficient(m.id, w.input.quantity, can, m.name)));
-				continue;
-			}
-			if (takes.length > MAX_BATCHES_PER_DISPENSE) {
-				settle(w, () =>
-					w.reject(badRequest(`This would take from ${takes.length} batches at once; dispense it in smaller quantities.`, [{ field: 'quantity', message: 'spans too many batches' }]))
-				);
-				continue;
-			}
-			const newBatches = takes.filter((t) => !touched.has(t.batch.sort_key)).length;
-			const cost = newBatches + 3 + (w.rx ? 1 : 0);
-			if (items + cost > TRANSACTION_ITEMS || (w.rx && prescriptions.has(w.rx.id))) continue; // the next round
-			items += cost;
-			if (w.rx) prescriptions.add(w.rx.id);
-			for (const t of takes) {
-				touched.add(t.batch.sort_key);
-				left.set(t.batch.sort_key, left.get(t.batch.sort_key)! - t.take);
-			}
-			onHand -= w.input.quantity;
-			const actor = requireActor(w.caller);
-			const now = new Date().toISOString();
-			planned.push({
-				w,
-				takes,
-				onHand,
-				d: {
-					id: crypto.randomUUID(),
-					medicine_id: m.id,
-					medicine_name: m.name,
-					quantity: w.input.quantity,
-					...(w.rx ? { prescription_id: w.rx.id, patient_id: w.rx.patient_id } : {}),
-					batches: takes.map((t) => ({ batch_number: t.batch.batch_number, quantity: t.take, expires_on: t.batch.expires_on })),
-					created_at: now,
-					by: actor.id,
-					by_name: actor.name
-				}
-			});
-		}
-		if (stale) {
-			attempt++;
-			continue;
-		}
-		if (!planned.length) return;
-
-		const now = new Date().toISOString();
-		const total = planned.reduce((n, p) => n + p.w.input.quantity, 0);
-		const sums = new Map<string, number>();
-		for (const p of planned) for (const t of p.takes) sums.set(t.batch.sort_key, (sums.get(t.batch.sort_key) ?? 0) + t.take);
-		const named: Record<string, TransactItem | TransactItem[]> = {
-			batches: [...sums].map(([sortKey, take]) => batchTakeUpdate(ctx, m.id, sortKey, take)),
-			medicine: medicineStockUpdate(ctx, planned.at(-1)!.w.caller, m.id, -total, now)
-		};
-		planned.forEach((p, i) => {
-			named[`dispensation${i}`] = dispensationPut(ctx, p.d);
-			named[`movement${i}`] = movementPut(ctx, { id: crypto.randomUUID(), ledger: 'pharmacy', at: p.d.created_at, kind: 'dispensed', medicine_id: m.id, quantity: p.d.quantity, ref_id: p.d.id });
-			if (p.w.rx) named[`rx${i}`] = prescriptionSettleUpdate(ctx, p.w.rx.id, 'dispensed', now, { dispensationId: p.d.id, byName: p.d.by_name });
-			named[`audit${i}`] = auditPut(ctx, p.w.caller, {
-				action: 'dispense',
-				resourceType: 'medicine',
-				resourceId: m.id,
-				changedFields: ['on_hand', ...(p.w.rx ? ['prescription'] : [])]
-			});
-		});
-		let outcome: TransactOutcome<string> | undefined;
-		try {
-			outcome = await transactNamed(ctx, named);
-		} catch (err) {
-			// Contention DynamoDB would not settle within transactNamed's own retries: another lost race.
-			if ((err as Error).name !== 'TransactionCanceledException') throw err;
-		}
-		if (outcome?.ok) {
-			const after: Stock = {
-				m: { ...m, on_hand: m.on_hand - total, version: m.version + 1, updated_at: now },
-				batches: batches.map((b) => (sums.has(b.sort_key) ? { ...b, quantity: b.quantity - sums.get(b.sort_key)! } : b))
-			};
-			stockCache(ctx).set(m.id, after);
-			stockEvent(ctx, m.id, after.m.on_hand, after.m.version);
-			// Told before the dispensers hear back; the dispensing has committed whatever happens here.
-			if (after.m.on_hand < m.threshold) {
-				await raiseLowStock(ctx, after.m).catch((err: Error) => ctx.log.warn('pharmacy: low-stock alert failed', { medicineId: m.id, error: err.name }));
-			}
-			for (const p of planned) {
-				settle(p.w, () =>
-					p.w.resolve({
-						id: p.d.id,
-						medicineId: m.id,
-						medicineName: m.name,
-						quantity: p.d.quantity,
-						...(p.w.rx ? { prescriptionId: p.w.rx.id } : {}),
-						batches: p.d.batches.map((b) => ({ batchNumber: b.batch_number, quantity: b.quantity, expiresOn: b.expires_on })),
-						onHand: p.onHand,
-						dispensedAt: p.d.created_at,
-						dispensedBy: p.d.by_name
-					})
-				);
-				if (p.w.rx) {
-					const rx = p.w.rx;
-					const settled: PrescriptionItem = { ...rx, status: 'dispensed', queue: undefined, dispensed_at: now, dispensed_by_name: p.d.by_name, dispensation_id: p.d.id, updated_at: now };
-					void getPatient(ctx, rx.patient_id)
-						.then((patient) => announcePrescription(ctx, settled, patient?.user_id))
-						.catch((err: Error) => ctx.log.warn('pharmacy: prescription announcement failed', { error: err.name }));
-				}
-			}
-			attempt = 0;
-			continue;
-		}
-		const failedRx = outcome && /^rx\d+$/.test(outcome.failed) ? planned[Number(outcome.failed.slice(2))] : undefined;
-		if (failedRx) {
-			// Settled meanwhile (dispensed elsewhere, or withdrawn): that request alone is refused.
-			const fresh = await getPrescription(ctx, failedRx.w.rx!.id);
-			settle(failedRx.w, () => failedRx.w.reject(prescriptionSettled(fresh ?? failedRx.w.rx!)));
-			continue;
-		}
-		// Lost a race on a batch or on the counter: re-read and plan again, after a short, growing pause.
-		attempt++;
-		await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 5 * attempt)));
-	}
-}
-
-const prescriptionSettled = (rx: PrescriptionItem) =>
-	new AppError(
-		409,
-		'INVALID_TRANSITION',
-		rx.status === 'dispensed'
-			? `This prescription was already dispensed${rx.dispensed_by_name ? ` by ${rx.dispensed_by_name}` : ''}${rx.dispensed_at ? ` at ${rx.dispensed_at}` : ''}.`
-			: 'This prescription was withdrawn by the doctor; it is no longer to be dispensed.',
-		{ prescriptionId: rx.id, status: rx.status }
-	);
 
 // ---------------------------------------------------------------------------------------
 // Alerts: once per crossing (low stock) and once per batch and threshold (expiry), each
@@ -491,7 +186,7 @@ async function raiseAlert(ctx: Ctx, claimId: string, ttlSeconds: number, alert: 
 }
 
 /** Told once per drop below the threshold; receiving stock above it clears the claim. */
-function raiseLowStock(ctx: Ctx, m: MedicineItem): Promise<boolean> {
+export function raiseLowStock(ctx: Ctx, m: MedicineItem): Promise<boolean> {
 	return raiseAlert(
 		ctx,
 		lowClaimId(m.id),
@@ -539,7 +234,6 @@ export async function runPharmacyAlerts(ctx: Ctx, opts: { signal?: AbortSignal; 
 				movement: movementPut(ctx, { id: crypto.randomUUID(), ledger: 'pharmacy', at: now, kind: 'expired', medicine_id: b.medicine_id, quantity: b.quantity, batch_number: b.batch_number }),
 				audit: auditPut(ctx, caller, { action: 'write_off_expired', resourceType: 'medicine', resourceId: b.medicine_id, changedFields: ['on_hand', 'batches'] })
 			});
-			forgetStock(ctx, b.medicine_id);
 			if (outcome.ok) {
 				report.writtenOff++;
 				m.on_hand -= b.quantity;
@@ -587,42 +281,4 @@ export async function currentAlerts(ctx: Ctx, caller: Caller): Promise<PharmacyA
 	}
 	for (const m of meds) if (m.on_hand < m.threshold) alerts.push({ kind: 'low_stock', medicineId: m.id, medicineName: m.name, onHand: m.on_hand, threshold: m.threshold });
 	return alerts;
-}
-
-// ---------------------------------------------------------------------------------------
-// The inventory report.
-
-/**
- * Received, dispensed and expired per medicine between `from` and `to` (hospital dates,
- * inclusive), and what was on hand at the end of `to`: today's count with every later
- * movement undone.
- */
-export async function inventoryReport(ctx: Ctx, caller: Caller, q: { from: string; to: string }): Promise<InventoryReport> {
-	await authorize(ctx, caller, 'pharmacy', 'read');
-	const tz = ctx.config.timezone;
-	const fromIso = dayBoundsUtc(q.from, tz).from.toISOString();
-	const toIso = dayBoundsUtc(q.to, tz).to.toISOString();
-	const [meds, moves] = await Promise.all([allMedicines(ctx), movementsSince(ctx, fromIso)]);
-	const blank = () => ({ received: 0, dispensed: 0, expired: 0 });
-	const inRange = new Map<string, Record<MovementKind, number>>();
-	const after = new Map<string, Record<MovementKind, number>>();
-	for (const mv of moves) {
-		const target = mv.at < toIso ? inRange : after;
-		const row = target.get(mv.medicine_id) ?? blank();
-		row[mv.kind] += mv.quantity;
-		target.set(mv.medicine_id, row);
-	}
-	const rows: ReportRow[] = meds.map((m) => {
-		const r = inRange.get(m.id) ?? blank();
-		const a = after.get(m.id) ?? blank();
-		return { medicineId: m.id, name: m.name, strength: m.strength, ...r, onHand: m.on_hand - a.received + a.dispensed + a.expired };
-	});
-	const totals = rows.reduce((t, r) => ({ received: t.received + r.received, dispensed: t.dispensed + r.dispensed, expired: t.expired + r.expired, onHand: t.onHand + r.onHand }), { received: 0, dispensed: 0, expired: 0, onHand: 0 });
-	return { from: q.from, to: q.to, rows, totals };
-}
-
-export function reportCsv(report: InventoryReport): string {
-	const lines = [csvLine(['Medicine', 'Strength', 'Received', 'Dispensed', 'Expired', 'On hand']), ...report.rows.map((r) => csvLine([r.name, r.strength, r.received, r.dispensed, r.expired, r.onHand]))];
-	lines.push(csvLine(['Total', '', report.totals.received, report.totals.dispensed, report.totals.expired, report.totals.onHand]));
-	return `${lines.join('\r\n')}\r\n`;
 }
