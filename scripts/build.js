@@ -26,7 +26,8 @@ export const SERVER_ENTRIES = {
 	'create-tables': 'scripts/create-tables.ts',
 	'bench/realtime': 'scripts/bench/realtime.ts',
 	'bench/realtime-server': 'scripts/bench/realtime-server.ts',
-	'bench/realtime-clients': 'scripts/bench/realtime-clients.ts'
+	'bench/realtime-clients': 'scripts/bench/realtime-clients.ts',
+	'bench/stock-pharmacy': 'scripts/bench/stock-pharmacy.ts'
 };
 
 /** @typedef {(line: string) => void} Log */

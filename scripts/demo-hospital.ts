@@ -7,6 +7,8 @@ import { seedCatalogue } from '../src/lib/server/services/catalogue';
 import { freeSlots, updateAvailability } from '../src/lib/server/services/doctors';
 import { bookAppointment, changeAppointment, listAppointments, recordVitals, type AppointmentChange } from '../src/lib/server/services/appointments';
 import { readMedicalRecord, updateMedicalRecord } from '../src/lib/server/services/medical-records';
+import { createMedicine, receiveBatch, searchMedicines } from '../src/lib/server/services/pharmacy';
+import type { MedicineCreate } from '../src/lib/shared/pharmacy';
 import { getUserByEmail, type UserItem } from '../src/lib/server/repositories/users';
 import { DEFAULT_WEEKLY, getDoctor, type WeeklySlot } from '../src/lib/server/repositories/doctors';
 import { BLOOD_GROUPS } from '../src/lib/shared/roles';
@@ -42,6 +44,9 @@ export type SeedReport = {
 	rosters: Tally;
 	today: DayReport;
 	tomorrow: DayReport;
+	/** The dispensary's formulary and its batches. */
+	medicines: Tally;
+	batches: Tally;
 	logins: string[];
 };
 export type DayReport = Tally & { date: string; /** planned visits with no free slot left that day */ noSlot: number };
@@ -289,7 +294,46 @@ export async function seedDemoHospital(ctx: Ctx, opts: SeedOptions): Promise<See
 	}
 	apptBar.done(reports.map((r) => `${r.date}: ${r.created} booked, ${r.existed} already there${r.noSlot ? `, ${r.noSlot} without a free slot` : ''}`).join(' · '));
 
-	return { accounts, services, rosters, today: reports[0]!, tomorrow: reports[1]!, logins: DEMO_LOGINS };
+	// 4. The dispensary: the formulary and its batches, received by the pharmacist.
+	const pharmacy = await seedPharmacy(ctx, callerOf(await user(email('pharmacist', 1, 1))), today);
+	opts.log?.(`pharmacy: ${pharmacy.medicines.created} medicines and ${pharmacy.batches.created} batches added, ${pharmacy.medicines.existed} and ${pharmacy.batches.existed} already there`);
+
+	return { accounts, services, rosters, today: reports[0]!, tomorrow: reports[1]!, ...pharmacy, logins: DEMO_LOGINS };
+}
+
+// ——— Pharmacy ———
+
+/**
+ * The demo formulary: the medicines the demo visits prescribe and a few more, each with
+ * batches (days until expiry, from the day of the first seed). Salbutamol is below its
+ * threshold and one Amoxicillin batch expires within a week, so the pharmacist's alerts have
+ * something to show.
+ */
+const FORMULARY: (MedicineCreate & { batches: [batchNumber: string, quantity: number, days: number][] })[] = [
+	{ name: 'Paracetamol', form: 'tablet', strength: '500 mg', threshold: 100, batches: [['PCM-2411', 240, 120], ['PCM-2502', 400, 420]] },
+	{ name: 'Ibuprofen', form: 'tablet', strength: '400 mg', threshold: 60, batches: [['IBU-2409', 180, 200]] },
+	{ name: 'Amoxicillin', form: 'capsule', strength: '250 mg', threshold: 50, batches: [['AMX-2406', 30, 6], ['AMX-2412', 120, 300]] },
+	{ name: 'Aspirin', form: 'tablet', strength: '75 mg', threshold: 80, batches: [['ASP-2410', 300, 365]] },
+	{ name: 'Hydrocortisone cream 1%', form: 'cream', strength: '1%', threshold: 10, batches: [['HCC-2408', 25, 240]] },
+	{ name: 'Salbutamol', form: 'inhaler', strength: '100 µg', threshold: 20, batches: [['SAL-2405', 6, 150]] },
+	{ name: 'Metformin', form: 'tablet', strength: '500 mg', threshold: 100, batches: [['MET-2411', 500, 500]] },
+	{ name: 'Omeprazole', form: 'capsule', strength: '20 mg', threshold: 40, batches: [['OME-2410', 90, 25], ['OME-2503', 140, 380]] }
+];
+
+async function seedPharmacy(ctx: Ctx, pharmacist: Caller, today: string): Promise<{ medicines: Tally; batches: Tally }> {
+	const medicines: Tally = { created: 0, existed: 0 };
+	const batches: Tally = { created: 0, existed: 0 };
+	for (const m of FORMULARY) {
+		const { batches: lots, ...medicine } = m;
+		const found = (await searchMedicines(ctx, pharmacist, { prefix: m.name, limit: 50 })).items.find((x) => x.name === m.name && x.strength === m.strength);
+		const id = found?.id ?? (await createMedicine(ctx, pharmacist, medicine)).id;
+		medicines[found ? 'existed' : 'created']++;
+		for (const [batchNumber, quantity, days] of lots) {
+			const made = await createdNow(() => receiveBatch(ctx, pharmacist, id, { batchNumber, quantity, expiresOn: addDays(today, days) }));
+			batches[made ? 'created' : 'existed']++;
+		}
+	}
+	return { medicines, batches };
 }
 
 type Staff = { frontDesk: Caller; nurse: Caller; doctor: Caller; triage: Priority; vitals: Vitals; c: Case; withVitals: boolean };

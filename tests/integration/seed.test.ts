@@ -100,6 +100,17 @@ describe('the demo seed', () => {
 		expect(await roleOf('status_completed')).toEqual(new Set(['doctor']));
 	});
 
+	it('stocks the dispensary: medicines with batches, one below its threshold, one batch expiring within a week, and the visits’ prescriptions queued', async () => {
+		expect(first.medicines).toEqual({ created: 8, existed: 0 });
+		expect(first.batches.created).toBeGreaterThanOrEqual(10);
+		const pharmacist = await as('pharmacist@demo.medtrack.local');
+		const alerts = (await pharmacist.get('/api/pharmacy/alerts')).body.alerts as { kind: string; medicineName: string; daysLeft?: number }[];
+		expect(alerts).toContainEqual(expect.objectContaining({ kind: 'low_stock', medicineName: 'Salbutamol' }));
+		expect(alerts.some((a) => a.kind === 'expiry' && a.medicineName === 'Amoxicillin' && a.daysLeft! <= 7)).toBe(true);
+		const queue = (await pharmacist.get('/api/pharmacy/queue')).body.items as { patientName: string; medicine: string }[];
+		expect(queue.length).toBeGreaterThan(0);
+	});
+
 	it('a second run creates nothing and changes no appointment', async () => {
 		const before = { appointments: await countItems(app, 'appointments'), records: await countItems(app, 'medical_records'), users: await countItems(app, 'users') };
 		const second = await seedDemoHospital(app.ctx, { patients: 12, password: PASSWORD });
@@ -107,6 +118,8 @@ describe('the demo seed', () => {
 		expect(second.rosters.created).toBe(0);
 		expect(second.today.created).toBe(0);
 		expect(second.tomorrow.created).toBe(0);
+		expect(second.medicines).toEqual({ created: 0, existed: 8 });
+		expect(second.batches.created).toBe(0);
 		expect(second.today.existed).toBe(first.today.created);
 		expect(second.tomorrow.existed).toBe(first.tomorrow.created);
 		expect(await countItems(app, 'appointments')).toBe(before.appointments);

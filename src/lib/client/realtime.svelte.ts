@@ -50,7 +50,11 @@ export type LiveEvent =
 	| 'chat:delivered'
 	| 'chat:read'
 	| 'chat:typing'
-	| 'chat:conversation';
+	| 'chat:conversation'
+	| 'pharmacy:queue'
+	| 'pharmacy:stock'
+	| 'pharmacy:alert'
+	| 'prescription:updated';
 const LIVE_EVENTS: LiveEvent[] = [
 	'appointment:updated',
 	'queue:updated',
@@ -60,7 +64,11 @@ const LIVE_EVENTS: LiveEvent[] = [
 	'chat:delivered',
 	'chat:read',
 	'chat:typing',
-	'chat:conversation'
+	'chat:conversation',
+	'pharmacy:queue',
+	'pharmacy:stock',
+	'pharmacy:alert',
+	'prescription:updated'
 ];
 const handlers = new Map<LiveEvent, Set<(payload: never) => void>>();
 let sessionEnded: ((reason: SessionEndReason) => void) | undefined;

@@ -126,7 +126,7 @@ describe('pages', () => {
 		['/doctors/d1', ['front_desk', 'admin', 'super_admin']],
 		['/nurse', ['nurse']],
 		['/front-desk/board', ['front_desk']],
-		['/pharmacy', ['pharmacist']],
+		['/pharmacy', ['pharmacist', 'admin', 'super_admin']],
 		['/paramedic', ['paramedic']],
 		['/chat/c1', ['patient', 'doctor']],
 		['/admin/outbox', ['admin', 'super_admin']],

@@ -177,7 +177,7 @@ export const PAGE_ROLES: readonly (readonly [prefix: string, roles: readonly Rol
 	['/nurse', ['nurse']],
 	['/front-desk', ['front_desk']],
 	['/doctors', ['front_desk', 'admin', 'super_admin']],
-	['/pharmacy', ['pharmacist']],
+	['/pharmacy', ['pharmacist', 'admin', 'super_admin']],
 	['/paramedic', ['paramedic']],
 	['/chat', ['patient', 'doctor']],
 	['/admin', ['admin', 'super_admin']],
@@ -230,6 +230,9 @@ export function roomAccess(actor: { id: string; role: Role; doctorId?: string },
 			if (room.type === 'doctor') return 'allow';
 			if (room.type === 'user') return yes(room.id === actor.id || grantOf(actor.role, 'users', 'read') !== undefined);
 			return 'record';
+		case 'pharmacy':
+			// The dispensary's queue carries allergies: for those who run the pharmacy (write).
+			return yes(grantOf(actor.role, 'pharmacy', 'write') !== undefined);
 		case 'chat':
 		case 'appointment':
 			return 'record';

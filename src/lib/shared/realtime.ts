@@ -1,5 +1,6 @@
 /** Socket.IO event maps shared by the server and the browser (SPEC §6). */
 import type { AppointmentStatus } from './appointments';
+import type { PharmacyAlert, PharmacyQueueEvent, PharmacyStockEvent, PrescriptionEvent } from './pharmacy';
 import type { ChatAck, ChatMessageView, ChatReceiptEvent, ChatTypingEvent, ConversationEvent } from './chat';
 import type { RecordType } from './rooms';
 export type { RecordType, SlotsRoom } from './rooms';
@@ -74,6 +75,12 @@ export type ServerToClientEvents = {
 	'chat:read': (event: ChatReceiptEvent) => void;
 	'chat:typing': (event: ChatTypingEvent) => void;
 	'chat:conversation': (event: ConversationEvent) => void;
+	/** Pharmacy, to `pharmacy`: the queue, stock and alerts changed. */
+	'pharmacy:queue': (event: PharmacyQueueEvent) => void;
+	'pharmacy:stock': (event: PharmacyStockEvent) => void;
+	'pharmacy:alert': (event: PharmacyAlert) => void;
+	/** A visit's prescription was dispensed or withdrawn: to its record's room and the patient's and doctor's rooms. */
+	'prescription:updated': (event: PrescriptionEvent) => void;
 };
 
 export type ClientToServerEvents = {

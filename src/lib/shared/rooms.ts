@@ -23,6 +23,7 @@ export type BoardRoom = `board:${string}`;
 export type SlotsRoom = `slots:${string}`;
 export type ChatRoom = `chat:${string}`;
 export type AppointmentRoom = `appointment:${string}`;
+export type PharmacyRoom = 'pharmacy';
 
 export const room = {
 	/** A user's own events: notifications, their appointments, session end. */
@@ -38,7 +39,9 @@ export const room = {
 	board: (date: string): BoardRoom => `board:${date}`,
 	slots: (date: string): SlotsRoom => `slots:${date}`,
 	chat: (conversationId: string): ChatRoom => `chat:${conversationId}`,
-	appointment: (appointmentId: string): AppointmentRoom => `appointment:${appointmentId}`
+	appointment: (appointmentId: string): AppointmentRoom => `appointment:${appointmentId}`,
+	/** The dispensary's queue, stock and alerts (`pharmacy:*`): for those who run it. */
+	pharmacy: (): PharmacyRoom => 'pharmacy'
 };
 
 /** `room.slots`, by the name the slots work gave it (tests and pages import it). */
@@ -54,7 +57,8 @@ export type ParsedRoom =
 	| { kind: 'board'; date: string }
 	| { kind: 'slots'; date: string }
 	| { kind: 'chat'; conversationId: string }
-	| { kind: 'appointment'; appointmentId: string };
+	| { kind: 'appointment'; appointmentId: string }
+	| { kind: 'pharmacy' };
 export type RoomKind = ParsedRoom['kind'];
 
 /** An id inside a room name is an id as the API takes one (no separator, no blank, bounded). */
@@ -87,6 +91,8 @@ export function parseRoom(name: unknown): ParsedRoom | null {
 			return n === 2 && isId(a) ? { kind, conversationId: a } : null;
 		case 'appointment':
 			return n === 2 && isId(a) ? { kind, appointmentId: a } : null;
+		case 'pharmacy':
+			return n === 1 ? { kind } : null;
 		default:
 			return null;
 	}
@@ -113,5 +119,7 @@ export function roomName(r: ParsedRoom): string {
 			return room.chat(r.conversationId);
 		case 'appointment':
 			return room.appointment(r.appointmentId);
+		case 'pharmacy':
+			return room.pharmacy();
 	}
 }

@@ -1,5 +1,6 @@
 import type { Role } from './roles';
 import type { Vitals } from './appointments';
+import type { PrescriptionStatusView } from './pharmacy';
 
 /**
  * The shapes the API answers with, shared by the server (which builds them) and the browser
@@ -84,6 +85,8 @@ export type MedicalRecordView = {
 	treatment?: string;
 	notes?: string;
 	prescriptions: Prescription[];
+	/** How far each prescription got at the pharmacy (pending, dispensed, withdrawn). */
+	prescriptionStatus?: PrescriptionStatusView[];
 	vitals?: RecordedVitals;
 	/** Closed when its visit completed: changes since are amendments. */
 	locked: boolean;

@@ -10,6 +10,7 @@ import { notificationRoutes } from './notifications';
 import { chatRoutes } from './chat';
 import { outboxRoutes } from './outbox';
 import { internalRoutes } from './internal';
+import { pharmacyRoutes } from './pharmacy';
 
 /** Every /api router, mounted in one place. */
 export function apiRouter(ctx: Ctx): Router {
@@ -23,6 +24,7 @@ export function apiRouter(ctx: Ctx): Router {
 	r.use(notificationRoutes(ctx));
 	r.use(chatRoutes(ctx));
 	r.use(outboxRoutes(ctx));
+	r.use(pharmacyRoutes(ctx));
 	r.use(internalRoutes(ctx));
 	return r;
 }

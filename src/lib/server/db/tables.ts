@@ -76,8 +76,41 @@ export const TABLES = {
 		pk: S('id'),
 		indexes: [{ name: 'blood-group-index', pk: S('blood_group'), sk: S('name_lower') }]
 	},
-	medicines: { pk: S('id') },
-	dispensing: { pk: S('id') },
+	/** The formulary; `kind` = 'medicine' on every row, so one index serves name search and the worker's listing. */
+	medicines: {
+		pk: S('id'),
+		indexes: [{ name: 'name-index', pk: S('kind'), sk: S('name_lower') }]
+	},
+	/**
+	 * Batches of a medicine, first-expiring first (`sort_key` = `b#<expiresOn>#<batchNumber>`), and
+	 * one guard row per batch number (`n#<batchNumber>`) so a number is used once per medicine.
+	 * Batch rows (`kind` = 'batch') are indexed by expiry date for the alerts job.
+	 */
+	medicine_batches: {
+		pk: S('medicine_id'),
+		sk: S('sort_key'),
+		indexes: [{ name: 'expiry-index', pk: S('kind'), sk: S('expires_on') }]
+	},
+	dispensing: {
+		pk: S('id'),
+		indexes: [{ name: 'prescription-index', pk: S('prescription_id'), sk: S('created_at') }]
+	},
+	/** Every change of pharmacy stock (received, dispensed, expired), for the inventory report. */
+	stock_movements: {
+		pk: S('id'),
+		indexes: [{ name: 'ledger-time-index', pk: S('ledger'), sk: S('at') }]
+	},
+	/**
+	 * One row per prescription written in a visit (the record keeps the list; this row makes each
+	 * addressable and dispensable). `queue` = 'pending' only while it waits: a sparse queue index.
+	 */
+	prescriptions: {
+		pk: S('id'),
+		indexes: [
+			{ name: 'queue-index', pk: S('queue'), sk: S('created_at') },
+			{ name: 'record-index', pk: S('record_id'), sk: S('created_at') }
+		]
+	},
 	hospitals: { pk: S('id') },
 	resources: { pk: S('id') },
 	ventilators: { pk: S('id') },

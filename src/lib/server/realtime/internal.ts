@@ -24,7 +24,11 @@ export const RELAYED_EVENTS = [
 	'chat:delivered',
 	'chat:read',
 	'chat:typing',
-	'chat:conversation'
+	'chat:conversation',
+	'pharmacy:queue',
+	'pharmacy:stock',
+	'pharmacy:alert',
+	'prescription:updated'
 ] as const satisfies readonly (keyof ServerToClientEvents)[];
 
 export const broadcastBatch = z

@@ -28,7 +28,8 @@ const DENIED: Partial<Record<RoomKind, { resource: Resource; message: string }>>
 	role: { resource: 'users', message: 'You do not have access to this.' },
 	'doctor-queue': { resource: 'appointment', message: 'This queue belongs to another doctor.' },
 	board: { resource: 'appointment', message: 'The day board is for front desk, nurses and administrators.' },
-	record: { resource: 'users', message: 'You do not have access to this.' }
+	record: { resource: 'users', message: 'You do not have access to this.' },
+	pharmacy: { resource: 'pharmacy', message: 'The pharmacy queue is for pharmacists and administrators.' }
 };
 
 const idOf = (r: ParsedRoom): string | undefined =>

@@ -32,6 +32,8 @@ export type MedicalRecordItem = VersionStamp & {
 	treatment: string;
 	notes: string;
 	prescriptions: Prescription[];
+	/** The pharmacy's row of each prescription (`prescriptions` table), same order; absent on older records. */
+	prescription_ids?: string[];
 	/** Set when the visit completed, with the vitals as they stood then. */
 	locked_at?: string;
 	vitals?: RecordedVitals;

@@ -19,6 +19,8 @@ import { allergyMatches, type Allergy } from '$lib/shared/allergies';
 import { RECORD_FIELDS, type Amendment, type RecordField } from '$lib/shared/appointments';
 import type { MedicalRecordView, Prescription } from '$lib/shared/views';
 import { deniedAsNotFound, readsPrescriptionsOnly, writesVisitRecords } from '$lib/shared/policy';
+import type { PrescriptionStatusView } from '$lib/shared/pharmacy';
+import { announcePlan, planPrescriptions, prescriptionRaced, statusesOf, type PrescriptionPlan } from './prescriptions';
 
 /**
  * Visit records: written by the treating doctor, read by the patient, by doctors and nurses
@@ -29,7 +31,13 @@ import { deniedAsNotFound, readsPrescriptionsOnly, writesVisitRecords } from '$l
  */
 export type { Prescription, MedicalRecordView, MedicalRecordItem };
 
-function view(r: MedicalRecordItem, vitals: RecordedVitals | undefined, stored: AmendmentItem[], prescriptionsOnly = false): MedicalRecordView {
+function view(
+	r: MedicalRecordItem,
+	vitals: RecordedVitals | undefined,
+	stored: AmendmentItem[],
+	prescriptionsOnly = false,
+	prescriptionStatus: PrescriptionStatusView[] = []
+): MedicalRecordView {
 	const amendments = stored.map((a) => ({ at: a.at, by: a.by, byName: a.by_name, reason: a.reason, previous: a.previous }));
 	const base = {
 		id: r.id,
@@ -40,6 +48,7 @@ function view(r: MedicalRecordItem, vitals: RecordedVitals | undefined, stored: 
 		doctorName: r.doctor_name,
 		date: r.date,
 		prescriptions: r.prescriptions ?? [],
+		prescriptionStatus,
 		locked: !!r.locked_at,
 		lockedAt: r.locked_at,
 		updatedAt: r.updated_at,
@@ -74,9 +83,9 @@ export async function readMedicalRecord(ctx: Ctx, caller: Caller, id: string): P
 		throw notFound('This medical record');
 	}
 	await authorize(ctx, caller, 'medical_record', 'read', { id, isOwn: ownRecord(r.patient_id), patientId: r.patient_id, hideExistence: deniedAsNotFound(actor.role) });
-	const [appt, amendments] = await Promise.all([r.vitals ? undefined : getAppointment(ctx, r.appointment_id), amendmentsFor(ctx, r)]);
+	const [appt, amendments, status] = await Promise.all([r.vitals ? undefined : getAppointment(ctx, r.appointment_id), amendmentsFor(ctx, r), statusesOf(ctx, [r])]);
 	await recordAudit(ctx, caller, { action: 'read', resourceType: 'medical_record', resourceId: id });
-	return view(r, appt?.vitals, amendments, readsPrescriptionsOnly(actor.role));
+	return view(r, appt?.vitals, amendments, readsPrescriptionsOnly(actor.role), status.get(r.id));
 }
 
 export async function listMedicalRecords(ctx: Ctx, caller: Caller, patientId: string): Promise<MedicalRecordView[]> {
@@ -84,12 +93,13 @@ export async function listMedicalRecords(ctx: Ctx, caller: Caller, patientId: st
 	await authorize(ctx, caller, 'medical_record', 'read', { isOwn: ownRecord(patientId), patientId, hideExistence: deniedAsNotFound(actor.role) });
 	const items = await medicalRecordsOfPatient(ctx, patientId);
 	const open = items.filter((r) => !r.vitals).map((r) => r.appointment_id);
-	const [appts, amendments] = await Promise.all([
+	const [appts, amendments, status] = await Promise.all([
 		batchGetAppointments(ctx, open).then((xs) => new Map(xs.map((a) => [a.id, a]))),
-		Promise.all(items.map((r) => amendmentsFor(ctx, r)))
+		Promise.all(items.map((r) => amendmentsFor(ctx, r))),
+		statusesOf(ctx, items)
 	]);
 	await recordAudit(ctx, caller, { action: 'list', resourceType: 'medical_record', resourceId: `patient:${patientId}` });
-	return items.map((r, i) => view(r, appts.get(r.appointment_id)?.vitals, amendments[i]!, readsPrescriptionsOnly(actor.role)));
+	return items.map((r, i) => view(r, appts.get(r.appointment_id)?.vitals, amendments[i]!, readsPrescriptionsOnly(actor.role), status.get(r.id)));
 }
 
 const amendmentsFor = (ctx: Ctx, r: MedicalRecordItem): Promise<AmendmentItem[]> =>
@@ -157,19 +167,32 @@ export async function updateMedicalRecord(
 	for (const k of RECORD_FIELDS) if (change[k] !== undefined) set[k] = change[k];
 	if (!Object.keys(set).length) throw badRequest('Nothing to change.', [{ field: '(body)', message: 'name a field to change' }]);
 	const overridden = await checkAllergies(ctx, r, change.prescriptions, change.acknowledgeAllergies === true);
+	const rx = change.prescriptions ? await planPrescriptions(ctx, r, change.prescriptions) : undefined;
 	const stamp = await versionedUpdate(ctx, caller, {
 		table: 'medical_records',
 		pkName: 'id',
 		id,
 		expectedVersion: change.version,
-		set,
+		set: rx ? { ...set, prescription_ids: rx.ids } : set,
 		resourceType: 'medical_record',
-		audit: overridden ? { action: 'update_allergy_override' } : undefined,
+		audit: { action: overridden ? 'update_allergy_override' : 'update', changedFields: Object.keys(set) },
+		...prescriptionItems(rx),
 		// The visit may complete between the read above and this write: the close wins.
 		guard: { expression: 'attribute_not_exists(locked_at)', error: () => recordClosed(id) }
 	});
+	if (rx) announcePlan(ctx, rx);
+	const saved = { ...r, ...set, ...(rx ? { prescription_ids: rx.ids } : {}), ...stamp } as MedicalRecordItem;
 	// An open record has no amendments yet: those start once it is closed.
-	return view({ ...r, ...set, ...stamp } as MedicalRecordItem, appt?.vitals, []);
+	return view(saved, appt?.vitals, [], false, (await statusesOf(ctx, [saved])).get(id));
+}
+
+/** A prescription change's rows, as extra items of the record's transaction (prescriptions.ts). */
+function prescriptionItems(rx: PrescriptionPlan | undefined) {
+	if (!rx) return {};
+	return {
+		extra: { rxNew: rx.puts, rxWithdraw: rx.withdraws },
+		onFailed: (name: string) => (name === 'rxWithdraw' ? prescriptionRaced() : undefined)
+	};
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
@@ -223,18 +246,23 @@ export async function amendMedicalRecord(ctx: Ctx, caller: Caller, id: string, i
 	const amendment: AmendmentItem = { at: now, by: actor.id, by_name: actor.name, reason: input.reason, previous };
 	const earlier = await amendmentsFor(ctx, r);
 	const count = (r.amendment_count ?? 0) + 1;
+	const rx = set.prescriptions ? await planPrescriptions(ctx, r, set.prescriptions as Prescription[]) : undefined;
+	const rxItems = prescriptionItems(rx);
 	const stamp = await versionedUpdate(ctx, caller, {
 		table: 'medical_records',
 		pkName: 'id',
 		id,
 		expectedVersion: input.version,
 		// A record closed before `locked_at` existed is marked closed by its first amendment.
-		set: { ...set, amendment_count: count, ...(r.locked_at ? {} : { locked_at: appt?.completed_at ?? now }) },
+		set: { ...set, amendment_count: count, ...(rx ? { prescription_ids: rx.ids } : {}), ...(r.locked_at ? {} : { locked_at: appt?.completed_at ?? now }) },
 		resourceType: 'medical_record',
 		audit: { action: overridden ? 'amend_allergy_override' : 'amend', changedFields: Object.keys(set) },
-		extra: { amendment: amendmentPut(ctx, id, amendment) }
+		extra: { amendment: amendmentPut(ctx, id, amendment), ...rxItems.extra },
+		onFailed: rxItems.onFailed
 	});
-	return view({ ...r, ...set, amendment_count: count, locked_at: r.locked_at ?? now, ...stamp } as MedicalRecordItem, appt?.vitals, [...earlier, amendment]);
+	if (rx) announcePlan(ctx, rx);
+	const saved = { ...r, ...set, amendment_count: count, ...(rx ? { prescription_ids: rx.ids } : {}), locked_at: r.locked_at ?? now, ...stamp } as MedicalRecordItem;
+	return view(saved, appt?.vitals, [...earlier, amendment], false, (await statusesOf(ctx, [saved])).get(id));
 }
 
 /** Opens the visit record of an appointment (the doctor's "start writing"); idempotent. */
