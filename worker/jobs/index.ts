@@ -3,6 +3,7 @@ import { reminders } from './reminders';
 import { missed } from './missed';
 import { outbox } from './outbox';
 import { housekeeping } from './housekeeping';
+import { bloodStock } from './blood-stock';
 
 /** Every job the worker runs, by name (`npm run worker -- --once <name>`). */
-export const JOBS: Job[] = [reminders, missed, outbox, housekeeping];
+export const JOBS: Job[] = [reminders, missed, outbox, housekeeping, bloodStock];

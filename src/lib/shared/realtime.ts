@@ -1,5 +1,6 @@
 /** Socket.IO event maps shared by the server and the browser (SPEC §6). */
 import type { AppointmentStatus } from './appointments';
+import type { StockRow } from './blood';
 import type { ChatAck, ChatMessageView, ChatReceiptEvent, ChatTypingEvent, ConversationEvent } from './chat';
 
 export type RecordType = 'patient' | 'user' | 'appointment' | 'medical_record' | 'doctor';
@@ -57,6 +58,14 @@ export type NotificationEvent = {
 	sortKey?: string;
 };
 
+/**
+ * Blood stock, to `role:admin`. `stock:critical` once when a group × component drops below
+ * its threshold (not again while it stays low), `stock:recovered` once when it is back at or
+ * above it; `stock:updated` after every change of a counter or threshold (apply only a
+ * newer `version` than the one you hold).
+ */
+export type StockAlertEvent = { bloodGroup: StockRow['bloodGroup']; component: StockRow['component']; available: number; threshold: number; at: string };
+
 export type SubscribeAck =
 	| { ok: true }
 	| { ok: false; error: { code: string; message: string } };
@@ -75,6 +84,9 @@ export type ServerToClientEvents = {
 	'chat:read': (event: ChatReceiptEvent) => void;
 	'chat:typing': (event: ChatTypingEvent) => void;
 	'chat:conversation': (event: ConversationEvent) => void;
+	'stock:critical': (event: StockAlertEvent) => void;
+	'stock:recovered': (event: StockAlertEvent) => void;
+	'stock:updated': (event: StockRow) => void;
 };
 
 export type ClientToServerEvents = {

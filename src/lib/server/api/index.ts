@@ -10,6 +10,7 @@ import { notificationRoutes } from './notifications';
 import { chatRoutes } from './chat';
 import { outboxRoutes } from './outbox';
 import { internalRoutes } from './internal';
+import { bloodBankRoutes } from './blood-bank';
 
 /** Every /api router, mounted in one place. */
 export function apiRouter(ctx: Ctx): Router {
@@ -24,5 +25,6 @@ export function apiRouter(ctx: Ctx): Router {
 	r.use(chatRoutes(ctx));
 	r.use(outboxRoutes(ctx));
 	r.use(internalRoutes(ctx));
+	r.use(bloodBankRoutes(ctx));
 	return r;
 }

@@ -73,5 +73,7 @@ export const rooms = {
 	session: (id: string) => `session:${id}`,
 	record: (type: string, id: string) => `record:${type}:${id}`,
 	chat: (conversationId: string) => `chat:${conversationId}`,
+	/** Administrators and super administrators (rooms.ts lets nobody else join). */
+	admins: () => 'role:admin',
 	slots: slotsRoom
 };
