@@ -50,7 +50,10 @@ export type LiveEvent =
 	| 'chat:delivered'
 	| 'chat:read'
 	| 'chat:typing'
-	| 'chat:conversation';
+	| 'chat:conversation'
+	| 'stock:critical'
+	| 'stock:recovered'
+	| 'stock:updated';
 const LIVE_EVENTS: LiveEvent[] = [
 	'appointment:updated',
 	'queue:updated',
@@ -60,7 +63,10 @@ const LIVE_EVENTS: LiveEvent[] = [
 	'chat:delivered',
 	'chat:read',
 	'chat:typing',
-	'chat:conversation'
+	'chat:conversation',
+	'stock:critical',
+	'stock:recovered',
+	'stock:updated'
 ];
 const handlers = new Map<LiveEvent, Set<(payload: never) => void>>();
 let sessionEnded: ((reason: SessionEndReason) => void) | undefined;

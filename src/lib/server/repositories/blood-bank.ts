@@ -1,4 +1,4 @@
-import { BatchGetCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Ctx } from '../context';
 import type { VersionStamp } from '../db/versioned';
 import { queryAll } from '../db/query';
@@ -303,20 +303,6 @@ export async function openDonationRequests(ctx: Ctx, limit = 50): Promise<Donati
 		})
 	);
 	return (res.Items ?? []) as DonationRequestItem[];
-}
-
-/** Counts on a request (donors notified, donations received): bookkeeping, no version bump. */
-export async function addToDonationRequest(ctx: Ctx, id: string, field: 'notified' | 'donations', by: number): Promise<void> {
-	await ctx.db.doc.send(
-		new UpdateCommand({
-			TableName: ctx.db.tables.donation_requests,
-			Key: { id },
-			UpdateExpression: 'SET #f = if_not_exists(#f, :zero) + :by',
-			ConditionExpression: 'attribute_exists(id)',
-			ExpressionAttributeNames: { '#f': field },
-			ExpressionAttributeValues: { ':zero': 0, ':by': by }
-		})
-	);
 }
 
 export function donationRequestCount(ctx: Ctx, id: string, field: 'notified' | 'donations', by: number) {

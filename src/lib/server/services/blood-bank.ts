@@ -289,7 +289,7 @@ export async function setThreshold(
 			silent: true
 		});
 	}
-	return stockChanged(ctx, caller, group, component);
+	return (await stockChanged(ctx, caller, group, component)) ?? rowView(group, component, await getStockItem(ctx, key));
 }
 
 /** One unit's status move (admin): reserve, release, quarantine, discard, issue a reserved unit. */
@@ -347,12 +347,19 @@ async function adminsToAlert(ctx: Ctx): Promise<UserItem[]> {
  * After any change to a counter or threshold: broadcast the row, then settle its crossing
  * state. Returns the row as read.
  */
-export async function stockChanged(ctx: Ctx, caller: Caller, group: BloodGroup, component: BloodComponent): Promise<StockRow> {
-	const item = await getStockItem(ctx, stockKey(group, component));
-	const row = rowView(group, component, item);
-	ctx.bus.emit(rooms.admins(), 'stock:updated', row);
-	if (item) await settleCrossing(ctx, caller, item);
-	return row;
+export async function stockChanged(ctx: Ctx, caller: Caller, group: BloodGroup, component: BloodComponent): Promise<StockRow | undefined> {
+	// The change has committed: a failure from here on must not turn it into an error for the
+	// caller. Whatever is missed here, the worker's blood-stock job settles within 15 minutes.
+	try {
+		const item = await getStockItem(ctx, stockKey(group, component));
+		const row = rowView(group, component, item);
+		ctx.bus.emit(rooms.admins(), 'stock:updated', row);
+		if (item) await settleCrossing(ctx, caller, item);
+		return row;
+	} catch (err) {
+		ctx.log.warn('blood stock: alert check after a committed change failed; the worker re-checks', { stockKey: stockKey(group, component), error: (err as Error).name });
+		return undefined;
+	}
 }
 
 export type CrossingResult = 'critical' | 'recovered' | 'none';
