@@ -14,6 +14,7 @@ import { SPECIALIZATIONS } from '../src/lib/shared/schemas';
 import type { AppointmentStatus, AppointmentView, Priority, Vitals } from '../src/lib/shared/appointments';
 import type { Prescription } from '../src/lib/shared/views';
 import { addDays, dateIn } from '../src/lib/shared/time';
+import { seedBloodBank } from './demo-blood-bank';
 
 /**
  * The demo hospital behind `npm run seed`: its people, the services catalogue, a roster, and
@@ -42,6 +43,8 @@ export type SeedReport = {
 	rosters: Tally;
 	today: DayReport;
 	tomorrow: DayReport;
+	/** Blood units of the demo blood bank (bags by number). */
+	bloodUnits: Tally;
 	logins: string[];
 };
 export type DayReport = Tally & { date: string; /** planned visits with no free slot left that day */ noSlot: number };
@@ -289,7 +292,11 @@ export async function seedDemoHospital(ctx: Ctx, opts: SeedOptions): Promise<See
 	}
 	apptBar.done(reports.map((r) => `${r.date}: ${r.created} booked, ${r.existed} already there${r.noSlot ? `, ${r.noSlot} without a free slot` : ''}`).join(' · '));
 
-	return { accounts, services, rosters, today: reports[0]!, tomorrow: reports[1]!, logins: DEMO_LOGINS };
+	// 4. The blood bank: stock of every group and component, one of them critical.
+	const bloodUnits = await seedBloodBank(ctx, admin);
+	opts.log?.(`blood bank: ${bloodUnits.created} units added, ${bloodUnits.existed} already there`);
+
+	return { accounts, services, rosters, today: reports[0]!, tomorrow: reports[1]!, bloodUnits, logins: DEMO_LOGINS };
 }
 
 type Staff = { frontDesk: Caller; nurse: Caller; doctor: Caller; triage: Priority; vitals: Vitals; c: Case; withVitals: boolean };
