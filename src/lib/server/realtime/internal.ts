@@ -24,7 +24,10 @@ export const RELAYED_EVENTS = [
 	'chat:delivered',
 	'chat:read',
 	'chat:typing',
-	'chat:conversation'
+	'chat:conversation',
+	'stock:critical',
+	'stock:recovered',
+	'stock:updated'
 ] as const satisfies readonly (keyof ServerToClientEvents)[];
 
 export const broadcastBatch = z
