@@ -196,6 +196,30 @@ describe('stock and issues', () => {
 		expect((await scanAll(app, 'blood_units')).length).toBe(before);
 	});
 
+	it('a unit moves available → reserved → issued (the counter follows), a stale or impossible move is 409, and the list shows available bags first-expiring first', async () => {
+		const [a, b] = await addUnits('AB+', 'whole_blood', 2);
+		expect((await stockOf('AB+', 'whole_blood')).available).toBe(2);
+		const listed = await admin.api.get('/api/blood-bank/units?bloodGroup=AB%2B&component=whole_blood');
+		expect(listed.body.units.map((u: { id: string }) => u.id).sort()).toEqual([a, b].sort());
+		const reserve = await admin.api.patch(`/api/blood-bank/units/${a}`, { version: 1, status: 'reserved', reason: 'Crossmatched for bed 12' });
+		expect(reserve.status, JSON.stringify(reserve.body)).toBe(200);
+		expect(reserve.body.unit).toMatchObject({ status: 'reserved', version: 2 });
+		expect((await stockOf('AB+', 'whole_blood')).available).toBe(1);
+		const stale = await admin.api.patch(`/api/blood-bank/units/${a}`, { version: 1, status: 'available' });
+		expect(stale.status).toBe(409);
+		expect(stale.body.error.code).toBe('VERSION_CONFLICT');
+		expect((await admin.api.patch(`/api/blood-bank/units/${a}`, { version: 2, status: 'issued' })).body.unit.status).toBe('issued');
+		const back = await admin.api.patch(`/api/blood-bank/units/${a}`, { version: 3, status: 'available' });
+		expect(back.status).toBe(409);
+		expect(back.body.error.code).toBe('INVALID_TRANSITION');
+		expect((await admin.api.patch(`/api/blood-bank/units/${b}`, { version: 1, status: 'quarantined', reason: 'Haemolysed sample' })).status).toBe(200);
+		expect((await stockOf('AB+', 'whole_blood')).available).toBe(0);
+		expect((await admin.api.patch(`/api/blood-bank/units/${b}`, { version: 2, status: 'available' })).status).toBe(200);
+		expect((await stockOf('AB+', 'whole_blood')).available).toBe(1);
+		expect((await patient.api.patch(`/api/blood-bank/units/${b}`, { version: 3, status: 'discarded' })).status).toBe(403);
+		expect(await auditEntries(app, (e) => e.resource_type === 'blood_unit' && (e.resource_id === a || e.resource_id === b) && e.action === 'update')).toHaveLength(4);
+	});
+
 	it('a stale threshold save is 409 VERSION_CONFLICT naming who changed it', async () => {
 		const row = await setThreshold('B+', 'platelets', 3);
 		const stale = await admin2.api.patch('/api/blood-bank/stock/B%2B/platelets', { version: row.version - 1 || 99, threshold: 5 });
