@@ -100,6 +100,17 @@ describe('live critical-stock alert', () => {
 		expect(clearMs).toBeLessThan(1_000);
 		expect(await dashboard.locator('[data-stock="A+:red_cells"]').getAttribute('data-critical')).toBe('false');
 		expect(navigations).toEqual([]);
+		// Quarantining one of the 8 bags listed takes it out of stock: a new crossing, alerted again.
+		const bagsCard = bank.locator('section', { has: bank.getByRole('heading', { name: 'Bags in stock' }) });
+		await bagsCard.getByLabel('Blood group').selectOption('A+');
+		await bagsCard.getByLabel('Component').selectOption('red_cells');
+		await bagsCard.getByRole('table', { name: /Available bags/ }).locator('tbody tr').nth(7).waitFor();
+		expect(await bagsCard.locator('tbody tr').count()).toBe(8);
+		await bagsCard.getByRole('button', { name: /^Quarantine bag / }).first().click();
+		await dashboard.locator('[data-critical-stock="A+:red_cells"]').waitFor({ timeout: 2_000 });
+		await bagsCard.getByText(/is now quarantined/).waitFor();
+		expect(await bagsCard.locator('tbody tr').count()).toBe(7);
+
 		// The watcher's notification bell got the alert too.
 		const bell = await watcher.api.get('/api/notifications');
 		expect(bell.body.items.some((n: { kind: string; title: string }) => n.kind === 'blood_stock_critical' && n.title.includes('A+'))).toBe(true);
