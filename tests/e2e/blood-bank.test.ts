@@ -57,6 +57,10 @@ describe('live critical-stock alert', () => {
 		await expect(dashboard.getByRole('table', { name: /Available units and threshold/ }).isVisible()).resolves.toBe(true);
 		await dashboard.getByText('Show the stock as a table').click();
 		await dashboard.screenshot({ path: `${SHOTS}/admin-home.png`, fullPage: true });
+		const phone = await signIn(browser, app, watcher, '/admin', { width: 390, height: 844 });
+		await phone.locator('[data-critical-stock="O-:red_cells"]').waitFor();
+		await phone.screenshot({ path: `${SHOTS}/admin-home-phone.png`, fullPage: true });
+		await phone.context().close();
 	});
 
 	it('an issue in another browser shows the critical alert on the dashboard within 1 s, without reload, and it clears on recovery', async () => {
@@ -78,7 +82,7 @@ describe('live critical-stock alert', () => {
 		await bank.getByText(/Issued 8 units of A\+ red cells/).waitFor();
 		expect(await dashboard.locator('[data-stock="A+:red_cells"]').getAttribute('data-critical')).toBe('true');
 		expect(await dashboard.locator('[data-stock="A+:red_cells"]').getAttribute('data-available')).toBe('7');
-		await dashboard.screenshot({ path: `${SHOTS}/admin-home-critical.png`, fullPage: true });
+		await dashboard.screenshot({ path: `${SHOTS}/admin-home-critical.png` });
 		await bank.screenshot({ path: `${SHOTS}/blood-bank-tablet.png`, fullPage: true });
 
 		// A short issue explains itself and offers compatible groups.

@@ -104,6 +104,10 @@ describe('stock and issues', () => {
 		expect(r.status).toBe(200);
 		expect(r.body.stock).toHaveLength(32);
 		expect(r.body.stock[0]).toMatchObject({ bloodGroup: 'A+', component: 'whole_blood', available: 0, threshold: 4, critical: true, version: 0 });
+		await addUnits('O-', 'platelets', 1);
+		const seen = (await patient.api.get('/api/blood-bank/stock')).body.stock.find((x: StockRow) => x.bloodGroup === 'O-' && x.component === 'platelets');
+		expect(seen).toMatchObject({ available: 1, version: 1 });
+		expect(seen.updatedBy).toBeUndefined();
 		expect((await patient.api.post('/api/blood-bank/issues', { bloodGroup: 'A+', component: 'plasma', count: 1, reason: 'test' })).status).toBe(403);
 	});
 

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { Ctx } from '../context';
 import type { Caller } from '../actor';
 import { AppError, notFound } from '../errors';
-import { authorize, refuse, requireActor } from '../auth/guard';
+import { authorize, grantOf, refuse, requireActor } from '../auth/guard';
 import { transactNamed, type TransactItem } from '../db/transaction';
 import { conflictError, stampNew, versionedUpdate } from '../db/versioned';
 import { rooms } from '../realtime/bus';
@@ -108,7 +108,10 @@ async function allStock(ctx: Ctx): Promise<StockRow[]> {
 /** Every group × component (8 × 4), stored or not. Patients, doctors, nurses read; admins too. */
 export async function readStock(ctx: Ctx, caller: Caller): Promise<StockRow[]> {
 	await authorize(ctx, caller, 'blood_bank', 'read');
-	return allStock(ctx);
+	const rows = await allStock(ctx);
+	// Who changed a row last is for the staff who change them.
+	if (grantOf(requireActor(caller).role, 'blood_bank', 'write')) return rows;
+	return rows.map(({ updatedBy: _by, updatedAt: _at, ...row }) => row);
 }
 
 /** Available units of one group × component, first-expiring first (for the admin's screen). */
