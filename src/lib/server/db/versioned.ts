@@ -54,7 +54,8 @@ export async function transact(
 	}
 }
 
-function actorStamp(caller: Caller, now: string) {
+/** Who changed a record and when (the `updated_*` fields of every versioned write). */
+export function actorStamp(caller: Caller, now: string = new Date().toISOString()) {
 	return {
 		updated_at: now,
 		updated_by: caller.actor?.id ?? 'system',

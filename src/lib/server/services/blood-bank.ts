@@ -4,7 +4,7 @@ import type { Caller } from '../actor';
 import { AppError, notFound } from '../errors';
 import { authorize, grantOf, refuse, requireActor } from '../auth/guard';
 import { transactNamed, type TransactItem } from '../db/transaction';
-import { conflictError, stampNew, versionedUpdate } from '../db/versioned';
+import { actorStamp, conflictError, stampNew, versionedUpdate } from '../db/versioned';
 import { rooms } from '../realtime/bus';
 import { auditPut } from './audit';
 import { announce, notificationPut } from './notifications';
@@ -59,14 +59,6 @@ const ALL_KEYS = BLOOD_GROUPS.flatMap((g) => BLOOD_COMPONENTS.map((c) => ({ grou
 const ISSUE_ATTEMPTS = 30;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function stampOf(caller: Caller) {
-	return {
-		updated_at: new Date().toISOString(),
-		updated_by: caller.actor?.id ?? 'system',
-		updated_by_name: caller.actor?.name ?? 'MedTrack'
-	};
-}
 
 function rowView(group: BloodGroup, component: BloodComponent, item: StockItem | undefined): StockRow {
 	const available = item?.available ?? 0;
@@ -157,7 +149,7 @@ export async function addUnit(ctx: Ctx, caller: Caller, input: UnitCreate): Prom
 		bag: items[0],
 		unit: items[1],
 		stock: counts
-			? stockIncrement(ctx, { key: unit.available_key!, group: unit.blood_group, component: unit.component, by: 1, defaultThreshold: DEFAULT_THRESHOLD }, stampOf(caller))
+			? stockIncrement(ctx, { key: unit.available_key!, group: unit.blood_group, component: unit.component, by: 1, defaultThreshold: DEFAULT_THRESHOLD }, actorStamp(caller))
 			: undefined,
 		audit: auditPut(ctx, caller, {
 			action: 'create',
@@ -231,7 +223,7 @@ export async function issueUnits(ctx: Ctx, caller: Caller, input: IssueInput): P
 		const candidates = await availableUnits(ctx, key, Math.min(input.count + 30, 100));
 		const picked = pickFirstExpiring(candidates, input.count);
 		if (picked.length < input.count) continue; // the index has not caught up with a change yet
-		const stamp = stampOf(caller);
+		const stamp = actorStamp(caller);
 		let outcome;
 		try {
 			outcome = await transactNamed(ctx, {
@@ -315,7 +307,7 @@ export async function changeUnitStatus(
 	const key = stockKey(unit.blood_group, unit.component);
 	const leaves = unit.status === 'available';
 	const enters = input.status === 'available';
-	const stamp = stampOf(caller);
+	const stamp = actorStamp(caller);
 	const stock = leaves ? stockDecrement(ctx, key, 1, stamp) : enters ? stockIncrement(ctx, { key, group: unit.blood_group, component: unit.component, by: 1, defaultThreshold: DEFAULT_THRESHOLD }, stamp) : undefined;
 	await versionedUpdate(ctx, caller, {
 		table: 'blood_units',
@@ -455,7 +447,7 @@ export async function expireUnits(
 			if (!due.length) break;
 			let progressed = false;
 			for (const u of due) {
-				const stamp = stampOf(caller);
+				const stamp = actorStamp(caller);
 				const outcome = await transactNamed(ctx, {
 					unit: unitTakeUpdate(ctx, u.id, 'expired', stamp),
 					stock: stockDecrement(ctx, k.key, 1, stamp),

@@ -4,7 +4,7 @@ import type { Caller } from '../actor';
 import { AppError, notFound } from '../errors';
 import { authorize } from '../auth/guard';
 import { transactNamed } from '../db/transaction';
-import { conflictError, stampNew, versionedUpdate } from '../db/versioned';
+import { actorStamp, conflictError, stampNew, versionedUpdate } from '../db/versioned';
 import { auditPut } from './audit';
 import { announce, notificationPut } from './notifications';
 import { outboxPut } from './outbox';
@@ -221,7 +221,7 @@ export async function verifyDonation(
 	const created = input.units.map((u) =>
 		unitCreationItems(ctx, caller, { bloodGroup: donor.blood_group, component: u.component, bagNumber: u.bagNumber, collectedAt: input.collectedAt, donorId: donor.id })
 	);
-	const stamp = { updated_at: new Date().toISOString(), updated_by: caller.actor?.id ?? 'system', updated_by_name: caller.actor?.name ?? 'MedTrack' };
+	const stamp = actorStamp(caller);
 	const perComponent = new Map<BloodComponent, number>();
 	for (const c of created) if (c.unit.status === 'available') perComponent.set(c.unit.component, (perComponent.get(c.unit.component) ?? 0) + 1);
 	const bags: TransactItem[] = created.map((c) => c.items[0]!);
