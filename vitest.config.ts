@@ -9,8 +9,8 @@ export default defineConfig({
 				extends: true,
 				test: {
 					name: 'integration',
-					include: ['tests/integration/**/*.test.ts', 'src/**/*.spec.ts'],
-					globalSetup: ['tests/fixtures/global-dynamodb.ts'],
+					include: ['tests/integration/**/*.test.ts', 'src/**/*.spec.ts', 'scripts/**/*.spec.ts', 'worker/**/*.spec.ts'],
+					globalSetup: ['tests/fixtures/global-server.ts', 'tests/fixtures/global-dynamodb.ts'],
 					testTimeout: 60_000,
 					hookTimeout: 120_000,
 					pool: 'forks'
@@ -21,7 +21,7 @@ export default defineConfig({
 				test: {
 					name: 'e2e',
 					include: ['tests/e2e/**/*.test.ts'],
-					globalSetup: ['tests/fixtures/global-dynamodb.ts', 'tests/fixtures/global-build.ts'],
+					globalSetup: ['tests/fixtures/global-tools.ts', 'tests/fixtures/global-dynamodb.ts', 'tests/fixtures/global-build.ts'],
 					testTimeout: 90_000,
 					hookTimeout: 180_000,
 					fileParallelism: false,

@@ -1,18 +1,62 @@
 import readline from 'node:readline';
 import { Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
 
 /** Small helpers shared by the CLI scripts: flags, prompts and a progress bar. */
-export function flags(argv = process.argv.slice(2)): Record<string, string | true> {
-	const out: Record<string, string | true> = {};
-	for (let i = 0; i < argv.length; i++) {
-		const a = argv[i]!;
-		if (!a.startsWith('--')) continue;
-		const [k, v] = a.slice(2).split('=', 2) as [string, string | undefined];
-		if (v !== undefined) out[k] = v;
-		else if (argv[i + 1] && !argv[i + 1]!.startsWith('--')) out[k] = argv[++i]!;
-		else out[k] = true;
+
+/** One flag a command accepts: `--name <value>` (string) or `--name` (boolean). */
+export type FlagSpec = Record<string, { type: 'string' | 'boolean'; value?: string }>;
+export type FlagValues<S extends FlagSpec> = { [K in keyof S]?: S[K]['type'] extends 'boolean' ? boolean : string };
+
+/** A command line this command does not accept; its message is the one line to print. */
+export class UsageError extends Error {
+	override name = 'UsageError';
+}
+
+function usage(spec: FlagSpec): string {
+	const accepted = Object.entries(spec).map(([k, o]) => (o.type === 'string' ? `--${k} ${o.value ?? '<value>'}` : `--${k}`));
+	return accepted.length ? `This command accepts: ${accepted.join(', ')}.` : 'This command takes no options.';
+}
+
+/**
+ * Parses `--flag value` / `--flag=value` with `node:util` parseArgs, strictly: an unknown flag,
+ * a missing value, a value given to a boolean flag or a stray argument is a UsageError that
+ * names the problem and what the command accepts.
+ */
+export function parseFlags<S extends FlagSpec>(spec: S, argv: string[] = process.argv.slice(2)): FlagValues<S> {
+	const options = Object.fromEntries(Object.entries(spec).map(([k, o]) => [k, { type: o.type }]));
+	try {
+		return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as FlagValues<S>;
+	} catch (err) {
+		const e = err as Error & { code?: string };
+		if (!e.code?.startsWith('ERR_PARSE_ARGS_')) throw err;
+		const quoted = /'([^']*)'/.exec(e.message)?.[1] ?? '';
+		const reason =
+			e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+				? `Unknown option ${quoted}.`
+				: e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL'
+					? `Unexpected argument '${quoted}'.`
+					: `${e.message.split('. ')[0]!.replace(/\.$/, '')}.`;
+		throw new UsageError(`${reason} ${usage(spec)}`);
 	}
-	return out;
+}
+
+/** `--name N`: a whole number ≥ 1, or the default when absent. */
+export function countFlag(value: string | undefined, name: string, fallback: number): number {
+	if (value === undefined) return fallback;
+	if (!/^[1-9][0-9]*$/.test(value)) throw new UsageError(`--${name} must be a whole number of at least 1, not '${value}'.`);
+	return Number(value);
+}
+
+/** For a CLI entry: runs `parse`, or prints its UsageError as one line and exits 2. */
+export function orExit<T>(parse: () => T): T {
+	try {
+		return parse();
+	} catch (err) {
+		if (!(err instanceof UsageError)) throw err;
+		process.stderr.write(`${err.message}\n`);
+		process.exit(2);
+	}
 }
 
 export async function prompt(question: string, hidden = false): Promise<string> {

@@ -6,15 +6,16 @@ import { systemCaller } from '../src/lib/server/actor';
 import { passwordSchema } from '../src/lib/server/auth/passwords';
 import { email as emailSchema, personName } from '../src/lib/shared/schemas';
 import { AppError } from '../src/lib/server/errors';
-import { flags, prompt } from './cli';
+import { orExit, parseFlags, prompt } from './cli';
 
 /** `npm run create-admin -- --email E --password P [--name N]`: the first super admin. */
-const f = flags();
-const str = (v: string | true | undefined) => (typeof v === 'string' ? v : undefined);
+const f = orExit(() =>
+	parseFlags({ email: { type: 'string', value: '<e-mail>' }, password: { type: 'string', value: '<password>' }, name: { type: 'string', value: '<name>' } })
+);
 
-const email = str(f.email) ?? (await prompt('E-mail: '));
-const name = str(f.name) ?? 'Super Administrator';
-const password = str(f.password) ?? (await prompt('Password (8+ chars, upper, lower, digit, symbol): ', true));
+const email = f.email ?? (await prompt('E-mail: '));
+const name = f.name ?? 'Super Administrator';
+const password = f.password ?? (await prompt('Password (8+ chars, upper, lower, digit, symbol): ', true));
 
 const parsed = z.object({ email: emailSchema, name: personName, password: passwordSchema }).safeParse({ email, name, password });
 if (!parsed.success) {

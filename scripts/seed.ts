@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../src/lib/server/config';
 import { openRuntime } from '../src/lib/server/runtime';
-import { flags, progress } from './cli';
+import { countFlag, orExit, parseFlags, progress } from './cli';
 import { seedDemoHospital } from './demo-hospital';
 
 /**
@@ -12,9 +12,9 @@ import { seedDemoHospital } from './demo-hospital';
  * demo password is generated on the first run and kept in DATA_DIR/demo-credentials.json,
  * or given with --password.
  */
-const f = flags();
+const f = orExit(() => parseFlags({ patients: { type: 'string', value: '<count>' }, password: { type: 'string', value: '<password>' } }));
 const config = loadConfig({ LOG_LEVEL: 'warn', ...process.env });
-const patientsWanted = Number(f.patients ?? 300);
+const patientsWanted = orExit(() => countFlag(f.patients, 'patients', 300));
 
 const credFile = path.join(config.dataDir, 'demo-credentials.json');
 function demoPassword(): string {

@@ -11,7 +11,8 @@ import { startWorker } from '../worker/start';
 
 /**
  * The web process: the database, the API and Socket.IO, and the built SvelteKit pages, on
- * one port. Started by `npm start` (scripts/start.ts builds first when needed).
+ * one port. Compiled to build-server/server.js (scripts/build.js); `npm start` builds first when needed
+ * (scripts/run.js), production runs `node build-server/server.js`.
  */
 const config = loadConfig();
 const say = (line: string) => process.stdout.write(`${line}\n`);

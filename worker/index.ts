@@ -2,7 +2,7 @@ import { loadConfig } from '../src/lib/server/config';
 import { openRuntime } from '../src/lib/server/runtime';
 import { redisEmitterTransport } from '../src/lib/server/realtime/redis';
 import { httpBroadcastTransport } from '../src/lib/server/realtime/internal';
-import { flags } from '../scripts/cli';
+import { orExit, parseFlags } from '../scripts/cli';
 import { runOnce } from './scheduler';
 import { startWorker } from './start';
 import { JOBS } from './jobs';
@@ -14,10 +14,10 @@ import { JOBS } from './jobs';
  * web process runs for DATA_DIR. Its changes reach browsers through Redis (REDIS_URL) or
  * the web process's internal broadcast endpoint.
  */
-const f = flags();
+const f = orExit(() => parseFlags({ once: { type: 'string', value: `<${JOBS.map((j) => j.name).join('|')}>` } }));
 const say = (line: string) => process.stderr.write(`${line}\n`);
 const once = f.once;
-if (once === true || (once !== undefined && !JOBS.some((j) => j.name === once))) {
+if (once !== undefined && !JOBS.some((j) => j.name === once)) {
 	say(`--once needs one of: ${JOBS.map((j) => j.name).join(', ')}`);
 	process.exit(2);
 }

@@ -2,11 +2,12 @@ import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { startDynamoLocal, type EmbeddedDb } from '../../src/lib/server/db/embedded';
 import { morningZone } from '../../tests/fixtures/clinic';
-import { flags, progress } from '../cli';
+import { countFlag, orExit, parseFlags, progress } from '../cli';
 import { barChartSvg } from './chart';
 
 /**
@@ -15,11 +16,11 @@ import { barChartSvg } from './chart';
  * clients, rooms and payload; MedTrack's write API against a raw TransactWriteItems of the
  * same shape. Prints times and ratios, writes bench/results/realtime.json and .svg.
  */
-const f = flags();
-const N = Number(f.clients ?? 1000);
-const DOCTORS = Number(f.doctors ?? 20);
-const WRITES = Number(f.writes ?? 200);
+const f = orExit(() => parseFlags({ clients: { type: 'string', value: '<count>' }, doctors: { type: 'string', value: '<count>' }, writes: { type: 'string', value: '<count>' } }));
+const [N, DOCTORS, WRITES] = orExit(() => [countFlag(f.clients, 'clients', 1000), countFlag(f.doctors, 'doctors', 20), countFlag(f.writes, 'writes', 200)]);
 const tz = morningZone();
+/** Runs compiled (build-server/bench/): the server and clients are the compiled files beside this one. */
+const sibling = (file: string) => fileURLToPath(new URL(`./${file}`, import.meta.url));
 
 type Ready = {
 	type: 'ready';
@@ -98,8 +99,8 @@ let shape: Shape | undefined;
 async function runSide(mode: 'app' | 'bare' | 'bare-db', endpoint: string) {
 	console.log(`\n[${mode}] starting server…`);
 	const child = supervise(
-		fork(path.resolve('scripts/bench/realtime-server.ts'), [mode, String(N), String(DOCTORS), String(WRITES), endpoint, tz], {
-			execArgv: ['--import', 'tsx', '--expose-gc'],
+		fork(sibling('realtime-server.js'), [mode, String(N), String(DOCTORS), String(WRITES), endpoint, tz], {
+			execArgv: ['--expose-gc'],
 			env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }
 		}),
 		`${mode} server`
@@ -110,7 +111,7 @@ async function runSide(mode: 'app' | 'bare' | 'bare-db', endpoint: string) {
 	const before = await ask<{ rss: number; heap: number }>(child, 'rss', { type: 'rss' });
 
 	// The clients live in a process of their own, so this one (the API caller) does not delay them.
-	const clients = supervise(fork(path.resolve('scripts/bench/realtime-clients.ts'), [], { execArgv: ['--import', 'tsx'] }), `${mode} clients`);
+	const clients = supervise(fork(sibling('realtime-clients.js')), `${mode} clients`);
 	await ask(clients, 'ready');
 	const bar = progress(`${mode} connect`, N);
 	const onProgress = (m: { type: string; done?: number }) => m.type === 'progress' && bar.tick(m.done!);

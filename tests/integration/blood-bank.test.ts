@@ -341,7 +341,7 @@ describe('npm run worker -- --once blood-stock', () => {
 		await sleep(1_200);
 		const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'medtrack-blood-'));
 		try {
-			const child = spawn(process.execPath, ['--import', 'tsx', 'worker/index.ts', '--once', 'blood-stock'], {
+			const child = spawn(process.execPath, ['build-server/worker.js', '--once', 'blood-stock'], {
 				cwd: process.cwd(),
 				env: {
 					...process.env,

@@ -171,10 +171,10 @@ function freePort(): Promise<number> {
 	});
 }
 
-/** `src/server.ts` as `npm start` runs it, on this file's tables; resolves once it listens. */
+/** The compiled web process (build-server/server.js) as `npm start` runs it, on this file's tables; resolves once it listens. */
 function startWebProcess(port: number, dataDir: string): Promise<ChildProcess> {
-	// One process (node with tsx's loader), so a signal reaches the server itself, not a wrapper.
-	const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+	// One process, so a signal reaches the server itself, not a wrapper.
+	const child = spawn(process.execPath, ['build-server/server.js'], {
 		env: {
 			...process.env,
 			NODE_ENV: 'test',

@@ -4,13 +4,13 @@ import { VersionedForm, type Snapshot } from './versioned-form.svelte';
 import {
 	PRIORITIES,
 	STATUS_LABEL,
-	TRANSITIONS,
 	type AppointmentStatus,
 	type AppointmentView,
 	type Priority,
 	type Vitals
 } from '$lib/shared/appointments';
 import type { Role } from '$lib/shared/roles';
+import { appointmentTransition } from '$lib/shared/appointment-status';
 
 /**
  * The browser's side of appointments, visit records and doctors: the shapes the API answers
@@ -22,6 +22,7 @@ export type { AppointmentView };
 
 export type { DoctorStatus, WeeklySlot, DoctorView, Slot, Prescription, RecordedVitals, MedicalRecordView, InvoiceView } from '$lib/shared/views';
 import type { DoctorView, MedicalRecordView, Slot } from '$lib/shared/views';
+import { room } from '$lib/shared/rooms';
 
 // ——— The hospital's clock ———
 
@@ -116,19 +117,13 @@ export const PRIORITY_LABEL: Record<Priority, string> = { normal: 'Normal', high
 export const PRIORITY_TONE: Record<Priority, Tone> = { normal: 'neutral', high: 'warning', critical: 'danger' };
 export const PRIORITY_OPTIONS = PRIORITIES.map((p) => ({ value: p, label: PRIORITY_LABEL[p] }));
 
-/** Statuses a role may set (mirrors the server's rule; the server decides anyway). */
-const ROLE_SETS: Partial<Record<Role, AppointmentStatus[]>> = {
-	patient: ['CANCELLED'],
-	doctor: ['CONFIRMED', 'RESCHEDULED', 'CONSULTING', 'COMPLETED', 'CANCELLED'],
-	nurse: ['CHECKED_IN'],
-	front_desk: ['CONFIRMED', 'RESCHEDULED', 'CHECKED_IN', 'CANCELLED']
-};
-
-/** Whether `role` can move `a` to `to` now (check-in only on the appointment's day). */
+/**
+ * Whether `role` can move `a` to `to` now (check-in only on the appointment's day): the status
+ * machine the server runs (`$lib/shared/appointment-status`); RESCHEDULED here means a move.
+ */
 export function can(role: Role, a: Pick<AppointmentView, 'status' | 'date'>, to: AppointmentStatus, today?: string): boolean {
-	if (!ROLE_SETS[role]?.includes(to) || !TRANSITIONS[a.status].includes(to)) return false;
-	if (to === 'CHECKED_IN' && today && a.date !== today) return false;
-	return true;
+	const verdict = appointmentTransition(a.status, to, role, { moving: to === 'RESCHEDULED', date: a.date, today });
+	return verdict.ok && verdict.change;
 }
 
 /** Still ahead or under way (not finished, cancelled or missed). */
@@ -272,7 +267,7 @@ export const allergyMatchesOf = (err: unknown): AllergyMatch[] | null =>
 
 export function visitRecordForm(recordId: string, onSaved?: (record: MedicalRecordView) => void, gate?: AllergyGate): VersionedForm<VisitValues> {
 	return new VersionedForm<VisitValues>({
-		room: `record:medical_record:${recordId}`,
+		room: room.record('medical_record', recordId),
 		fields: {
 			symptoms: { label: 'Symptoms' },
 			diagnosis: { label: 'Diagnosis' },
@@ -397,7 +392,7 @@ export function availabilityForm(doctorId: string, onLoad?: (doctor: DoctorView)
 		return (stored = availabilitySnapshot(d));
 	};
 	return new VersionedForm<AvailabilityValues>({
-		room: `record:doctor:${doctorId}`,
+		room: room.record('doctor', doctorId),
 		fields: {
 			status: { label: 'Status' },
 			slotMinutes: { label: 'Slot length', stored: 'slot_minutes' },

@@ -2,6 +2,7 @@ import { api, messageOf } from './api';
 import { listen, subscribe } from './realtime.svelte';
 import type { StockRow } from '$lib/shared/blood';
 import type { StockAlertEvent } from '$lib/shared/realtime';
+import { room } from '$lib/shared/rooms';
 
 /**
  * The blood stock as an admin screen shows it, live: fetched once, then kept true by
@@ -60,7 +61,7 @@ export function liveStock(): LiveStock {
 	}
 
 	const stops = [
-		subscribe('role:admin', { onResync: () => void refetch(), onRefused: (m) => (error = m) }),
+		subscribe(room.role('admin'), { onResync: () => void refetch(), onRefused: (m) => (error = m) }),
 		listen('stock:updated', (row) => apply(row)),
 		listen('stock:critical', (e: StockAlertEvent) => {
 			alertedAt = { ...alertedAt, [keyOf(e)]: e.at };

@@ -10,6 +10,7 @@ import {
 	type ConversationEvent,
 	type ConversationView
 } from '$lib/shared/chat';
+import { room } from '$lib/shared/rooms';
 
 /**
  * One open conversation in the browser: its messages (merged by id, ordered by sortKey),
@@ -117,7 +118,7 @@ export class ChatThread {
 
 	async start(): Promise<void> {
 		this.#off.push(
-			subscribe(`chat:${this.id}`, {
+			subscribe(room.chat(this.id), {
 				onResync: () => this.#resync(),
 				onRefused: (message) => {
 					this.error = message;

@@ -2,6 +2,7 @@ import { api, messageOf } from './api';
 import { listen, subscribe } from './realtime.svelte';
 import { mayOpen, type SessionUser } from '$lib/shared/pages';
 import type { NotificationEvent } from '$lib/shared/realtime';
+import { room } from '$lib/shared/rooms';
 
 /**
  * The signed-in person's notification centre: the newest few notifications and the unread
@@ -38,7 +39,7 @@ class NotificationCentre {
 		if (this.#stop) return;
 		const offNew = listen('notification:new', (e) => this.#heard(e));
 		// Every socket is in its own user room already; joining it here gives a resync hook.
-		const offRoom = subscribe(`user:${userId}`, { onResync: () => void this.refresh() });
+		const offRoom = subscribe(room.user(userId), { onResync: () => void this.refresh() });
 		this.#stop = () => {
 			offNew();
 			offRoom();

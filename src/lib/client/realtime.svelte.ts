@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import { slotsRoom } from '$lib/shared/realtime';
+import { parseRoom, room } from '$lib/shared/rooms';
 import type {
 	AppointmentEvent,
 	ClientToServerEvents,
@@ -106,18 +106,18 @@ function connect(): MedSocket {
 		connection.status = s.active ? 'reconnecting' : 'offline';
 	});
 	s.on('record:updated', (event) => {
-		for (const l of rooms.get(`record:${event.type}:${event.id}`) ?? []) l.onRecord?.(event);
+		for (const l of rooms.get(room.record(event.type, event.id)) ?? []) l.onRecord?.(event);
 	});
 	s.on('appointment:updated', (event) => {
-		for (const [room, set] of rooms) {
-			if (room === `appointment:${event.id}` || room.startsWith('board:')) for (const l of set) l.onAppointment?.(event);
+		for (const [name, set] of rooms) {
+			if (name === room.appointment(event.id) || parseRoom(name)?.kind === 'board') for (const l of set) l.onAppointment?.(event);
 		}
 	});
 	s.on('queue:updated', (event) => {
-		for (const l of rooms.get(`doctor-queue:${event.doctorId}`) ?? []) l.onAppointment?.(event);
+		for (const l of rooms.get(room.doctorQueue(event.doctorId)) ?? []) l.onAppointment?.(event);
 	});
 	s.on('slots:updated', (event) => {
-		for (const l of rooms.get(slotsRoom(event.date)) ?? []) l.onSlots?.(event);
+		for (const l of rooms.get(room.slots(event.date)) ?? []) l.onSlots?.(event);
 	});
 	for (const name of LIVE_EVENTS) {
 		(s as unknown as Socket).on(name, (payload: unknown) => {

@@ -4,6 +4,7 @@ import type { UserView } from './types';
 import { patientUpdateSchema, personName, phone, type PatientView } from '$lib/shared/schemas';
 import type { Role } from '$lib/shared/roles';
 import { z } from 'zod';
+import { room } from '$lib/shared/rooms';
 
 /**
  * The versioned records the UI edits, each as a VersionedForm: where it lives in the API,
@@ -57,7 +58,7 @@ const patientSnapshot = (p: PatientView): Snapshot<PatientValues> => ({
 
 export function patientForm(id: string): VersionedForm<PatientValues> {
 	return new VersionedForm<PatientValues>({
-		room: `record:patient:${id}`,
+		room: room.record('patient', id),
 		fields: {
 			name: { label: 'Full name' },
 			phone: { label: 'Phone' },
@@ -93,7 +94,7 @@ const accountSnapshot = (u: UserView): Snapshot<AccountValues> => ({
 
 export function accountForm(userId: string, afterSave?: () => void): VersionedForm<AccountValues> {
 	return new VersionedForm<AccountValues>({
-		room: `record:user:${userId}`,
+		room: room.record('user', userId),
 		fields: {
 			name: { label: 'Name' },
 			phone: { label: 'Phone' },
@@ -127,7 +128,7 @@ const managedSnapshot = (u: UserView): Snapshot<ManagedUserValues> => ({
 
 export function managedUserForm(id: string, afterSave?: (user: ManagedUserValues) => void): VersionedForm<ManagedUserValues> {
 	return new VersionedForm<ManagedUserValues>({
-		room: `record:user:${id}`,
+		room: room.record('user', id),
 		fields: {
 			name: { label: 'Name' },
 			department: { label: 'Department' },

@@ -2,8 +2,9 @@
 import type { AppointmentStatus } from './appointments';
 import type { StockRow } from './blood';
 import type { ChatAck, ChatMessageView, ChatReceiptEvent, ChatTypingEvent, ConversationEvent } from './chat';
-
-export type RecordType = 'patient' | 'user' | 'appointment' | 'medical_record' | 'doctor';
+import type { RecordType } from './rooms';
+export type { RecordType, SlotsRoom } from './rooms';
+export { slotsRoom } from './rooms';
 
 /** Emitted to `record:<type>:<id>` after every versioned write. */
 export type RecordVersionEvent = {
@@ -34,9 +35,7 @@ export type AppointmentEvent = {
  */
 export type SlotsEvent = { doctorId: string; date: string };
 
-/** The room of a day's free slots: `slots:YYYY-MM-DD` (any signed-in user may join). */
-export type SlotsRoom = `slots:${string}`;
-export const slotsRoom = (date: string): SlotsRoom => `slots:${date}`;
+
 
 /**
  * To a checked-in patient's own room when their place in the doctor's queue changes.

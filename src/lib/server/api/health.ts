@@ -3,6 +3,7 @@ import type { Ctx } from '../context';
 import { pingDb } from '../db/client';
 import { DbUnavailableError } from '../db/guard';
 import { workerHealth } from '../services/leader';
+import { seesOperations } from '$lib/shared/policy';
 
 /**
  * GET /api/health. Anyone (a load balancer) gets the status only: 200 `{ status: 'ok' }`, or
@@ -15,7 +16,7 @@ export function healthRoutes(ctx: Ctx): Router {
 	const r = Router();
 	r.get('/health', async (req, res) => {
 		const role = req.caller?.actor?.role;
-		const detailed = role === 'admin' || role === 'super_admin';
+		const detailed = seesOperations(role);
 		let latencyMs: number | null = null;
 		let down: DbUnavailableError | undefined;
 		try {

@@ -4,90 +4,15 @@ import { activeGrantsOf, getAccessGrant } from '../repositories/access-grants';
 import type { Actor, Caller } from '../actor';
 import { AppError, forbidden, notFound, unauthenticated } from '../errors';
 import { recordAudit } from '../services/audit';
-import type { Role } from '$lib/shared/roles';
 import { todayIn } from '$lib/shared/time';
+import { booksForAnyone, grantOf, isClinician, readsAllClinical, type Resource, type Scope } from '$lib/shared/policy';
 
 /**
- * SPEC §2's access matrix, as data, and the one place that enforces it. A scope says how
- * far a grant reaches: every record, only the user's own, only patients in the user's
- * care, or (pharmacists on patients) the name alone.
+ * The one place that enforces SPEC §2's access matrix. The matrix itself (resource × role →
+ * scope) is data in `$lib/shared/policy`, shared with the browser; here are the lookups it
+ * needs (own, care, emergency access) and the audit of every denial.
  */
-export type Scope = 'all' | 'own' | 'care' | 'name';
-export type Grant = { read?: Scope; write?: Scope };
-export type Resource =
-	| 'patient'
-	| 'appointment'
-	| 'medical_record'
-	| 'chat'
-	| 'pharmacy'
-	| 'blood_bank'
-	| 'hospital_resources'
-	| 'emergency'
-	| 'billing'
-	| 'users'
-	| 'audit_log';
-
-const RW: Grant = { read: 'all', write: 'all' };
-const R: Grant = { read: 'all' };
-
-export const ACCESS: Record<Resource, Partial<Record<Role, Grant>>> = {
-	patient: {
-		patient: { read: 'own', write: 'own' },
-		doctor: { read: 'care' },
-		nurse: { read: 'care' },
-		front_desk: RW,
-		pharmacist: { read: 'name' },
-		admin: RW,
-		super_admin: RW
-	},
-	appointment: {
-		patient: { read: 'own', write: 'own' },
-		doctor: { read: 'own', write: 'own' },
-		nurse: RW,
-		front_desk: RW,
-		admin: R,
-		super_admin: R
-	},
-	medical_record: {
-		patient: { read: 'own' },
-		doctor: { read: 'care', write: 'care' },
-		nurse: { read: 'care', write: 'care' },
-		pharmacist: { read: 'all' },
-		admin: R,
-		super_admin: R
-	},
-	chat: { patient: { read: 'own', write: 'own' }, doctor: { read: 'own', write: 'own' } },
-	pharmacy: { doctor: R, nurse: R, pharmacist: RW, admin: RW, super_admin: RW },
-	blood_bank: { patient: R, doctor: R, nurse: R, admin: RW, super_admin: RW },
-	hospital_resources: {
-		doctor: R,
-		nurse: RW,
-		front_desk: R,
-		paramedic: R,
-		admin: RW,
-		super_admin: RW
-	},
-	emergency: {
-		doctor: RW,
-		nurse: RW,
-		front_desk: R,
-		paramedic: { read: 'own', write: 'own' },
-		admin: RW,
-		super_admin: RW
-	},
-	billing: {
-		patient: { read: 'own', write: 'own' },
-		front_desk: RW,
-		admin: RW,
-		super_admin: RW
-	},
-	users: { admin: RW, super_admin: RW },
-	audit_log: { super_admin: R }
-};
-
-export function grantOf(role: Role, resource: Resource, mode: 'read' | 'write'): Scope | undefined {
-	return ACCESS[resource][role]?.[mode];
-}
+export { ACCESS, grantOf, type Grant, type Resource, type Scope } from '$lib/shared/policy';
 
 export function requireActor(caller: Caller): Actor {
 	if (!caller.actor) throw unauthenticated();
@@ -197,7 +122,7 @@ export async function careOf(
 	patientId: string,
 	opts: { emergency: boolean }
 ): Promise<{ kind: CareKind; expiresAt?: number } | null> {
-	if (actor.role !== 'doctor' && actor.role !== 'nurse') return null;
+	if (!isClinician(actor.role)) return null;
 	const today = todayIn(ctx.config.timezone);
 	const [rows, grant] = await Promise.all([
 		careRowsOfPatient(ctx, patientId),
@@ -228,7 +153,7 @@ export async function isInCare(ctx: Ctx, actor: Actor, patientId: string): Promi
  */
 export async function readsClinical(ctx: Ctx, actor: Actor, patientId: string): Promise<boolean> {
 	if (actor.role === 'patient') return actor.patientId === patientId;
-	if (actor.role === 'admin' || actor.role === 'super_admin') return true;
+	if (readsAllClinical(actor.role)) return true;
 	return (await careOf(ctx, actor, patientId, { emergency: true })) !== null;
 }
 
@@ -238,9 +163,9 @@ export async function readsClinical(ctx: Ctx, actor: Actor, patientId: string): 
  * remaining patients one by one (doctors), then the caller's emergency grants.
  */
 export async function clinicalVisibility(ctx: Ctx, actor: Actor, rows: CareRow[]): Promise<(patientId: string) => boolean> {
-	if (actor.role === 'admin' || actor.role === 'super_admin') return () => true;
+	if (readsAllClinical(actor.role)) return () => true;
 	if (actor.role === 'patient') return (p) => p === actor.patientId;
-	if (actor.role !== 'doctor' && actor.role !== 'nurse') return () => false;
+	if (!isClinician(actor.role)) return () => false;
 	const today = todayIn(ctx.config.timezone);
 	const visible = new Set(rows.filter((r) => rowGivesCare(actor, r, today)).map((r) => r.patient_id));
 	const rest = [...new Set(rows.map((r) => r.patient_id))].filter((p) => !visible.has(p));
@@ -268,14 +193,11 @@ export async function clinicalVisibility(ctx: Ctx, actor: Actor, rows: CareRow[]
  */
 export async function authorizeBooking(ctx: Ctx, caller: Caller, target: { patientId: string; doctorId: string }): Promise<void> {
 	const actor = requireActor(caller);
+	if (booksForAnyone(actor.role)) return;
 	switch (actor.role) {
 		case 'patient':
 			if (actor.patientId === target.patientId) return;
 			return refuse(ctx, caller, 'appointment', 'write', undefined, 'Patients book appointments for themselves only.');
-		case 'front_desk':
-		case 'admin':
-		case 'super_admin':
-			return;
 		case 'doctor':
 			if (actor.doctorId !== target.doctorId) {
 				return refuse(ctx, caller, 'appointment', 'write', undefined, 'A doctor books follow-ups with themselves only; the front desk books with other doctors.');

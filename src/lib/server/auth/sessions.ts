@@ -11,7 +11,7 @@ import {
 	type SessionItem
 } from '../repositories/sessions';
 import { getUser, type UserItem } from '../repositories/users';
-import { rooms } from '../realtime/bus';
+import { room } from '$lib/shared/rooms';
 
 /**
  * Sessions after Lucia's model: the client holds a random token, the table holds only its
@@ -108,8 +108,8 @@ export function forgetUserSessions(ctx: Ctx, userId: string): void {
 export async function invalidateSession(ctx: Ctx, sessionId: string): Promise<void> {
 	ctx.sessionCache.delete(sessionId);
 	await deleteSession(ctx, sessionId);
-	ctx.bus.emit(rooms.session(sessionId), 'session:ended', { reason: 'logout' });
-	ctx.bus.disconnectRoom(rooms.session(sessionId));
+	ctx.bus.emit(room.session(sessionId), 'session:ended', { reason: 'logout' });
+	ctx.bus.disconnectRoom(room.session(sessionId));
 }
 
 /** Ends every session of a user now, and drops their live connections. */
@@ -121,8 +121,8 @@ export async function invalidateUserSessions(
 	forgetUserSessions(ctx, userId);
 	const ids = await listUserSessionIds(ctx, userId);
 	await deleteSessions(ctx, ids);
-	ctx.bus.emit(rooms.user(userId), 'session:ended', { reason });
-	ctx.bus.disconnectRoom(rooms.user(userId));
+	ctx.bus.emit(room.user(userId), 'session:ended', { reason });
+	ctx.bus.disconnectRoom(room.user(userId));
 }
 
 /** Ends every session of a user except `keep` (a password change ends the others). */
@@ -131,8 +131,8 @@ export async function invalidateOtherSessions(ctx: Ctx, userId: string, keep: st
 	const ids = (await listUserSessionIds(ctx, userId)).filter((id) => id !== keep);
 	await deleteSessions(ctx, ids);
 	for (const id of ids) {
-		ctx.bus.emit(rooms.session(id), 'session:ended', { reason: 'logout' });
-		ctx.bus.disconnectRoom(rooms.session(id));
+		ctx.bus.emit(room.session(id), 'session:ended', { reason: 'logout' });
+		ctx.bus.disconnectRoom(room.session(id));
 	}
 }
 

@@ -1,11 +1,9 @@
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Ctx } from '../context';
 import type { Caller } from '../actor';
 import { AppError, notFound } from '../errors';
-import { auditPut, type AuditInput } from '../services/audit';
-import { rooms } from '../realtime/bus';
-import type { RecordType, RecordVersionEvent } from '$lib/shared/realtime';
+import { auditPut, type AuditInput } from './audit';
+import type { RecordVersionEvent } from '$lib/shared/realtime';
+import { RECORD_TYPES, room, type RecordType } from '$lib/shared/rooms';
 import type { VersionConflictDetails } from '$lib/shared/errors';
 import type { TableName } from './tables';
 import { transactNamed, type NamedItems, type TransactItem } from './transaction';
@@ -17,7 +15,8 @@ export type { TransactItem };
  * `version = 1` and changed only here: the update is conditioned on
  * `attribute_exists(pk) AND version = :read`, bumps `version`, goes in one
  * TransactWriteItems with its audit entry (and any other items the change needs), and the
- * new version is broadcast to the record's room once the write has committed.
+ * new version is broadcast to the record's room once the write has committed, through the
+ * context's bus (`ctx.bus`), so this module needs nothing from the realtime layer.
  */
 export type VersionStamp = {
 	version: number;
@@ -25,34 +24,6 @@ export type VersionStamp = {
 	updated_by: string;
 	updated_by_name: string;
 };
-
-type CancellationReason = { Code?: string; Message?: string; Item?: Record<string, AttributeValue> };
-
-/** Runs a transaction, retrying DynamoDB's transient TransactionConflict a few times. */
-export async function transact(
-	ctx: Ctx,
-	items: TransactItem[],
-	onCancel: (reasons: CancellationReason[]) => AppError | undefined
-): Promise<void> {
-	for (let attempt = 0; ; attempt++) {
-		try {
-			await ctx.db.doc.send(new TransactWriteCommand({ TransactItems: items }));
-			return;
-		} catch (err) {
-			if ((err as Error).name !== 'TransactionCanceledException') throw err;
-			const reasons = ((err as { CancellationReasons?: CancellationReason[] }).CancellationReasons ??
-				[]) as CancellationReason[];
-			const mapped = onCancel(reasons);
-			if (mapped) throw mapped;
-			const transient = reasons.some((r) => r.Code === 'TransactionConflict');
-			if (transient && attempt < 8) {
-				await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * (attempt + 1)));
-				continue;
-			}
-			throw err;
-		}
-	}
-}
 
 /** Who changed a record and when (the `updated_*` fields of every versioned write). */
 export function actorStamp(caller: Caller, now: string = new Date().toISOString()) {
@@ -110,6 +81,11 @@ export function createPut(ctx: Ctx, table: TableName, pkName: string, item: Reco
 	};
 }
 
+/** Versioned records nobody subscribes to by `record:<type>:<id>` (their changes go out as their own events, if any). */
+export type SilentResourceType = 'blood_stock' | 'blood_unit' | 'donor';
+
+const isRecordType = (t: string): t is RecordType => (RECORD_TYPES as readonly string[]).includes(t);
+
 export type UpdateSpec = {
 	table: TableName;
 	pkName: string;
@@ -118,7 +94,8 @@ export type UpdateSpec = {
 	expectedVersion: number;
 	set: Record<string, unknown>;
 	remove?: string[];
-	resourceType: RecordType | string;
+	/** A record type with a room; any other resource type (blood units, donors…) must be `silent`. */
+	resourceType: RecordType | SilentResourceType;
 	audit?: Omit<AuditInput, 'resourceType' | 'resourceId'>;
 	/** Other items of the change's transaction, by name (`record` and `audit` are taken). */
 	extra?: NamedItems<string>;
@@ -209,9 +186,9 @@ export async function versionedUpdate(
 	}
 
 	const result = { version: spec.expectedVersion + 1, ...stamp, changedFields };
-	if (!spec.silent) {
+	if (!spec.silent && isRecordType(spec.resourceType)) {
 		const event: RecordVersionEvent = {
-			type: spec.resourceType as RecordType,
+			type: spec.resourceType,
 			id: spec.id,
 			version: result.version,
 			updatedBy: stamp.updated_by_name,
@@ -219,7 +196,7 @@ export async function versionedUpdate(
 			updatedAt: now,
 			changedFields
 		};
-		ctx.bus.emit(rooms.record(spec.resourceType, spec.id), 'record:updated', event);
+		ctx.bus.emit(room.record(spec.resourceType, spec.id), 'record:updated', event);
 	}
 	return result;
 }

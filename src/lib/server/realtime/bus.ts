@@ -1,4 +1,4 @@
-import { slotsRoom, type ServerToClientEvents } from '$lib/shared/realtime';
+import type { ServerToClientEvents } from '$lib/shared/realtime';
 
 /**
  * The one broadcast path. Services call `bus.emit(room, event, payload)`; whoever runs
@@ -68,12 +68,3 @@ export function createBus(): Bus {
 	};
 }
 
-export const rooms = {
-	user: (id: string) => `user:${id}`,
-	session: (id: string) => `session:${id}`,
-	record: (type: string, id: string) => `record:${type}:${id}`,
-	chat: (conversationId: string) => `chat:${conversationId}`,
-	/** Administrators and super administrators (rooms.ts lets nobody else join). */
-	admins: () => 'role:admin',
-	slots: slotsRoom
-};

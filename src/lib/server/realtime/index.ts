@@ -8,7 +8,7 @@ import { readCookie } from '../http/cookies';
 import { isOwnOrigin } from '../http/origin';
 import { sessionExpiry } from '../auth/sessions';
 import type { Socket } from 'socket.io';
-import { rooms } from './bus';
+import { room } from '$lib/shared/rooms';
 import { canJoin } from './rooms';
 import { registerChatHandlers } from './handlers/chat';
 import { ackFailure } from './ack';
@@ -93,7 +93,7 @@ export function attachRealtime(httpServer: HttpServer, ctx: Ctx): RealtimeServer
 
 	io.on('connection', (socket) => {
 		const { actor, sessionId } = socket.data;
-		void socket.join([rooms.user(actor.id), rooms.session(sessionId)]);
+		void socket.join([room.user(actor.id), room.session(sessionId)]);
 		watchSession(ctx, socket, socket.data.expiresAt);
 		const caller = (): Caller => ({
 			actor: socket.data.actor,

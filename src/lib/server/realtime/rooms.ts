@@ -5,7 +5,8 @@ import { authorize, careOf, refuse, requireActor } from '../auth/guard';
 import { readAppointment } from '../services/appointments';
 import { readMedicalRecord } from '../services/medical-records';
 import { conversationFor } from '../services/chat';
-import { isoDate } from '$lib/shared/schemas';
+import { parseRoom, type ParsedRoom, type RoomKind } from '$lib/shared/rooms';
+import { deniedAsNotFound, isClinician, type Resource, roomAccess } from '$lib/shared/policy';
 
 /**
  * Who may join which room (SPEC §6): a room is joinable only by someone the access matrix
@@ -16,65 +17,75 @@ export type Joined = { /** The membership ends then (emergency access runs out),
 /** A clinician's membership of a patient's rooms lasts as long as the emergency access it came from. */
 async function accessUntil(ctx: Ctx, caller: Caller, patientId: string): Promise<Joined> {
 	const actor = requireActor(caller);
-	if (actor.role !== 'doctor' && actor.role !== 'nurse') return {};
+	if (!isClinician(actor.role)) return {};
 	const care = await careOf(ctx, actor, patientId, { emergency: true });
 	return care?.kind === 'emergency' ? { until: care.expiresAt } : {};
 }
 
-export async function canJoin(ctx: Ctx, caller: Caller, room: string): Promise<Joined | void> {
-	const actor = requireActor(caller);
-	const [kind, a, b] = room.split(':');
-	if (kind === 'user' && a) {
-		if (a === actor.id) return;
-		return refuse(ctx, caller, 'users', 'read', a, 'You can only listen to your own notifications.');
-	}
-	if (kind === 'role' && a === 'admin') {
-		await authorize(ctx, caller, 'users', 'read');
-		return;
-	}
-	if (kind === 'record' && a === 'patient' && b) {
-		await authorize(ctx, caller, 'patient', 'read', {
-			id: b,
-			isOwn: (x) => x.patientId === b,
-			patientId: b,
-			hideExistence: actor.role === 'patient'
-		});
-		return accessUntil(ctx, caller, b);
-	}
-	if (kind === 'record' && a === 'user' && b) {
-		if (b === actor.id) return;
-		await authorize(ctx, caller, 'users', 'read', { id: b });
-		return;
-	}
-	if (kind === 'doctor-queue' && a) {
-		if (['nurse', 'front_desk', 'admin', 'super_admin'].includes(actor.role)) return;
-		if (actor.role === 'doctor' && actor.doctorId === a) return;
-		return refuse(ctx, caller, 'appointment', 'read', a, 'This queue belongs to another doctor.');
-	}
-	if (kind === 'board' && a) {
-		if (['nurse', 'front_desk', 'admin', 'super_admin'].includes(actor.role)) return;
-		return refuse(ctx, caller, 'appointment', 'read', a, 'The day board is for front desk, nurses and administrators.');
-	}
-	if ((kind === 'appointment' && a) || (kind === 'record' && a === 'appointment' && b)) {
-		await readAppointment(ctx, caller, kind === 'appointment' ? a! : b!);
-		return;
-	}
-	if (kind === 'record' && a === 'medical_record' && b) {
-		const record = await readMedicalRecord(ctx, caller, b);
-		return accessUntil(ctx, caller, record.patientId);
-	}
-	if (kind === 'record' && a === 'doctor' && b) return;
-	if (kind === 'slots') {
-		// Free slots are public to every signed-in user (patients pick from them); only the
-		// room's name is checked: `slots:` and a real calendar date, nothing more.
-		if (room.split(':').length === 2 && isoDate.safeParse(a).success) return;
-		throw new AppError(400, 'VALIDATION_FAILED', `Unknown room "${room}": a slots room is slots:YYYY-MM-DD.`, [
+/** The denial of a room the caller's role may not join: what the audit entry names, and the sentence. */
+const DENIED: Partial<Record<RoomKind, { resource: Resource; message: string }>> = {
+	user: { resource: 'users', message: 'You can only listen to your own notifications.' },
+	role: { resource: 'users', message: 'You do not have access to this.' },
+	'doctor-queue': { resource: 'appointment', message: 'This queue belongs to another doctor.' },
+	board: { resource: 'appointment', message: 'The day board is for front desk, nurses and administrators.' },
+	record: { resource: 'users', message: 'You do not have access to this.' }
+};
+
+const idOf = (r: ParsedRoom): string | undefined =>
+	r.kind === 'user' ? r.userId : r.kind === 'doctor-queue' ? r.doctorId : r.kind === 'board' ? r.date : r.kind === 'record' ? r.id : undefined;
+
+function unknownRoom(name: string): AppError {
+	if (name.startsWith('slots')) {
+		// Free slots rooms are open to everyone, so only the name is checked: `slots:` and a real calendar date.
+		return new AppError(400, 'VALIDATION_FAILED', `Unknown room "${name}": a slots room is slots:YYYY-MM-DD.`, [
 			{ field: 'room', message: 'must be slots:YYYY-MM-DD' }
 		]);
 	}
-	if (kind === 'chat' && a && !b) {
-		await conversationFor(ctx, caller, a);
-		return;
+	return new AppError(400, 'VALIDATION_FAILED', `Unknown room "${name}".`);
+}
+
+/**
+ * Whether the caller may join the room named `name`: the name is parsed (`$lib/shared/rooms`;
+ * anything else is 400), roles decide what they can (`roomAccess` in `$lib/shared/policy`), and
+ * the record a room carries decides the rest through the same reads the API makes.
+ */
+export async function canJoin(ctx: Ctx, caller: Caller, name: string): Promise<Joined | void> {
+	const actor = requireActor(caller);
+	const r = parseRoom(name);
+	// A session's room is joined by the server at connect, never asked for.
+	if (!r || r.kind === 'session') throw unknownRoom(name);
+	const access = roomAccess(actor, r);
+	if (access === 'deny') {
+		const denied = DENIED[r.kind]!;
+		return refuse(ctx, caller, denied.resource, 'read', idOf(r), denied.message);
 	}
-	throw new AppError(400, 'VALIDATION_FAILED', `Unknown room "${room}".`);
+	if (access === 'allow') return;
+	switch (r.kind) {
+		case 'record':
+			if (r.type === 'patient') {
+				await authorize(ctx, caller, 'patient', 'read', {
+					id: r.id,
+					isOwn: (x) => x.patientId === r.id,
+					patientId: r.id,
+					hideExistence: deniedAsNotFound(actor.role)
+				});
+				return accessUntil(ctx, caller, r.id);
+			}
+			if (r.type === 'appointment') {
+				await readAppointment(ctx, caller, r.id);
+				return;
+			}
+			if (r.type === 'medical_record') {
+				const record = await readMedicalRecord(ctx, caller, r.id);
+				return accessUntil(ctx, caller, record.patientId);
+			}
+			break;
+		case 'appointment':
+			await readAppointment(ctx, caller, r.appointmentId);
+			return;
+		case 'chat':
+			await conversationFor(ctx, caller, r.conversationId);
+			return;
+	}
+	throw unknownRoom(name);
 }

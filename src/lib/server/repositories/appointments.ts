@@ -189,3 +189,29 @@ export function patientTimesPut(ctx: Ctx, patientId: string, readSeq: number | u
 		}
 	};
 }
+
+/**
+ * The 24-hour reminder's claim on an appointment: set once (`attribute_not_exists(
+ * reminder_sent_at)`), only while it still waits at the start it was found with. No version
+ * bump: it is bookkeeping, not an edit.
+ */
+export function reminderClaimUpdate(ctx: Ctx, a: Pick<AppointmentItem, 'id' | 'start'>, claim: { outboxId: string; by: string; at: string }) {
+	return {
+		Update: {
+			TableName: ctx.db.tables.appointments,
+			Key: { id: a.id },
+			UpdateExpression: 'SET reminder_sent_at = :now, reminder_outbox_id = :oid, reminder_by = :by',
+			ConditionExpression: 'attribute_not_exists(reminder_sent_at) AND #s IN (:p, :c, :r) AND #start = :start',
+			ExpressionAttributeNames: { '#s': 'status', '#start': 'start' },
+			ExpressionAttributeValues: {
+				':now': claim.at,
+				':oid': claim.outboxId,
+				':by': claim.by,
+				':p': 'PENDING',
+				':c': 'CONFIRMED',
+				':r': 'RESCHEDULED',
+				':start': a.start
+			}
+		}
+	};
+}

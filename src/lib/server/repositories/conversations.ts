@@ -1,8 +1,7 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Ctx } from '../context';
-import type { TransactItem } from '../db/versioned';
+import { resumeQuery } from '../db/cursor';
+import type { TransactItem } from '../db/transaction';
 import type { ChatSide } from '$lib/shared/chat';
 
 /**
@@ -41,6 +40,36 @@ export async function getConversation(ctx: Ctx, id: string): Promise<Conversatio
 		new GetCommand({ TableName: ctx.db.tables.conversations, Key: { id }, ConsistentRead: true })
 	);
 	return res.Item as ConversationItem | undefined;
+}
+
+/**
+ * A page of one side's conversations, most recent message first (`<side>-user-index`),
+ * resumed after `after` (a position inside that user's own partition).
+ */
+export async function conversationsOfUser(
+	ctx: Ctx,
+	side: ChatSide,
+	userId: string,
+	limit: number,
+	after: { last_message_at: string; id: string } | undefined
+): Promise<{ items: ConversationItem[]; lastKey: Record<string, unknown> | undefined }> {
+	const userKey = `${side}_user_id`;
+	const startKey = after ? { [userKey]: userId, last_message_at: after.last_message_at, id: after.id } : undefined;
+	const res = await resumeQuery(startKey, () =>
+		ctx.db.doc.send(
+			new QueryCommand({
+				TableName: ctx.db.tables.conversations,
+				IndexName: `${side}-user-index`,
+				KeyConditionExpression: '#u = :u',
+				ExpressionAttributeNames: { '#u': userKey },
+				ExpressionAttributeValues: { ':u': userId },
+				ScanIndexForward: false,
+				Limit: limit,
+				ExclusiveStartKey: startKey
+			})
+		)
+	);
+	return { items: (res.Items ?? []) as ConversationItem[], lastKey: res.LastEvaluatedKey };
 }
 
 /** Creates the pair's conversation once (a second opener's put fails its condition). */
@@ -135,9 +164,4 @@ export async function countIncomingAfter(ctx: Ctx, conversationId: string, reade
 		startKey = res.LastEvaluatedKey;
 	} while (startKey);
 	return n;
-}
-
-/** The row a failed condition returned (`ReturnValuesOnConditionCheckFailure: ALL_OLD`). */
-export function conversationOfFailure(item: Record<string, AttributeValue> | undefined): ConversationItem | undefined {
-	return item ? (unmarshall(item) as ConversationItem) : undefined;
 }

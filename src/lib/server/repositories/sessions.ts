@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { Ctx } from '../context';
 import { queryAll } from '../db/query';
+import { applied } from '../db/conditional';
 
 /** A row of `sessions`: a login session or a one-time password-reset token, by token hash. */
 export type SessionItem = {
@@ -22,6 +23,11 @@ export type SessionItem = {
 	/** DynamoDB TTL, seconds since epoch. */
 	ttl: number;
 };
+
+/** The Put of a new row (session or reset token), refused if its id exists, for a transaction. */
+export function sessionCreatePut(ctx: Ctx, item: SessionItem) {
+	return { Put: { TableName: ctx.db.tables.sessions, Item: item, ConditionExpression: 'attribute_not_exists(id)' } };
+}
 
 export async function putSession(ctx: Ctx, item: SessionItem): Promise<void> {
 	await ctx.db.doc.send(
@@ -40,19 +46,20 @@ export async function getSession(ctx: Ctx, id: string): Promise<SessionItem | un
 	return res.Item as SessionItem | undefined;
 }
 
-export async function touchSession(ctx: Ctx, id: string, expiresAt: number, now: number) {
-	await ctx.db.doc.send(
-		new UpdateCommand({
-			TableName: ctx.db.tables.sessions,
-			Key: { id },
-			UpdateExpression: 'SET expires_at = :e, renewed_at = :n, #ttl = :t',
-			ConditionExpression: 'attribute_exists(id)',
-			ExpressionAttributeNames: { '#ttl': 'ttl' },
-			ExpressionAttributeValues: { ':e': expiresAt, ':n': now, ':t': Math.ceil(expiresAt / 1000) }
-		})
-	).catch((err: Error) => {
-		if (err.name !== 'ConditionalCheckFailedException') throw err;
-	});
+/** Slides the session's expiry; false when the session is gone (logged out meanwhile). */
+export async function touchSession(ctx: Ctx, id: string, expiresAt: number, now: number): Promise<boolean> {
+	return applied(
+		ctx.db.doc.send(
+			new UpdateCommand({
+				TableName: ctx.db.tables.sessions,
+				Key: { id },
+				UpdateExpression: 'SET expires_at = :e, renewed_at = :n, #ttl = :t',
+				ConditionExpression: 'attribute_exists(id)',
+				ExpressionAttributeNames: { '#ttl': 'ttl' },
+				ExpressionAttributeValues: { ':e': expiresAt, ':n': now, ':t': Math.ceil(expiresAt / 1000) }
+			})
+		)
+	);
 }
 
 export async function deleteSession(ctx: Ctx, id: string): Promise<void> {

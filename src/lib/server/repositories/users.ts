@@ -33,6 +33,19 @@ export function emailGuardPut(ctx: Ctx, email: string, userId: string) {
 	};
 }
 
+/** `last_login` is bookkeeping, not an edit: no version bump. For the login's transaction. */
+export function lastLoginUpdate(ctx: Ctx, userId: string, at: string) {
+	return {
+		Update: {
+			TableName: ctx.db.tables.users,
+			Key: { id: userId },
+			UpdateExpression: 'SET last_login = :now',
+			ConditionExpression: 'attribute_exists(id)',
+			ExpressionAttributeValues: { ':now': at }
+		}
+	};
+}
+
 export async function getUser(ctx: Ctx, id: string): Promise<UserItem | undefined> {
 	if (id.startsWith('email#')) return undefined;
 	const res = await ctx.db.doc.send(

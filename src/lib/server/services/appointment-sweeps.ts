@@ -1,12 +1,12 @@
 import type { Ctx } from '../context';
 import type { Caller } from '../actor';
 import { AppError } from '../errors';
-import { transact, type TransactItem } from '../db/versioned';
+import { transactNamed } from '../db/transaction';
 import { announce, notificationPut } from './notifications';
 import { outboxPut } from './outbox';
 import { markMissed } from './appointments';
 import { getPatient } from '../repositories/patients';
-import { appointmentsByStatus, type AppointmentItem } from '../repositories/appointments';
+import { appointmentsByStatus, reminderClaimUpdate, type AppointmentItem } from '../repositories/appointments';
 import type { AppointmentStatus } from '$lib/shared/appointments';
 import { dateIn } from '$lib/shared/time';
 
@@ -73,12 +73,10 @@ export async function sendDueReminders(ctx: Ctx, opts: SweepOptions = {}): Promi
 
 	await inLanes(shuffled(candidates), opts.concurrency ?? 8, opts.signal, async (a) => {
 		const msg = reminderText(ctx, a);
-		const items: TransactItem[] = [];
 		let notice: ReturnType<typeof notificationPut> | undefined;
 		let sms: ReturnType<typeof outboxPut> | undefined;
 		if (a.patient_user_id) {
 			notice = notificationPut(ctx, a.patient_user_id, { kind: 'appointment_reminder', ...msg, relatedType: 'appointment', relatedId: a.id });
-			items.push(notice.item);
 			// The phone number is read at delivery, so a number changed meanwhile is the one used.
 			sms = outboxPut(ctx, { kind: 'appointment_reminder', channel: 'sms', userId: a.patient_user_id, relatedId: a.id, body: `MedTrack: ${msg.body}` });
 		} else {
@@ -87,46 +85,26 @@ export async function sendDueReminders(ctx: Ctx, opts: SweepOptions = {}): Promi
 				sms = outboxPut(ctx, { kind: 'appointment_reminder', channel: 'sms', recipient: patient.phone, userId: `patient#${a.patient_id}`, relatedId: a.id, body: `MedTrack: ${msg.body}` });
 			}
 		}
-		if (sms) items.push(sms);
-		const claimed = { ok: true };
+		let outcome;
 		try {
-			await transact(
-				ctx,
-				[
-					{
-						Update: {
-							TableName: ctx.db.tables.appointments,
-							Key: { id: a.id },
-							UpdateExpression: 'SET reminder_sent_at = :now, reminder_outbox_id = :oid, reminder_by = :by',
-							ConditionExpression: 'attribute_not_exists(reminder_sent_at) AND #s IN (:p, :c, :r) AND #start = :start',
-							ExpressionAttributeNames: { '#s': 'status', '#start': 'start' },
-							ExpressionAttributeValues: {
-								':now': new Date().toISOString(),
-								':oid': sms?.Put.Item.id ?? '-',
-								':by': opts.workerId ?? 'unknown',
-								':p': 'PENDING',
-								':c': 'CONFIRMED',
-								':r': 'RESCHEDULED',
-								':start': a.start
-							}
-						}
-					},
-					...items
-				],
-				(reasons) => {
-					if (reasons[0]?.Code !== 'ConditionalCheckFailed') return undefined;
-					claimed.ok = false;
-					return new AppError(409, 'ALREADY_EXISTS', 'reminded');
-				}
-			);
+			outcome = await transactNamed(ctx, {
+				claim: reminderClaimUpdate(ctx, a, { outboxId: sms?.Put.Item.id ?? '-', by: opts.workerId ?? 'unknown', at: new Date().toISOString() }),
+				notice: notice?.item,
+				sms
+			});
 		} catch (err) {
-			if (!claimed.ok) {
-				// Another worker (or an earlier run) sent it, or the appointment moved or ended.
-				report.alreadySent++;
-				return;
-			}
 			report.failed++;
 			ctx.log.warn('reminders: could not claim an appointment', { appointmentId: a.id, error: (err as Error).name });
+			return;
+		}
+		if (!outcome.ok) {
+			if (outcome.failed === 'claim') {
+				// Another worker (or an earlier run) sent it, or the appointment moved or ended.
+				report.alreadySent++;
+			} else {
+				report.failed++;
+				ctx.log.warn('reminders: could not claim an appointment', { appointmentId: a.id, error: `ConditionFailed:${outcome.failed}` });
+			}
 			return;
 		}
 		report.sent++;

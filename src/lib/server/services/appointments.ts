@@ -30,19 +30,20 @@ import {
 	type AppointmentItem
 } from '../repositories/appointments';
 import { currentQueueSeq, nextQueueSeq } from '../repositories/queue';
-import { rooms } from '../realtime/bus';
 import {
 	ACTIVE_STATUSES,
 	CLOSED_STATUSES,
 	PRIORITY_RANK,
 	STATUS_LABEL,
-	TRANSITIONS,
 	type AppointmentStatus,
 	type AppointmentView,
 	type Priority,
 	type Vitals
 } from '$lib/shared/appointments';
 import type { AppointmentEvent } from '$lib/shared/realtime';
+import { room } from '$lib/shared/rooms';
+import { appointmentTransition, canBecomeMissed, canStillMove, type TransitionRefusal } from '$lib/shared/appointment-status';
+import { asksToReschedule, deniedAsNotFound, movesAppointments, seesQueue, writesVisitNotes } from '$lib/shared/policy';
 import { dateIn, isoWithOffset, zonedToUtc, addDays } from '$lib/shared/time';
 
 /**
@@ -123,10 +124,10 @@ async function loadForAccess(
 	const a = clientVersion === undefined ? await getAppointment(ctx, id) : await getAppointmentForWrite(ctx, id, clientVersion);
 	if (!a) {
 		// Same answer as "not yours" for patients, so ids cannot be probed.
-		await authorize(ctx, caller, 'appointment', mode, { id, isOwn: () => actor.role !== 'patient', hideExistence: true });
+		await authorize(ctx, caller, 'appointment', mode, { id, isOwn: () => !deniedAsNotFound(actor.role), hideExistence: true });
 		throw notFound('This appointment');
 	}
-	await authorize(ctx, caller, 'appointment', mode, { id, isOwn: isOwnAppointment(a), hideExistence: actor.role === 'patient' });
+	await authorize(ctx, caller, 'appointment', mode, { id, isOwn: isOwnAppointment(a), hideExistence: deniedAsNotFound(actor.role) });
 	return a;
 }
 
@@ -174,16 +175,16 @@ export function broadcastAppointment(ctx: Ctx, a: AppointmentItem, previousDate?
 		patientId: a.patient_id,
 		date: a.date
 	};
-	ctx.bus.emit(`appointment:${a.id}`, 'appointment:updated', event);
-	ctx.bus.emit(`doctor-queue:${a.doctor_id}`, 'queue:updated', event);
-	ctx.bus.emit(`board:${a.date}`, 'appointment:updated', event);
-	if (previousDate && previousDate !== a.date) ctx.bus.emit(`board:${previousDate}`, 'appointment:updated', event);
-	if (a.patient_user_id) ctx.bus.emit(rooms.user(a.patient_user_id), 'appointment:updated', event);
-	ctx.bus.emit(rooms.user(a.doctor_user_id), 'appointment:updated', event);
+	ctx.bus.emit(room.appointment(a.id), 'appointment:updated', event);
+	ctx.bus.emit(room.doctorQueue(a.doctor_id), 'queue:updated', event);
+	ctx.bus.emit(room.board(a.date), 'appointment:updated', event);
+	if (previousDate && previousDate !== a.date) ctx.bus.emit(room.board(previousDate), 'appointment:updated', event);
+	if (a.patient_user_id) ctx.bus.emit(room.user(a.patient_user_id), 'appointment:updated', event);
+	ctx.bus.emit(room.user(a.doctor_user_id), 'appointment:updated', event);
 	// Free slots change when a booking appears, moves, or stops holding its time.
 	if (a.version === 1 || previousDate || a.status === 'CANCELLED' || a.status === 'MISSED') {
-		ctx.bus.emit(rooms.slots(a.date), 'slots:updated', { doctorId: a.doctor_id, date: a.date });
-		if (previousDate && previousDate !== a.date) ctx.bus.emit(rooms.slots(previousDate), 'slots:updated', { doctorId: a.doctor_id, date: previousDate });
+		ctx.bus.emit(room.slots(a.date), 'slots:updated', { doctorId: a.doctor_id, date: a.date });
+		if (previousDate && previousDate !== a.date) ctx.bus.emit(room.slots(previousDate), 'slots:updated', { doctorId: a.doctor_id, date: previousDate });
 	}
 }
 
@@ -338,14 +339,6 @@ export async function readAppointment(ctx: Ctx, caller: Caller, id: string): Pro
 	return { ...(await viewsFor(ctx, caller, [a], () => position))[0]!, queueSeq: seq };
 }
 
-/** What each role may set on an appointment, beyond the matrix's read/write. */
-const ROLE_STATUSES: Partial<Record<Actor['role'], AppointmentStatus[]>> = {
-	patient: ['CANCELLED'],
-	doctor: ['CONFIRMED', 'RESCHEDULED', 'CONSULTING', 'COMPLETED', 'CANCELLED'],
-	nurse: ['CHECKED_IN'],
-	front_desk: ['CONFIRMED', 'RESCHEDULED', 'CHECKED_IN', 'CANCELLED']
-};
-
 export type AppointmentChange = {
 	version: number;
 	status?: AppointmentStatus;
@@ -357,8 +350,21 @@ export type AppointmentChange = {
 	rescheduleRequest?: { preferredStart?: string; note: string };
 };
 
+/** What a change writes: attributes to set (undefined = remove) and the transaction's other named items. */
+type ChangePlan = {
+	set: Record<string, unknown>;
+	extra: Record<string, TransactItem | TransactItem[]>;
+	/** The day the appointment left, when it moved to another one. */
+	previousDate?: string;
+};
+
+/**
+ * A status change, a move, triage, notes or a reschedule request, as one versioned write
+ * with its notices and audit entry, then broadcast. The steps, in the order their refusals
+ * are answered: the caller's access and version, the status machine, the role rules for the
+ * other fields, then the plan of the write (move, status effects, fields) and the commit.
+ */
 export async function changeAppointment(ctx: Ctx, caller: Caller, id: string, change: AppointmentChange): Promise<AppointmentView> {
-	const actor = requireActor(caller);
 	// The consultation fee is read alongside the appointment when the visit is being completed.
 	const servicePromise = change.status === 'COMPLETED' ? getService(ctx, CONSULTATION_SERVICE_ID) : undefined;
 	servicePromise?.catch(() => {});
@@ -366,72 +372,105 @@ export async function changeAppointment(ctx: Ctx, caller: Caller, id: string, ch
 	// A stale client is told so first, whatever it asked for.
 	if (change.version !== a.version) throw conflictError('appointment', id, change.version, a);
 
-	// A move is always a reschedule: it goes through the status machine like any change of status.
+	const { status, dayRefusal } = await requestedStatus(ctx, caller, a, change);
+	await checkFieldRights(ctx, caller, a, change);
+	if (dayRefusal) throw transitionError(dayRefusal);
+
+	const doctor = change.start ? await getDoctor(ctx, a.doctor_id) : undefined;
+	const plan: ChangePlan = { set: {}, extra: {} };
+	if (change.start) await planMove(ctx, caller, a, doctor!, change.start, plan);
+	if (status) await planStatus(ctx, caller, a, status, change, servicePromise, plan);
+	await planFields(ctx, caller, a, change, plan);
+
+	const remove = Object.keys(plan.set).filter((k) => plan.set[k] === undefined);
+	for (const k of remove) delete plan.set[k];
+	if (!Object.keys(plan.set).length && !remove.length) return (await viewsFor(ctx, caller, [a]))[0]!;
+
+	const saved = await commitChange(ctx, caller, a, change, status, plan, remove, doctor);
+	afterChange(ctx, caller, a, saved, status, plan);
+	return (await viewsFor(ctx, caller, [saved]))[0]!;
+}
+
+const transitionError = (r: TransitionRefusal) => new AppError(r.status, r.code, r.message, r.details);
+
+/**
+ * The status the change asks for, through the status machine: a move is always RESCHEDULED;
+ * the same status again (not a move) is no change. A role that never sets the status is
+ * refused (audited); a status that cannot follow is 409. A check-in on the wrong day is
+ * answered after the other fields' rights are checked (`dayRefusal`), as it always was.
+ */
+async function requestedStatus(
+	ctx: Ctx,
+	caller: Caller,
+	a: AppointmentItem,
+	change: AppointmentChange
+): Promise<{ status?: AppointmentStatus; dayRefusal?: TransitionRefusal }> {
+	const actor = requireActor(caller);
 	if (change.start && change.status && change.status !== 'RESCHEDULED') {
 		throw badRequest('Moving an appointment makes it Rescheduled: send the new start without another status.', [
 			{ field: 'status', message: 'must be RESCHEDULED (or left out) when start is given' }
 		]);
 	}
-	let status = change.start ? ('RESCHEDULED' as const) : change.status;
-	if (status && (status !== a.status || change.start)) {
-		if (!ROLE_STATUSES[actor.role]?.includes(status)) {
-			await refuse(ctx, caller, 'appointment', 'write', id, `A ${actor.role.replace('_', ' ')} cannot set an appointment to ${STATUS_LABEL[status]}.`);
-		}
-		if (!TRANSITIONS[a.status].includes(status)) {
-			throw new AppError(409, 'INVALID_TRANSITION', `This appointment is ${STATUS_LABEL[a.status]}; it cannot become ${STATUS_LABEL[status]}.`, {
-				currentStatus: a.status,
-				requested: status,
-				allowed: TRANSITIONS[a.status]
-			});
-		}
-	} else if (status === a.status && !change.start) {
-		status = undefined;
+	const status = change.start ? ('RESCHEDULED' as const) : change.status;
+	if (!status) return {};
+	const verdict = appointmentTransition(a.status, status, actor.role, { moving: !!change.start, date: a.date, today: dateIn(ctx.config.timezone) });
+	if (verdict.ok) return verdict.change ? { status } : {};
+	if (verdict.kind === 'role') return refuse(ctx, caller, 'appointment', 'write', a.id, verdict.message);
+	if (verdict.kind === 'day') return { status, dayRefusal: verdict };
+	throw transitionError(verdict);
+}
+
+/** Who may change the other fields: the role rules (policy), closed visits, and triage (care). */
+async function checkFieldRights(ctx: Ctx, caller: Caller, a: AppointmentItem, change: AppointmentChange): Promise<void> {
+	const actor = requireActor(caller);
+	if (asksToReschedule(actor.role) && (change.priority || change.notes || change.start)) {
+		await refuse(ctx, caller, 'appointment', 'write', a.id, 'Patients can cancel or ask to reschedule; the front desk changes times.');
 	}
-	if (actor.role === 'patient' && (change.priority || change.notes || change.start)) {
-		await refuse(ctx, caller, 'appointment', 'write', id, 'Patients can cancel or ask to reschedule; the front desk changes times.');
+	if (change.notes !== undefined && !writesVisitNotes(actor.role)) {
+		await refuse(ctx, caller, 'appointment', 'write', a.id, 'Only the doctor writes visit notes.');
 	}
-	if (change.notes !== undefined && actor.role !== 'doctor') {
-		await refuse(ctx, caller, 'appointment', 'write', id, 'Only the doctor writes visit notes.');
-	}
-	const changesFacts = change.symptoms !== undefined || change.priority !== undefined || change.notes !== undefined;
 	// A closed visit's facts stay as they were: a completed one is amended through its record.
-	if (changesFacts && CLOSED_STATUSES.includes(a.status)) throw recordLocked(a, 'symptoms, priority and notes');
+	if (changesFacts(change) && CLOSED_STATUSES.includes(a.status)) throw recordLocked(a, 'symptoms, priority and notes');
 	if (change.priority !== undefined && change.priority !== a.priority) await authorizeTriage(ctx, caller, a);
 	if (change.symptoms !== undefined && change.symptoms !== a.symptoms && actor.role === 'nurse') await authorizeTriage(ctx, caller, a);
+}
 
+const changesFacts = (change: AppointmentChange) => change.symptoms !== undefined || change.priority !== undefined || change.notes !== undefined;
+
+/** A move to another slot: the new slot's lock, the old one's release, the patient's time, the doctor on duty at commit. */
+async function planMove(ctx: Ctx, caller: Caller, a: AppointmentItem, doctor: NonNullable<Awaited<ReturnType<typeof getDoctor>>>, start: string, plan: ChangePlan): Promise<void> {
+	const actor = requireActor(caller);
+	if (!movesAppointments(actor.role)) {
+		await refuse(ctx, caller, 'appointment', 'write', a.id, 'Only the front desk or the doctor can move an appointment.');
+	}
+	const slot = await validSlot(ctx, doctor, start);
+	if (slot.startUtc !== a.start) {
+		if (await overlapsDoctor(ctx, a.doctor_id, a.id, slot.startUtc, slot.endUtc)) throw await slotTaken(ctx, doctor, slot.startUtc, slot.date);
+		plan.extra.newSlot = slotLockPut(ctx, a.doctor_id, slot.startUtc, a.id);
+		plan.extra.onDuty = doctorOnDutyCheck(ctx, a.doctor_id);
+		plan.extra.oldSlot = slotLockDelete(ctx, a.doctor_id, a.start, a.id);
+		plan.extra.patientTime = await claimPatientTime(ctx, a.patient_id, a.id, slot.startUtc, slot.endUtc, actor.role === 'patient');
+		Object.assign(plan.set, { start: slot.startUtc, end: slot.endUtc, date: slot.date });
+		plan.previousDate = a.date;
+	}
+	plan.set.reschedule_request = undefined;
+}
+
+/** What a new status brings with it: arrival time, the visit record, the invoice and the record's close, the slot's release. */
+async function planStatus(
+	ctx: Ctx,
+	caller: Caller,
+	a: AppointmentItem,
+	status: AppointmentStatus,
+	change: AppointmentChange,
+	servicePromise: ReturnType<typeof getService> | undefined,
+	plan: ChangePlan
+): Promise<void> {
+	const actor = requireActor(caller);
 	const now = new Date().toISOString();
-	const set: Record<string, unknown> = {};
-	const extra: Record<string, TransactItem | TransactItem[]> = {};
-	let previousDate: string | undefined;
-	const doctor = change.start ? await getDoctor(ctx, a.doctor_id) : undefined;
-
-	if (change.start) {
-		if (!['front_desk', 'doctor'].includes(actor.role)) {
-			await refuse(ctx, caller, 'appointment', 'write', id, 'Only the front desk or the doctor can move an appointment.');
-		}
-		const slot = await validSlot(ctx, doctor!, change.start);
-		if (slot.startUtc !== a.start) {
-			if (await overlapsDoctor(ctx, a.doctor_id, id, slot.startUtc, slot.endUtc)) throw await slotTaken(ctx, doctor!, slot.startUtc, slot.date);
-			extra.newSlot = slotLockPut(ctx, a.doctor_id, slot.startUtc, id);
-			extra.onDuty = doctorOnDutyCheck(ctx, a.doctor_id);
-			extra.oldSlot = slotLockDelete(ctx, a.doctor_id, a.start, id);
-			extra.patientTime = await claimPatientTime(ctx, a.patient_id, id, slot.startUtc, slot.endUtc, actor.role === 'patient');
-			Object.assign(set, { start: slot.startUtc, end: slot.endUtc, date: slot.date });
-			previousDate = a.date;
-		}
-		set.reschedule_request = undefined;
-	}
-	if (status) set.status = status;
-	if (status === 'CHECKED_IN') {
-		const today = dateIn(ctx.config.timezone);
-		if (a.date !== today) {
-			throw new AppError(409, 'INVALID_TRANSITION', `Patients check in on the day of their appointment (${a.date}); today is ${today}.`, {
-				currentStatus: a.status,
-				requested: status
-			});
-		}
-		set.checked_in_at = now;
-	}
+	const { set, extra } = plan;
+	set.status = status;
+	if (status === 'CHECKED_IN') set.checked_in_at = now;
 	if (status === 'CONSULTING') {
 		set.consultation_started_at = now;
 		const recordId = `mr_${a.id}`;
@@ -476,22 +515,38 @@ export async function changeAppointment(ctx: Ctx, caller: Caller, id: string, ch
 		if (a.medical_record_id) extra.closeRecord = closeRecordUpdate(ctx, caller, a.medical_record_id, a.vitals, now);
 	}
 	if (status === 'CANCELLED') {
-		extra.oldSlot = slotLockDelete(ctx, a.doctor_id, a.start, id);
+		extra.oldSlot = slotLockDelete(ctx, a.doctor_id, a.start, a.id);
 		if (change.reason) set.cancel_reason = change.reason;
 	}
+}
+
+/** Triage, symptoms, notes and the patient's reschedule request. */
+async function planFields(ctx: Ctx, caller: Caller, a: AppointmentItem, change: AppointmentChange, plan: ChangePlan): Promise<void> {
+	const actor = requireActor(caller);
+	const { set } = plan;
 	if (change.priority && change.priority !== a.priority) set.priority = change.priority;
 	if (change.symptoms !== undefined && change.symptoms !== a.symptoms) set.symptoms = change.symptoms;
 	if (change.notes !== undefined && change.notes !== a.notes) set.notes = change.notes;
 	if (change.rescheduleRequest) {
-		if (actor.role !== 'patient' || !TRANSITIONS[a.status].includes('RESCHEDULED')) {
-			await refuse(ctx, caller, 'appointment', 'write', id, 'Only the patient asks to reschedule, and only an appointment that can still move.');
+		if (!asksToReschedule(actor.role) || !canStillMove(a.status)) {
+			await refuse(ctx, caller, 'appointment', 'write', a.id, 'Only the patient asks to reschedule, and only an appointment that can still move.');
 		}
-		set.reschedule_request = { ...change.rescheduleRequest, at: now };
+		set.reschedule_request = { ...change.rescheduleRequest, at: new Date().toISOString() };
 	}
-	const remove = Object.keys(set).filter((k) => set[k] === undefined);
-	for (const k of remove) delete set[k];
-	if (!Object.keys(set).length && !remove.length) return (await viewsFor(ctx, caller, [a]))[0]!;
+}
 
+/** The one versioned write, with the patient's notices; a lost slot, duty or patient-time race becomes its own answer. */
+async function commitChange(
+	ctx: Ctx,
+	caller: Caller,
+	a: AppointmentItem,
+	change: AppointmentChange,
+	status: AppointmentStatus | undefined,
+	plan: ChangePlan,
+	remove: string[],
+	doctor: Awaited<ReturnType<typeof getDoctor>>
+): Promise<AppointmentItem> {
+	const { set, extra } = plan;
 	const next = { ...a, ...set, version: a.version + 1 } as AppointmentItem;
 	for (const k of remove) delete (next as Record<string, unknown>)[k];
 	const notice = status ? patientNotice(ctx, next) : undefined;
@@ -500,14 +555,14 @@ export async function changeAppointment(ctx: Ctx, caller: Caller, id: string, ch
 	const stamp = await versionedUpdate(ctx, caller, {
 		table: 'appointments',
 		pkName: 'id',
-		id,
+		id: a.id,
 		expectedVersion: change.version,
 		set,
 		remove,
 		resourceType: 'appointment',
 		audit: { action: status ? `status_${status.toLowerCase()}` : set.priority ? 'triage' : 'update' },
 		extra,
-		...(changesFacts && !status ? { guard: stillOpen('symptoms, priority and notes') } : {}),
+		...(changesFacts(change) && !status ? { guard: stillOpen('symptoms, priority and notes') } : {}),
 		onFailed: (name) => {
 			if (name === 'newSlot') return new AppError(409, 'SLOT_TAKEN', 'That slot was just taken.');
 			if (name === 'onDuty') return new AppError(409, 'DOCTOR_OFF_DUTY', 'The doctor has just gone off duty; the appointment was not moved.');
@@ -515,20 +570,23 @@ export async function changeAppointment(ctx: Ctx, caller: Caller, id: string, ch
 			return undefined;
 		}
 	}).catch(async (err) => {
-		if (err instanceof AppError && err.code === 'VERSION_CONFLICT') forgetAppointment(ctx, id);
+		if (err instanceof AppError && err.code === 'VERSION_CONFLICT') forgetAppointment(ctx, a.id);
 		if (err instanceof AppError && err.code === 'SLOT_TAKEN' && doctor && change.start) {
 			throw await slotTaken(ctx, doctor, new Date(change.start).toISOString(), dateIn(ctx.config.timezone, new Date(change.start)));
 		}
 		throw err;
 	});
-	const saved = { ...next, ...stamp } as AppointmentItem;
 	notice?.announce();
-	broadcastAppointment(ctx, saved, previousDate);
-	if (extra.closeRecord && a.medical_record_id) announceRecordClosed(ctx, caller, a.medical_record_id, stamp.updated_at);
+	return { ...next, ...stamp } as AppointmentItem;
+}
+
+/** After the commit: every screen that shows it, the closed record, lapsed care, and (a moment later) the queue's places. */
+function afterChange(ctx: Ctx, caller: Caller, a: AppointmentItem, saved: AppointmentItem, status: AppointmentStatus | undefined, plan: ChangePlan): void {
+	broadcastAppointment(ctx, saved, plan.previousDate);
+	if (plan.extra.closeRecord && a.medical_record_id) announceRecordClosed(ctx, caller, a.medical_record_id, saved.updated_at);
 	if (status === 'CANCELLED') endLapsedCare(ctx, saved);
-	const queueMoved = ['CHECKED_IN', 'CONSULTING', 'COMPLETED', 'CANCELLED'].includes(status ?? '') || (a.status === 'CHECKED_IN' && set.priority !== undefined);
+	const queueMoved = ['CHECKED_IN', 'CONSULTING', 'COMPLETED', 'CANCELLED'].includes(status ?? '') || (a.status === 'CHECKED_IN' && plan.set.priority !== undefined);
 	if (queueMoved && saved.date === dateIn(ctx.config.timezone)) announceQueuePositions(ctx, saved);
-	return (await viewsFor(ctx, caller, [saved]))[0]!;
 }
 
 export async function recordVitals(ctx: Ctx, caller: Caller, id: string, input: Vitals & { version: number }): Promise<AppointmentView> {
@@ -567,8 +625,8 @@ function endLapsedCare(ctx: Ctx, a: AppointmentItem) {
 	void pairInCare(ctx, a.patient_id, a.doctor_id)
 		.then((inCare) => {
 			if (inCare) return;
-			ctx.bus.leave(rooms.user(a.doctor_user_id), rooms.record('patient', a.patient_id));
-			ctx.bus.leave(rooms.user(a.doctor_user_id), rooms.chat(conversationIdOf(a.patient_id, a.doctor_id)));
+			ctx.bus.leave(room.user(a.doctor_user_id), room.record('patient', a.patient_id));
+			ctx.bus.leave(room.user(a.doctor_user_id), room.chat(conversationIdOf(a.patient_id, a.doctor_id)));
 		})
 		.catch((err: Error) => ctx.log.warn('lapsed care not applied to sockets', { error: err.name, appointmentId: a.id }));
 }
@@ -578,7 +636,7 @@ function announceRecordClosed(ctx: Ctx, caller: Caller, recordId: string, at: st
 	void getMedicalRecord(ctx, recordId)
 		.then((r) => {
 			if (!r) return;
-			ctx.bus.emit(rooms.record('medical_record', recordId), 'record:updated', {
+			ctx.bus.emit(room.record('medical_record', recordId), 'record:updated', {
 				type: 'medical_record',
 				id: recordId,
 				version: r.version,
@@ -629,7 +687,7 @@ async function announceQueuePositionsNow(ctx: Ctx, a: AppointmentItem): Promise<
 		if (x.status !== 'CHECKED_IN') continue;
 		position++;
 		if (x.patient_user_id) {
-			ctx.bus.emit(rooms.user(x.patient_user_id), 'queue:position', { appointmentId: x.id, doctorId: x.doctor_id, position, seq });
+			ctx.bus.emit(room.user(x.patient_user_id), 'queue:position', { appointmentId: x.id, doctorId: x.doctor_id, position, seq });
 		}
 	}
 }
@@ -667,9 +725,7 @@ function sortQueue(items: AppointmentItem[]): AppointmentItem[] {
 }
 
 async function assertSeesQueue(ctx: Ctx, caller: Caller, doctorId: string) {
-	const actor = requireActor(caller);
-	if (['nurse', 'front_desk', 'admin', 'super_admin'].includes(actor.role)) return;
-	if (actor.role === 'doctor' && actor.doctorId === doctorId) return;
+	if (seesQueue(requireActor(caller), doctorId)) return;
 	await refuse(ctx, caller, 'appointment', 'read', doctorId, 'This queue belongs to another doctor.');
 }
 
@@ -694,7 +750,7 @@ export async function listAppointments(
 		await authorize(ctx, caller, 'appointment', 'read', {
 			// a doctor sees the patient's appointments with them only (filtered below)
 			isOwn: (x) => (x.role === 'patient' ? x.patientId === q.patientId : true),
-			hideExistence: actor.role === 'patient'
+			hideExistence: deniedAsNotFound(actor.role)
 		});
 		if (actor.role === 'doctor') {
 			items = (await appointmentsOfPatient(ctx, q.patientId)).filter((a) => a.doctor_id === actor.doctorId);
@@ -732,7 +788,7 @@ const SCHEDULER_SUBJECT = { id: 'system', email: 'medtrack-worker', role: 'syste
  * VERSION_CONFLICT is left to the caller, which reads it again next sweep).
  */
 export async function markMissed(ctx: Ctx, caller: Caller, a: AppointmentItem): Promise<AppointmentItem | undefined> {
-	if (!TRANSITIONS[a.status].includes('MISSED')) return undefined;
+	if (!canBecomeMissed(a.status)) return undefined;
 	const missedAt = new Date().toISOString();
 	const next = { ...a, status: 'MISSED' as AppointmentStatus, missed_at: missedAt, version: a.version + 1 } as AppointmentItem;
 	const notice = patientNotice(ctx, next);

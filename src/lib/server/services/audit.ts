@@ -1,77 +1,25 @@
-import crypto from 'node:crypto';
-import { PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Ctx } from '../context';
 import type { Caller } from '../actor';
 import { badRequest } from '../errors';
 import type { AuditEntry } from '$lib/shared/views';
-import { decodeCursor, encodeCursor, resumeQuery, startKeySchema } from '../db/cursor';
+import { decodeCursor, encodeCursor, startKeySchema } from '../db/cursor';
+import { auditEntry, auditPut, hashIp, type AuditInput, type AuditOutcome } from '../db/audit';
+import { auditPage, putAuditEntry, type AuditIndex } from '../repositories/audit-logs';
 import { z } from 'zod';
 import { isoDate } from '$lib/shared/schemas';
 
 /**
- * The audit log (SPEC §5). Entries are only ever Put with `attribute_not_exists(log_id)`:
- * no code path updates or deletes one. Writes that change data put their entry in the same
- * TransactWriteItems as the change (`auditPut`); events with no data change (login, reads,
- * denials) use `recordAudit`. Only names of changed fields are stored, never values.
+ * The audit log (SPEC §5). Writes that change data put their entry in the same
+ * TransactWriteItems as the change (`auditPut`, built in db/audit.ts so every write path
+ * shares it); events with no data change (login, reads, denials) use `recordAudit`. Only
+ * super admins read it (`listAudit`).
  */
-export type AuditOutcome = 'success' | 'denied' | 'failure';
-
-export type AuditInput = {
-	action: string;
-	resourceType: string;
-	resourceId?: string;
-	outcome?: AuditOutcome;
-	changedFields?: string[];
-	/** Who the entry is about when nobody is signed in (a failed login on a known account). */
-	subject?: { id: string; email: string; role: string };
-	/** A justification the actor had to give (emergency access). */
-	reason?: string;
-};
-
+export { auditEntry, auditPut, hashIp, type AuditInput, type AuditOutcome };
 export type { AuditEntry };
-
-export function hashIp(ctx: Ctx, ip: string): string {
-	return crypto.createHmac('sha256', ctx.auditIpKey).update(ip).digest('hex');
-}
-
-export function auditEntry(ctx: Ctx, caller: Caller, input: AuditInput): AuditEntry {
-	const who = caller.actor ?? input.subject;
-	const timestamp = new Date().toISOString();
-	const resourceId = input.resourceId ?? '-';
-	return {
-		// time-ordered prefix keeps ids sortable when listed without an index
-		log_id: `${timestamp}#${crypto.randomUUID()}`,
-		user: who?.email ?? '(anonymous)',
-		user_id: who?.id ?? '(anonymous)',
-		role: who?.role ?? '(none)',
-		action: input.action,
-		resource_type: input.resourceType,
-		resource_id: resourceId,
-		resource_key: `${input.resourceType}#${resourceId}`,
-		timestamp,
-		log_date: timestamp.slice(0, 10),
-		ip_hash: hashIp(ctx, caller.ip),
-		request_id: caller.requestId,
-		outcome: input.outcome ?? 'success',
-		changed_fields: [...new Set(input.changedFields ?? [])].sort(),
-		...(input.reason ? { reason: input.reason } : {})
-	};
-}
-
-/** The audit Put to include in the TransactWriteItems of the change it records. */
-export function auditPut(ctx: Ctx, caller: Caller, input: AuditInput) {
-	return {
-		Put: {
-			TableName: ctx.db.tables.audit_logs,
-			Item: auditEntry(ctx, caller, input),
-			ConditionExpression: 'attribute_not_exists(log_id)'
-		}
-	};
-}
 
 /** An audit entry for an event that changes no data: login, logout, a read, a denial. */
 export async function recordAudit(ctx: Ctx, caller: Caller, input: AuditInput): Promise<void> {
-	await ctx.db.doc.send(new PutCommand(auditPut(ctx, caller, input).Put));
+	await putAuditEntry(ctx, caller, input);
 }
 
 export type AuditFilter = {
@@ -113,32 +61,13 @@ export async function listAudit(
 		? decodeCursor(ctx.cursorKey, scope, f.cursor, z.object({ day: isoDate.optional(), key: startKeySchema.optional() }).strict())
 		: {};
 
-	const names: Record<string, string> = { '#ts': 'timestamp' };
-	const values: Record<string, unknown> = { ':from': from, ':to': to };
-	const filters: string[] = [];
-	const keyCond = '#pk = :pk AND #ts BETWEEN :from AND :to';
 	// The most selective index the filter allows; whatever it does not key on is filtered.
-	const index = f.user ? 'user-time-index' : f.resourceType && f.resourceId ? 'resource-time-index' : 'date-time-index';
-	if (index === 'user-time-index') {
-		names['#pk'] = 'user_id';
-		values[':pk'] = f.user;
-	} else if (index === 'resource-time-index') {
-		names['#pk'] = 'resource_key';
-		values[':pk'] = `${f.resourceType}#${f.resourceId}`;
-	} else {
-		names['#pk'] = 'log_date';
-	}
+	const index: AuditIndex = f.user ? 'user-time-index' : f.resourceType && f.resourceId ? 'resource-time-index' : 'date-time-index';
+	const fixedPartition = index === 'user-time-index' ? f.user! : index === 'resource-time-index' ? `${f.resourceType}#${f.resourceId}` : undefined;
+	const where: Record<string, string> = {};
 	if (index !== 'resource-time-index') {
-		if (f.resourceType) {
-			names['#rt'] = 'resource_type';
-			values[':rt'] = f.resourceType;
-			filters.push('#rt = :rt');
-		}
-		if (f.resourceId) {
-			names['#rid'] = 'resource_id';
-			values[':rid'] = f.resourceId;
-			filters.push('#rid = :rid');
-		}
+		if (f.resourceType) where.resource_type = f.resourceType;
+		if (f.resourceId) where.resource_id = f.resourceId;
 	}
 
 	const items: AuditEntry[] = [];
@@ -148,21 +77,17 @@ export async function listAudit(
 	let startKey = cursor.key;
 	// Bounded work per request: at most 60 queries (a day partition each when listing by date).
 	for (let round = 0; round < 60; round++) {
-		if (byDay) values[':pk'] = day;
-		const input: QueryCommandInput = {
-			TableName: ctx.db.tables.audit_logs,
-			IndexName: index,
-			KeyConditionExpression: keyCond,
-			ExpressionAttributeNames: names,
-			ExpressionAttributeValues: values,
-			FilterExpression: filters.length ? filters.join(' AND ') : undefined,
-			ScanIndexForward: false,
-			Limit: f.limit - items.length,
-			ExclusiveStartKey: startKey
-		};
-		const page = await resumeQuery(input.ExclusiveStartKey, () => ctx.db.doc.send(new QueryCommand(input)));
-		items.push(...((page.Items ?? []) as AuditEntry[]));
-		startKey = page.LastEvaluatedKey;
+		const page = await auditPage(ctx, {
+			index,
+			partition: byDay ? day! : fixedPartition!,
+			from,
+			to,
+			where,
+			limit: f.limit - items.length,
+			startKey
+		});
+		items.push(...page.items);
+		startKey = page.lastKey;
 		if (items.length >= f.limit) {
 			if (startKey) return { items, nextCursor: encodeCursor(ctx.cursorKey, scope, { day, key: startKey }) };
 			if (byDay && day! > firstDay) return { items, nextCursor: encodeCursor(ctx.cursorKey, scope, { day: dayBefore(day!) }) };

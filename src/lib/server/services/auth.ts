@@ -1,10 +1,9 @@
 import crypto from 'node:crypto';
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Ctx } from '../context';
 import type { Caller } from '../actor';
 import { AppError, badRequest, notFound } from '../errors';
 import { authorize, refuse, requireActor } from '../auth/guard';
-import { transactNamed } from '../db/transaction';
+import { transactNamed, unexpectedFailure } from '../db/transaction';
 import { auditPut, recordAudit } from './audit';
 import { outboxPut } from './outbox';
 import { createPut, stampNew, versionedUpdate, type UpdateSpec } from '../db/versioned';
@@ -12,8 +11,8 @@ import { decoyHash, hashPassword, verifyPassword } from '../auth/passwords';
 import { actorOf, createSession, invalidateOtherSessions, invalidateSession, invalidateUserSessions } from '../auth/sessions';
 import { allowResetRequest, LoginThrottled, reserveLoginAttempt } from '../auth/throttle';
 import { generateToken, tokenId } from '../auth/tokens';
-import { consumeSessionDelete, getSession, type SessionItem } from '../repositories/sessions';
-import { emailGuardPut, getUser, getUserByEmail, type UserItem } from '../repositories/users';
+import { consumeSessionDelete, getSession, sessionCreatePut, type SessionItem } from '../repositories/sessions';
+import { emailGuardPut, getUser, getUserByEmail, lastLoginUpdate, type UserItem } from '../repositories/users';
 import { nameKeys } from '../repositories/patients';
 import type { PublicUser } from '$lib/shared/views';
 
@@ -134,22 +133,11 @@ export async function login(
 	const actor = actorOf(user);
 	const now = new Date().toISOString();
 	// last_login is bookkeeping, not an edit: it does not bump the record's version.
-	await ctx.db.doc.send(
-		new TransactWriteCommand({
-			TransactItems: [
-				{
-					Update: {
-						TableName: ctx.db.tables.users,
-						Key: { id: user.id },
-						UpdateExpression: 'SET last_login = :now',
-						ConditionExpression: 'attribute_exists(id)',
-						ExpressionAttributeValues: { ':now': now }
-					}
-				},
-				auditPut(ctx, { ...caller, actor }, { action: 'login', resourceType: 'session', resourceId: session.id.slice(0, 12) })
-			]
-		})
-	);
+	const outcome = await transactNamed(ctx, {
+		lastLogin: lastLoginUpdate(ctx, user.id, now),
+		audit: auditPut(ctx, { ...caller, actor }, { action: 'login', resourceType: 'session', resourceId: session.id.slice(0, 12) })
+	});
+	if (!outcome.ok) throw unexpectedFailure(outcome);
 	return { user: publicUser(user), token, session };
 }
 
@@ -188,7 +176,7 @@ async function sendResetLink(ctx: Ctx, caller: Caller, user: UserItem, by: 'self
 			? `Someone asked to reset the password of your MedTrack account. If it was you, open ${link} within 30 minutes. If not, ignore this message.`
 			: `An administrator sent you a link to set a new MedTrack password. Open ${link} within 30 minutes. If you did not expect this, tell your administrator.`;
 	const outcome = await transactNamed(ctx, {
-		token: { Put: { TableName: ctx.db.tables.sessions, Item: row, ConditionExpression: 'attribute_not_exists(id)' } },
+		token: sessionCreatePut(ctx, row),
 		message: outboxPut(ctx, { kind: 'password_reset', channel: 'email', recipient: user.email, userId: user.id, subject: 'Reset your MedTrack password', body }),
 		audit: auditPut(ctx, caller, {
 			action: by === 'self' ? 'password_reset_requested' : 'password_reset_sent',

@@ -5,7 +5,6 @@ import { AppError, notFound } from '../errors';
 import { authorize, grantOf, refuse, requireActor } from '../auth/guard';
 import { transactNamed, type TransactItem } from '../db/transaction';
 import { actorStamp, conflictError, stampNew, versionedUpdate } from '../db/versioned';
-import { rooms } from '../realtime/bus';
 import { auditPut } from './audit';
 import { announce, notificationPut } from './notifications';
 import { outboxPut } from './outbox';
@@ -45,6 +44,7 @@ import {
 	type UnitCreate
 } from '$lib/shared/blood';
 import type { StockAlertEvent } from '$lib/shared/realtime';
+import { room } from '$lib/shared/rooms';
 
 /**
  * The blood bank (SPEC §3): units per bag, one stock counter per group × component, and the
@@ -348,7 +348,7 @@ export async function stockChanged(ctx: Ctx, caller: Caller, group: BloodGroup, 
 	try {
 		const item = await getStockItem(ctx, stockKey(group, component));
 		const row = rowView(group, component, item);
-		ctx.bus.emit(rooms.admins(), 'stock:updated', row);
+		ctx.bus.emit(room.role('admin'), 'stock:updated', row);
 		if (item) await settleCrossing(ctx, caller, item);
 		return row;
 	} catch (err) {
@@ -407,7 +407,7 @@ export async function settleCrossing(ctx: Ctx, caller: Caller, seen: StockItem):
 			})
 		});
 		if (outcome.ok) {
-			ctx.bus.emit(rooms.admins(), low ? 'stock:critical' : 'stock:recovered', event);
+			ctx.bus.emit(room.role('admin'), low ? 'stock:critical' : 'stock:recovered', event);
 			for (const n of notices) announce(ctx, n.userId, n.notice.event);
 			return low ? 'critical' : 'recovered';
 		}
@@ -464,7 +464,7 @@ export async function expireUnits(
 	}
 	for (const key of touched) {
 		const k = ALL_KEYS.find((x) => x.key === key)!;
-		ctx.bus.emit(rooms.admins(), 'stock:updated', rowView(k.group, k.component, await getStockItem(ctx, key)));
+		ctx.bus.emit(room.role('admin'), 'stock:updated', rowView(k.group, k.component, await getStockItem(ctx, key)));
 	}
 	const crossings = await recheckThresholds(ctx, caller);
 	return { expired, ...crossings };

@@ -1,21 +1,12 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Ctx } from '../context';
 import type { Caller } from '../actor';
-import { AppError } from '../errors';
-import { createPut, stampNew, transact } from '../db/versioned';
+import { createPut, stampNew } from '../db/versioned';
+import { transactNamed, unexpectedFailure } from '../db/transaction';
 import { auditPut } from './audit';
+import { getServiceRow, type ServiceItem } from '../repositories/catalogue';
 
 /** The services catalogue (billing): what the hospital charges for. */
-export type ServiceItem = {
-	id: string;
-	name: string;
-	price_cents: number;
-	currency: string;
-	duration_minutes: number;
-	category: string;
-	active: boolean;
-	version: number;
-};
+export type { ServiceItem };
 
 export const CONSULTATION_SERVICE_ID = 'consultation-standard';
 
@@ -31,20 +22,13 @@ export async function seedCatalogue(ctx: Ctx, caller: Caller): Promise<{ created
 	let created = 0;
 	let existed = 0;
 	for (const s of DEFAULT_SERVICES) {
-		try {
-			await transact(
-				ctx,
-				[
-					createPut(ctx, 'services', 'id', stampNew(caller, s)),
-					auditPut(ctx, caller, { action: 'create', resourceType: 'service', resourceId: s.id, changedFields: Object.keys(s) })
-				],
-				(r) => (r[0]?.Code === 'ConditionalCheckFailed' ? new AppError(409, 'ALREADY_EXISTS', 'exists') : undefined)
-			);
-			created++;
-		} catch (err) {
-			if (!(err instanceof AppError)) throw err;
-			existed++;
-		}
+		const outcome = await transactNamed(ctx, {
+			service: createPut(ctx, 'services', 'id', stampNew(caller, s)),
+			audit: auditPut(ctx, caller, { action: 'create', resourceType: 'service', resourceId: s.id, changedFields: Object.keys(s) })
+		});
+		if (outcome.ok) created++;
+		else if (outcome.failed === 'service') existed++;
+		else throw unexpectedFailure(outcome);
 	}
 	return { created, existed };
 }
@@ -59,8 +43,7 @@ export async function getService(ctx: Ctx, id: string): Promise<ServiceItem | un
 	if (!cache) serviceCache.set(ctx, (cache = new Map()));
 	const hit = cache.get(id);
 	if (hit && Date.now() - hit.at < SERVICE_TTL_MS) return hit.item;
-	const res = await ctx.db.doc.send(new GetCommand({ TableName: ctx.db.tables.services, Key: { id } }));
-	const item = res.Item as ServiceItem | undefined;
+	const item = await getServiceRow(ctx, id);
 	cache.set(id, { item, at: Date.now() });
 	return item;
 }

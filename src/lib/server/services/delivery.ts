@@ -1,18 +1,18 @@
 import { OUTBOX_STATUSES, type OutboxEntryView, type OutboxStatus } from '$lib/shared/views';
 import os from 'node:os';
 import crypto from 'node:crypto';
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { PublishCommand, SNSClient, type MessageAttributeValue } from '@aws-sdk/client-sns';
 import type { Ctx } from '../context';
 import type { Caller } from '../actor';
 import { AppError, notFound } from '../errors';
 import { refuse, requireActor } from '../auth/guard';
-import { transact } from '../db/versioned';
+import { transactNamed, unexpectedFailure } from '../db/transaction';
 import { decodeCursor, encodeCursor, invalidCursor, resumeQuery } from '../db/cursor';
 import { z } from 'zod';
 import { auditPut } from './audit';
 import { getUser } from '../repositories/users';
 import type { UserItem } from '../repositories/users';
+import { claimDue, dueRows, finishClaim, getOutboxRow, reviveDeadUpdate, rowsByStatus, type OutboxItem } from '../repositories/outbox';
+import { snsPublisher, type Publisher } from '../sns';
 
 /**
  * Outbox delivery: the worker's side of `services/outbox.ts`. A due row is claimed with a
@@ -33,83 +33,7 @@ import type { UserItem } from '../repositories/users';
  */
 export { OUTBOX_STATUSES, type OutboxStatus, type OutboxEntryView };
 
-export type OutboxItem = {
-	id: string;
-	kind: string;
-	channel: 'sms' | 'email';
-	recipient?: string;
-	user_id: string;
-	related_id?: string;
-	subject?: string;
-	body: string;
-	status: OutboxStatus;
-	attempts: number;
-	created_at: string;
-	next_attempt_at: string;
-	claimed_by?: string;
-	lease_until?: string;
-	last_attempt_at?: string;
-	last_error?: string;
-	/** The address used at the last attempt (the user's current one when the row named none). */
-	delivered_to?: string;
-	sent_at?: string;
-	sns_message_id?: string;
-	retries?: number;
-};
-
-/** What publishes one message; SNS in production, a local SNS-compatible endpoint in tests. */
-export type Publisher = (input: {
-	id: string;
-	channel: 'sms' | 'email';
-	to: string;
-	subject?: string;
-	body: string;
-	attributes: Record<string, string>;
-}) => Promise<{ messageId: string | undefined }>;
-
 export const workerIdentity = () => `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
-
-const publishers = new WeakMap<Ctx, Publisher | null>();
-
-/** The SNS publisher of this context, or null for the "outbox only" transport. */
-export function snsPublisher(ctx: Ctx): Publisher | null {
-	const cached = publishers.get(ctx);
-	if (cached !== undefined) return cached;
-	const { topicArn, endpoint, region } = ctx.config.sns;
-	let publisher: Publisher | null = null;
-	if (topicArn) {
-		const client = new SNSClient({
-			region,
-			endpoint,
-			// The outbox retries with its own backoff and dead-letter state; SDK retries would hide failures.
-			maxAttempts: 1,
-			...(endpoint ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {})
-		});
-		const fifo = topicArn.endsWith('.fifo');
-		const attr = (v: string): MessageAttributeValue => ({ DataType: 'String', StringValue: v });
-		publisher = async (m) => {
-			const res = await client.send(
-				m.channel === 'sms'
-					? new PublishCommand({
-							PhoneNumber: m.to,
-							Message: m.body,
-							MessageAttributes: { 'AWS.SNS.SMS.SMSType': attr('Transactional') }
-						})
-					: new PublishCommand({
-							TopicArn: topicArn,
-							Subject: (m.subject ?? 'MedTrack').slice(0, 100),
-							Message: m.body,
-							// Subscription filter policies route on these (e.g. { "channel": ["email"] }).
-							MessageAttributes: Object.fromEntries(Object.entries(m.attributes).map(([k, v]) => [k, attr(v)])),
-							...(fifo ? { MessageDeduplicationId: m.id, MessageGroupId: m.attributes.user_id ?? 'medtrack' } : {})
-						})
-			);
-			return { messageId: res.MessageId };
-		};
-	}
-	publishers.set(ctx, publisher);
-	return publisher;
-}
 
 export function backoffMs(ctx: Ctx, attempts: number): number {
 	return Math.min(ctx.config.outbox.backoffMs * 2 ** Math.max(0, attempts - 1), 86_400_000);
@@ -121,92 +45,6 @@ function describeError(err: unknown): string {
 	const status = e.$metadata?.httpStatusCode;
 	const message = (e.message ?? '').replace(/\+?\d[\d\s-]{5,}\d/g, '•••').replace(/\S+@\S+/g, '•••').slice(0, 160);
 	return `${e.name ?? 'Error'}${status ? ` (HTTP ${status})` : ''}${message ? `: ${message}` : ''}`;
-}
-
-async function queryDue(ctx: Ctx, status: 'pending' | 'sending', nowIso: string, limit: number): Promise<OutboxItem[]> {
-	const out: OutboxItem[] = [];
-	let startKey: Record<string, unknown> | undefined;
-	do {
-		const res = await ctx.db.doc.send(
-			new QueryCommand({
-				TableName: ctx.db.tables.outbox,
-				IndexName: 'status-index',
-				KeyConditionExpression: '#s = :s',
-				FilterExpression: status === 'pending' ? 'next_attempt_at <= :now' : 'lease_until <= :now',
-				ExpressionAttributeNames: { '#s': 'status' },
-				ExpressionAttributeValues: { ':s': status, ':now': nowIso },
-				ExclusiveStartKey: startKey
-			})
-		);
-		out.push(...((res.Items ?? []) as OutboxItem[]));
-		startKey = res.LastEvaluatedKey;
-	} while (startKey && out.length < limit);
-	return out.slice(0, limit);
-}
-
-/** Claims a due row for this worker, recording the attempt; undefined if another got it. */
-async function claim(ctx: Ctx, id: string, workerId: string, now: number): Promise<OutboxItem | undefined> {
-	const nowIso = new Date(now).toISOString();
-	try {
-		const res = await ctx.db.doc.send(
-			new UpdateCommand({
-				TableName: ctx.db.tables.outbox,
-				Key: { id },
-				UpdateExpression:
-					'SET #s = :sending, attempts = if_not_exists(attempts, :zero) + :one, claimed_by = :me, lease_until = :lease, last_attempt_at = :now',
-				ConditionExpression: '(#s = :pending AND next_attempt_at <= :now) OR (#s = :sending AND lease_until <= :now)',
-				ExpressionAttributeNames: { '#s': 'status' },
-				ExpressionAttributeValues: {
-					':sending': 'sending',
-					':pending': 'pending',
-					':zero': 0,
-					':one': 1,
-					':me': workerId,
-					':now': nowIso,
-					':lease': new Date(now + ctx.config.outbox.leaseMs).toISOString()
-				},
-				ReturnValues: 'ALL_NEW'
-			})
-		);
-		return res.Attributes as OutboxItem;
-	} catch (err) {
-		if ((err as Error).name === 'ConditionalCheckFailedException') return undefined;
-		throw err;
-	}
-}
-
-/** Ends this worker's attempt; a no-op if the lease was lost and another worker owns the row now. */
-async function finish(
-	ctx: Ctx,
-	row: OutboxItem,
-	workerId: string,
-	status: OutboxStatus,
-	set: Record<string, unknown> = {}
-): Promise<boolean> {
-	const names: Record<string, string> = { '#s': 'status' };
-	const values: Record<string, unknown> = { ':to': status, ':sending': 'sending', ':me': workerId, ':n': row.attempts };
-	const sets = ['#s = :to'];
-	Object.entries(set).forEach(([k, v], i) => {
-		names[`#f${i}`] = k;
-		values[`:f${i}`] = v;
-		sets.push(`#f${i} = :f${i}`);
-	});
-	try {
-		await ctx.db.doc.send(
-			new UpdateCommand({
-				TableName: ctx.db.tables.outbox,
-				Key: { id: row.id },
-				UpdateExpression: `SET ${sets.join(', ')} REMOVE lease_until`,
-				ConditionExpression: '#s = :sending AND claimed_by = :me AND attempts = :n',
-				ExpressionAttributeNames: names,
-				ExpressionAttributeValues: values
-			})
-		);
-		return true;
-	} catch (err) {
-		if ((err as Error).name === 'ConditionalCheckFailedException') return false;
-		throw err;
-	}
 }
 
 export type DeliveryReport = Record<'sent' | 'logged' | 'retrying' | 'dead' | 'skipped' | 'lost', number>;
@@ -226,8 +64,8 @@ export async function deliverDue(
 	const publisher = opts.publisher === undefined ? snsPublisher(ctx) : opts.publisher;
 	const report: DeliveryReport = { sent: 0, logged: 0, retrying: 0, dead: 0, skipped: 0, lost: 0 };
 	const due = [
-		...(await queryDue(ctx, 'pending', nowIso, limit)),
-		...(await queryDue(ctx, 'sending', nowIso, limit))
+		...(await dueRows(ctx, 'pending', nowIso, limit)),
+		...(await dueRows(ctx, 'sending', nowIso, limit))
 	].slice(0, limit);
 	const users = new Map<string, Promise<UserItem | undefined>>();
 	const userOf = (id: string) => {
@@ -236,7 +74,7 @@ export async function deliverDue(
 	};
 
 	const deliverOne = async (candidate: OutboxItem) => {
-		const row = await claim(ctx, candidate.id, workerId, now);
+		const row = await claimDue(ctx, candidate.id, workerId, now, ctx.config.outbox.leaseMs);
 		if (!row) return;
 		const user = row.recipient ? undefined : await userOf(row.user_id);
 		const to = row.recipient ?? (row.channel === 'sms' ? user?.phone : user?.email);
@@ -281,7 +119,7 @@ export async function deliverDue(
 				}
 			}
 		}
-		if (!(await finish(ctx, row, workerId, outcome, set))) {
+		if (!(await finishClaim(ctx, row, workerId, outcome, set))) {
 			report.lost++;
 			return;
 		}
@@ -342,19 +180,7 @@ export async function listOutbox(
 	q: { status?: OutboxStatus; cursor?: string; limit: number }
 ): Promise<{ items: OutboxEntryView[]; nextCursor: string | null }> {
 	await assertAdmin(ctx, caller, 'read');
-	const page = async (status: OutboxStatus, startKey?: Record<string, unknown>) =>
-		ctx.db.doc.send(
-			new QueryCommand({
-				TableName: ctx.db.tables.outbox,
-				IndexName: 'status-index',
-				KeyConditionExpression: '#s = :s',
-				ExpressionAttributeNames: { '#s': 'status' },
-				ExpressionAttributeValues: { ':s': status },
-				ScanIndexForward: false,
-				Limit: q.limit,
-				ExclusiveStartKey: startKey
-			})
-		);
+	const page = (status: OutboxStatus, startKey?: Record<string, unknown>) => rowsByStatus(ctx, status, q.limit, startKey);
 	if (q.status) {
 		const status = q.status;
 		const scope = `outbox:${status}`;
@@ -363,15 +189,15 @@ export async function listOutbox(
 			: undefined;
 		const startKey = c ? { status, created_at: c.at, id: c.id } : undefined;
 		const res = await resumeQuery(startKey, () => page(status, startKey));
-		const last = res.LastEvaluatedKey;
+		const last = res.lastKey;
 		return {
-			items: ((res.Items ?? []) as OutboxItem[]).map(entryView),
+			items: res.items.map(entryView),
 			nextCursor: last ? encodeCursor(ctx.cursorKey, scope, { at: last.created_at, id: last.id }) : null
 		};
 	}
 	// Every status: the newest `limit` rows across them (filter by status to page further).
 	if (q.cursor) throw invalidCursor('the outbox pages only within one status; add status=');
-	const all = (await Promise.all(OUTBOX_STATUSES.map((s) => page(s)))).flatMap((r) => (r.Items ?? []) as OutboxItem[]);
+	const all = (await Promise.all(OUTBOX_STATUSES.map((s) => page(s)))).flatMap((r) => r.items);
 	all.sort((a, b) => b.created_at.localeCompare(a.created_at));
 	return { items: all.slice(0, q.limit).map(entryView), nextCursor: null };
 }
@@ -381,31 +207,15 @@ export async function retryOutbox(ctx: Ctx, caller: Caller, id: string): Promise
 	await assertAdmin(ctx, caller, 'write', id);
 	const actor = requireActor(caller);
 	const now = new Date().toISOString();
-	await transact(
-		ctx,
-		[
-			{
-				Update: {
-					TableName: ctx.db.tables.outbox,
-					Key: { id },
-					UpdateExpression:
-						'SET #s = :pending, attempts = :zero, next_attempt_at = :now, retried_at = :now, retried_by = :by ADD retries :one REMOVE lease_until, claimed_by',
-					ConditionExpression: '#s = :dead',
-					ExpressionAttributeNames: { '#s': 'status' },
-					ExpressionAttributeValues: { ':pending': 'pending', ':dead': 'dead', ':zero': 0, ':one': 1, ':now': now, ':by': actor.id },
-					ReturnValuesOnConditionCheckFailure: 'ALL_OLD'
-				}
-			},
-			auditPut(ctx, caller, { action: 'outbox_retry', resourceType: 'outbox', resourceId: id, changedFields: ['status', 'attempts'] })
-		],
-		(reasons) => {
-			const first = reasons[0];
-			if (first?.Code !== 'ConditionalCheckFailed') return undefined;
-			if (!first.Item) return notFound('This message');
-			const status = first.Item.status?.S ?? 'unknown';
-			return new AppError(409, 'INVALID_TRANSITION', `Only dead messages can be retried; this one is ${status}.`, { currentStatus: status });
-		}
-	);
-	const res = await ctx.db.doc.send(new GetCommand({ TableName: ctx.db.tables.outbox, Key: { id }, ConsistentRead: true }));
-	return entryView(res.Item as OutboxItem);
+	const outcome = await transactNamed(ctx, {
+		row: reviveDeadUpdate(ctx, id, actor.id, now),
+		audit: auditPut(ctx, caller, { action: 'outbox_retry', resourceType: 'outbox', resourceId: id, changedFields: ['status', 'attempts'] })
+	});
+	if (!outcome.ok) {
+		if (outcome.failed !== 'row') throw unexpectedFailure(outcome);
+		if (!outcome.current) throw notFound('This message');
+		const status = typeof outcome.current.status === 'string' ? outcome.current.status : 'unknown';
+		throw new AppError(409, 'INVALID_TRANSITION', `Only dead messages can be retried; this one is ${status}.`, { currentStatus: status });
+	}
+	return entryView((await getOutboxRow(ctx, id))!);
 }

@@ -9,6 +9,7 @@ import { appointmentsOfDoctor } from '../repositories/appointments';
 import { ACTIVE_STATUSES } from '$lib/shared/appointments';
 import { SPECIALIZATIONS } from '$lib/shared/schemas';
 import { addDays, minutesOf } from '$lib/shared/time';
+import { managesDoctor } from '$lib/shared/policy';
 import { slotsOn, type Slot } from './slots';
 
 export type { DoctorView };
@@ -49,9 +50,7 @@ export async function readDoctor(ctx: Ctx, caller: Caller, id: string): Promise<
 
 /** Admins and front desk manage doctors; a doctor manages their own availability and status. */
 async function assertManages(ctx: Ctx, caller: Caller, doctorId: string) {
-	const actor = requireActor(caller);
-	if (['admin', 'super_admin', 'front_desk'].includes(actor.role)) return;
-	if (actor.role === 'doctor' && actor.doctorId === doctorId) return;
+	if (managesDoctor(requireActor(caller), doctorId)) return;
 	await refuse(ctx, caller, 'appointment', 'write', doctorId, 'Only administrators, front desk or the doctor can change this.');
 }
 

@@ -8,6 +8,7 @@ import { announce, notificationPut } from './notifications';
 import { accessGrantPut } from '../repositories/access-grants';
 import { getPatient } from '../repositories/patients';
 import { listUsersByRole } from '../repositories/users';
+import { mayBreakGlass } from '$lib/shared/policy';
 
 /**
  * "Break the glass" (HIPAA §164.312(a)(2)(ii)): a doctor or nurse opens a chart outside
@@ -19,7 +20,7 @@ export type EmergencyAccessView = { kind: 'care' } | { kind: 'emergency'; expire
 
 export async function grantEmergencyAccess(ctx: Ctx, caller: Caller, patientId: string, reason: string): Promise<EmergencyAccessView> {
 	const actor = requireActor(caller);
-	if (actor.role !== 'doctor' && actor.role !== 'nurse') {
+	if (!mayBreakGlass(actor.role)) {
 		return refuse(ctx, caller, 'patient', 'read', patientId, 'Emergency access is for doctors and nurses.');
 	}
 	const patient = await getPatient(ctx, patientId);

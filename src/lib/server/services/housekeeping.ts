@@ -1,5 +1,5 @@
-import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Ctx } from '../context';
+import { deleteIfExpired, expiredPage, type ExpiringTable } from '../repositories/expiry';
 
 /**
  * Daily housekeeping: expired sessions, reset tokens and lock rows (throttles, message
@@ -13,7 +13,7 @@ const LOCK_KINDS = ['login_fail', 'chat_rate', 'chat_notify', 'chat_message', 'q
 
 async function sweep(
 	ctx: Ctx,
-	table: 'sessions' | 'locks',
+	table: ExpiringTable,
 	index: string,
 	kind: string,
 	attr: string,
@@ -23,36 +23,12 @@ async function sweep(
 	let removed = 0;
 	let startKey: Record<string, unknown> | undefined;
 	do {
-		const res = await ctx.db.doc.send(
-			new QueryCommand({
-				TableName: ctx.db.tables[table],
-				IndexName: index,
-				KeyConditionExpression: 'kind = :k AND #t < :before',
-				ExpressionAttributeNames: { '#t': attr },
-				ExpressionAttributeValues: { ':k': kind, ':before': before },
-				ProjectionExpression: 'id',
-				Limit: 200,
-				ExclusiveStartKey: startKey
-			})
-		);
-		for (const item of res.Items ?? []) {
+		const page = await expiredPage(ctx, { table, index, kind, attr, before, startKey });
+		for (const id of page.ids) {
 			if (signal?.aborted) return removed;
-			try {
-				await ctx.db.doc.send(
-					new DeleteCommand({
-						TableName: ctx.db.tables[table],
-						Key: { id: item.id },
-						ConditionExpression: '#t < :before',
-						ExpressionAttributeNames: { '#t': attr },
-						ExpressionAttributeValues: { ':before': before }
-					})
-				);
-				removed++;
-			} catch (err) {
-				if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
-			}
+			if (await deleteIfExpired(ctx, table, id, attr, before)) removed++;
 		}
-		startKey = res.LastEvaluatedKey;
+		startKey = page.lastKey;
 	} while (startKey && !signal?.aborted);
 	return removed;
 }

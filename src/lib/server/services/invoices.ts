@@ -1,8 +1,8 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Ctx } from '../context';
 import type { Caller } from '../actor';
 import { authorize, requireActor } from '../auth/guard';
 import type { InvoiceView } from '$lib/shared/views';
+import { invoicesOfPatient } from '../repositories/invoices';
 
 export type { InvoiceView };
 
@@ -10,23 +10,15 @@ export type { InvoiceView };
 export async function listInvoices(ctx: Ctx, caller: Caller, patientId: string): Promise<InvoiceView[]> {
 	const actor = requireActor(caller);
 	await authorize(ctx, caller, 'billing', 'read', { isOwn: (x) => x.patientId === patientId, hideExistence: actor.role === 'patient' });
-	const res = await ctx.db.doc.send(
-		new QueryCommand({
-			TableName: ctx.db.tables.invoices,
-			IndexName: 'patient-index',
-			KeyConditionExpression: 'patient_id = :p',
-			ExpressionAttributeValues: { ':p': patientId },
-			ScanIndexForward: false
-		})
-	);
-	return (res.Items ?? []).map((i) => ({
+	const invoices = await invoicesOfPatient(ctx, patientId);
+	return invoices.map((i) => ({
 		id: i.id,
 		version: i.version,
 		patientId: i.patient_id,
 		appointmentId: i.appointment_id,
 		doctorName: i.doctor_name,
 		date: i.date,
-		items: (i.items as { service_id: string; name: string; price_cents: number }[]).map((x) => ({ serviceId: x.service_id, name: x.name, priceCents: x.price_cents })),
+		items: i.items.map((x) => ({ serviceId: x.service_id, name: x.name, priceCents: x.price_cents })),
 		totalCents: i.total_cents,
 		currency: i.currency,
 		status: i.status,

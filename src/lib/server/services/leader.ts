@@ -1,5 +1,5 @@
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Ctx } from '../context';
+import { acquireLeaseRow, readLeaseRow, releaseLeaseRow, renewLeaseRow, type LeaseItem } from '../repositories/leases';
 
 /**
  * The scheduler's leader lease, a row of `locks` (`lease#scheduler`). One worker holds it
@@ -10,107 +10,22 @@ import type { Ctx } from '../context';
  */
 export const SCHEDULER_LEASE_ID = 'lease#scheduler';
 
-export type LeaseItem = {
-	id: string;
-	kind: 'lease';
-	owner: string;
-	/** The fencing token. */
-	version: number;
-	/** ms since epoch */
-	expires_at: number;
-	heartbeat_at: string;
-	acquired_at: string;
-	ttl: number;
-};
-
-const conditionFailed = (err: unknown) => (err as Error).name === 'ConditionalCheckFailedException';
-// Kept a day past expiry so housekeeping never removes the counter of a live deployment.
-const ttlOf = (expiresAt: number) => Math.ceil(expiresAt / 1000) + 86_400;
+export type { LeaseItem };
 
 /** Takes the lease if nobody holds it (or the holder let it lapse); the new fencing token, or undefined. */
-export async function acquireLease(ctx: Ctx, owner: string, leaseMs: number, now = Date.now()): Promise<number | undefined> {
-	const expires = now + leaseMs;
-	try {
-		const res = await ctx.db.doc.send(
-			new UpdateCommand({
-				TableName: ctx.db.tables.locks,
-				Key: { id: SCHEDULER_LEASE_ID },
-				UpdateExpression:
-					'SET #owner = :me, #v = if_not_exists(#v, :zero) + :one, expires_at = :exp, heartbeat_at = :hb, acquired_at = :hb, kind = :kind, #ttl = :ttl',
-				ConditionExpression: 'attribute_not_exists(id) OR expires_at <= :now',
-				ExpressionAttributeNames: { '#owner': 'owner', '#v': 'version', '#ttl': 'ttl' },
-				ExpressionAttributeValues: {
-					':me': owner,
-					':zero': 0,
-					':one': 1,
-					':exp': expires,
-					':hb': new Date(now).toISOString(),
-					':now': now,
-					':kind': 'lease',
-					':ttl': ttlOf(expires)
-				},
-				ReturnValues: 'ALL_NEW'
-			})
-		);
-		return Number(res.Attributes?.version);
-	} catch (err) {
-		if (conditionFailed(err)) return undefined;
-		throw err;
-	}
-}
+export const acquireLease = (ctx: Ctx, owner: string, leaseMs: number, now = Date.now()) => acquireLeaseRow(ctx, SCHEDULER_LEASE_ID, owner, leaseMs, now);
 
 /** Extends the lease this worker holds under `token`; false when it lost it. */
-export async function renewLease(ctx: Ctx, owner: string, token: number, leaseMs: number, now = Date.now()): Promise<boolean> {
-	const expires = now + leaseMs;
-	try {
-		await ctx.db.doc.send(
-			new UpdateCommand({
-				TableName: ctx.db.tables.locks,
-				Key: { id: SCHEDULER_LEASE_ID },
-				UpdateExpression: 'SET expires_at = :exp, heartbeat_at = :hb, #ttl = :ttl',
-				ConditionExpression: '#owner = :me AND #v = :token AND expires_at > :now',
-				ExpressionAttributeNames: { '#owner': 'owner', '#v': 'version', '#ttl': 'ttl' },
-				ExpressionAttributeValues: {
-					':me': owner,
-					':token': token,
-					':exp': expires,
-					':hb': new Date(now).toISOString(),
-					':now': now,
-					':ttl': ttlOf(expires)
-				}
-			})
-		);
-		return true;
-	} catch (err) {
-		if (conditionFailed(err)) return false;
-		throw err;
-	}
-}
+export const renewLease = (ctx: Ctx, owner: string, token: number, leaseMs: number, now = Date.now()) =>
+	renewLeaseRow(ctx, SCHEDULER_LEASE_ID, owner, token, leaseMs, now);
 
 /** Hands the lease back at shutdown so another worker takes over at once. */
-export async function releaseLease(ctx: Ctx, owner: string, token: number): Promise<void> {
-	try {
-		await ctx.db.doc.send(
-			new UpdateCommand({
-				TableName: ctx.db.tables.locks,
-				Key: { id: SCHEDULER_LEASE_ID },
-				UpdateExpression: 'SET expires_at = :zero',
-				ConditionExpression: '#owner = :me AND #v = :token',
-				ExpressionAttributeNames: { '#owner': 'owner', '#v': 'version' },
-				ExpressionAttributeValues: { ':me': owner, ':token': token, ':zero': 0 }
-			})
-		);
-	} catch (err) {
-		if (!conditionFailed(err)) throw err;
-	}
-}
+export const releaseLease = async (ctx: Ctx, owner: string, token: number): Promise<void> => {
+	// Already lost (another worker took over): nothing to hand back.
+	await releaseLeaseRow(ctx, SCHEDULER_LEASE_ID, owner, token);
+};
 
-export async function readLease(ctx: Ctx): Promise<LeaseItem | undefined> {
-	const res = await ctx.db.doc.send(
-		new GetCommand({ TableName: ctx.db.tables.locks, Key: { id: SCHEDULER_LEASE_ID }, ConsistentRead: true })
-	);
-	return res.Item as LeaseItem | undefined;
-}
+export const readLease = (ctx: Ctx): Promise<LeaseItem | undefined> => readLeaseRow(ctx, SCHEDULER_LEASE_ID);
 
 /** The fencing check before a job starts: this worker still holds the current token. */
 export async function holdsLease(ctx: Ctx, owner: string, token: number, now = Date.now()): Promise<boolean> {

@@ -18,6 +18,7 @@ import {
 import { allergyMatches, type Allergy } from '$lib/shared/allergies';
 import { RECORD_FIELDS, type Amendment, type RecordField } from '$lib/shared/appointments';
 import type { MedicalRecordView, Prescription } from '$lib/shared/views';
+import { deniedAsNotFound, readsPrescriptionsOnly, writesVisitRecords } from '$lib/shared/policy';
 
 /**
  * Visit records: written by the treating doctor, read by the patient, by doctors and nurses
@@ -69,18 +70,18 @@ export async function readMedicalRecord(ctx: Ctx, caller: Caller, id: string): P
 	const actor = requireActor(caller);
 	const r = await getMedicalRecord(ctx, id);
 	if (!r) {
-		await authorize(ctx, caller, 'medical_record', 'read', { id, isOwn: () => actor.role !== 'patient', hideExistence: true });
+		await authorize(ctx, caller, 'medical_record', 'read', { id, isOwn: () => !deniedAsNotFound(actor.role), hideExistence: true });
 		throw notFound('This medical record');
 	}
-	await authorize(ctx, caller, 'medical_record', 'read', { id, isOwn: ownRecord(r.patient_id), patientId: r.patient_id, hideExistence: actor.role === 'patient' });
+	await authorize(ctx, caller, 'medical_record', 'read', { id, isOwn: ownRecord(r.patient_id), patientId: r.patient_id, hideExistence: deniedAsNotFound(actor.role) });
 	const [appt, amendments] = await Promise.all([r.vitals ? undefined : getAppointment(ctx, r.appointment_id), amendmentsFor(ctx, r)]);
 	await recordAudit(ctx, caller, { action: 'read', resourceType: 'medical_record', resourceId: id });
-	return view(r, appt?.vitals, amendments, actor.role === 'pharmacist');
+	return view(r, appt?.vitals, amendments, readsPrescriptionsOnly(actor.role));
 }
 
 export async function listMedicalRecords(ctx: Ctx, caller: Caller, patientId: string): Promise<MedicalRecordView[]> {
 	const actor = requireActor(caller);
-	await authorize(ctx, caller, 'medical_record', 'read', { isOwn: ownRecord(patientId), patientId, hideExistence: actor.role === 'patient' });
+	await authorize(ctx, caller, 'medical_record', 'read', { isOwn: ownRecord(patientId), patientId, hideExistence: deniedAsNotFound(actor.role) });
 	const items = await medicalRecordsOfPatient(ctx, patientId);
 	const open = items.filter((r) => !r.vitals).map((r) => r.appointment_id);
 	const [appts, amendments] = await Promise.all([
@@ -88,7 +89,7 @@ export async function listMedicalRecords(ctx: Ctx, caller: Caller, patientId: st
 		Promise.all(items.map((r) => amendmentsFor(ctx, r)))
 	]);
 	await recordAudit(ctx, caller, { action: 'list', resourceType: 'medical_record', resourceId: `patient:${patientId}` });
-	return items.map((r, i) => view(r, appts.get(r.appointment_id)?.vitals, amendments[i]!, actor.role === 'pharmacist'));
+	return items.map((r, i) => view(r, appts.get(r.appointment_id)?.vitals, amendments[i]!, readsPrescriptionsOnly(actor.role)));
 }
 
 const amendmentsFor = (ctx: Ctx, r: MedicalRecordItem): Promise<AmendmentItem[]> =>
@@ -135,7 +136,7 @@ export async function updateMedicalRecord(
 	const r = await getMedicalRecord(ctx, id);
 	if (!r) throw notFound('This medical record');
 	await authorize(ctx, caller, 'medical_record', 'write', { id, patientId: r.patient_id });
-	const isAuthor = actor.role === 'doctor' && (r.author_user_id ? r.author_user_id === actor.id : r.doctor_id === actor.doctorId);
+	const isAuthor = writesVisitRecords(actor.role) && (r.author_user_id ? r.author_user_id === actor.id : r.doctor_id === actor.doctorId);
 	if (!isAuthor) {
 		await refuse(
 			ctx,
@@ -183,7 +184,7 @@ export async function amendMedicalRecord(ctx: Ctx, caller: Caller, id: string, i
 	const r = await getMedicalRecord(ctx, id);
 	if (!r) throw notFound('This medical record');
 	await authorize(ctx, caller, 'medical_record', 'write', { id, patientId: r.patient_id });
-	if (actor.role !== 'doctor') {
+	if (!writesVisitRecords(actor.role)) {
 		await refuse(ctx, caller, 'medical_record', 'write', id, 'Visit records are amended by doctors caring for the patient.');
 	}
 	const appt = await getAppointment(ctx, r.appointment_id);

@@ -1,10 +1,10 @@
 import crypto from 'node:crypto';
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Ctx } from '../context';
 import type { Caller } from '../actor';
 import { requireActor } from '../auth/guard';
-import { decodeCursor, encodeCursor, resumeQuery, startKeySchema } from '../db/cursor';
-import { rooms } from '../realtime/bus';
+import { decodeCursor, encodeCursor, startKeySchema } from '../db/cursor';
+import { countUnread, markRead, notificationItemPut, notificationsPage } from '../repositories/notifications';
+import { room } from '$lib/shared/rooms';
 import type { NotificationEvent } from '$lib/shared/realtime';
 
 /**
@@ -26,28 +26,23 @@ export function notificationPut(ctx: Ctx, userId: string, n: NotificationInput) 
 	const event: NotificationEvent = { id, createdAt, sortKey, ...n };
 	return {
 		event,
-		item: {
-			Put: {
-				TableName: ctx.db.tables.notifications,
-				Item: {
-					user_id: userId,
-					sort_key: sortKey,
-					id,
-					kind: n.kind,
-					title: n.title,
-					body: n.body,
-					related_type: n.relatedType,
-					related_id: n.relatedId,
-					read: false,
-					created_at: createdAt
-				}
-			}
-		}
+		item: notificationItemPut(ctx, {
+			user_id: userId,
+			sort_key: sortKey,
+			id,
+			kind: n.kind,
+			title: n.title,
+			body: n.body,
+			related_type: n.relatedType,
+			related_id: n.relatedId,
+			read: false,
+			created_at: createdAt
+		})
 	};
 }
 
 export function announce(ctx: Ctx, userId: string, event: NotificationEvent): void {
-	ctx.bus.emit(rooms.user(userId), 'notification:new', event);
+	ctx.bus.emit(room.user(userId), 'notification:new', event);
 }
 
 export type NotificationView = NotificationEvent & { read: boolean; sortKey: string };
@@ -60,59 +55,27 @@ export async function listNotifications(
 	const actor = requireActor(caller);
 	const scope = `notifications:${actor.id}`;
 	const startKey = q.cursor ? decodeCursor(ctx.cursorKey, scope, q.cursor, startKeySchema) : undefined;
-	const res = await resumeQuery(startKey, () =>
-		ctx.db.doc.send(
-			new QueryCommand({
-				TableName: ctx.db.tables.notifications,
-				KeyConditionExpression: 'user_id = :u',
-				ExpressionAttributeValues: { ':u': actor.id },
-				ScanIndexForward: false,
-				Limit: q.limit,
-				ExclusiveStartKey: startKey
-			})
-		)
-	);
-	const unread = await ctx.db.doc.send(
-		new QueryCommand({
-			TableName: ctx.db.tables.notifications,
-			KeyConditionExpression: 'user_id = :u',
-			FilterExpression: '#r = :f',
-			ExpressionAttributeNames: { '#r': 'read' },
-			ExpressionAttributeValues: { ':u': actor.id, ':f': false },
-			Select: 'COUNT'
-		})
-	);
+	const page = await notificationsPage(ctx, actor.id, q.limit, startKey);
+	const unread = await countUnread(ctx, actor.id);
 	return {
-		items: (res.Items ?? []).map((n) => ({
-			id: n.id as string,
-			kind: n.kind as string,
-			title: n.title as string,
-			body: n.body as string,
-			relatedType: n.related_type as string | undefined,
-			relatedId: n.related_id as string | undefined,
-			createdAt: n.created_at as string,
-			read: n.read as boolean,
-			sortKey: n.sort_key as string
+		items: page.items.map((n) => ({
+			id: n.id,
+			kind: n.kind,
+			title: n.title,
+			body: n.body,
+			relatedType: n.related_type,
+			relatedId: n.related_id,
+			createdAt: n.created_at,
+			read: n.read,
+			sortKey: n.sort_key
 		})),
-		unread: unread.Count ?? 0,
-		nextCursor: res.LastEvaluatedKey ? encodeCursor(ctx.cursorKey, scope, res.LastEvaluatedKey) : null
+		unread,
+		nextCursor: page.lastKey ? encodeCursor(ctx.cursorKey, scope, page.lastKey) : null
 	};
 }
 
 export async function markNotificationRead(ctx: Ctx, caller: Caller, sortKey: string): Promise<void> {
 	const actor = requireActor(caller);
-	await ctx.db.doc
-		.send(
-			new UpdateCommand({
-				TableName: ctx.db.tables.notifications,
-				Key: { user_id: actor.id, sort_key: sortKey },
-				UpdateExpression: 'SET #r = :t',
-				ConditionExpression: 'attribute_exists(user_id)',
-				ExpressionAttributeNames: { '#r': 'read' },
-				ExpressionAttributeValues: { ':t': true }
-			})
-		)
-		.catch((err: Error) => {
-			if (err.name !== 'ConditionalCheckFailedException') throw err;
-		});
+	// Marking a notification that is not there (another user's, or gone) changes nothing.
+	await markRead(ctx, actor.id, sortKey);
 }

@@ -8,6 +8,7 @@ import { recordAudit } from './audit';
 import { conflictError, versionedUpdate } from '../db/versioned';
 import { getPatient, nameKeys, searchPatientsByName, type PatientItem } from '../repositories/patients';
 import type { PatientUpdate, PatientView } from '$lib/shared/schemas';
+import { deniedAsNotFound, isAdmin, isClinician, weakensAllergies } from '$lib/shared/policy';
 
 export function patientView(p: PatientItem): PatientView {
 	return {
@@ -39,7 +40,7 @@ const nameOnly = (p: PatientItem): PatientView => ({ id: p.id, version: p.versio
 export async function readPatient(ctx: Ctx, caller: Caller, id: string): Promise<PatientView> {
 	const actor = requireActor(caller);
 	let access: NonNullable<PatientView['access']>;
-	if (actor.role === 'doctor' || actor.role === 'nurse') {
+	if (isClinician(actor.role)) {
 		const care = await careOf(ctx, actor, id, { emergency: true });
 		if (!care) {
 			// Enough to be sure of the person before breaking the glass (what the search shows), nothing more.
@@ -53,7 +54,7 @@ export async function readPatient(ctx: Ctx, caller: Caller, id: string): Promise
 		}
 		access = care!.kind === 'emergency' ? { kind: 'emergency', expiresAt: new Date(care!.expiresAt!).toISOString() } : { kind: 'care' };
 	} else {
-		const scope = await authorize(ctx, caller, 'patient', 'read', { id, isOwn: isOwn(id), patientId: id, hideExistence: actor.role === 'patient' });
+		const scope = await authorize(ctx, caller, 'patient', 'read', { id, isOwn: isOwn(id), patientId: id, hideExistence: deniedAsNotFound(actor.role) });
 		access = { kind: scope === 'own' ? 'own' : scope === 'name' ? 'name' : 'all' };
 	}
 	const p = await getPatient(ctx, id);
@@ -61,7 +62,7 @@ export async function readPatient(ctx: Ctx, caller: Caller, id: string): Promise
 	if (actor.patientId !== id) {
 		await recordAudit(ctx, caller, { action: access.kind === 'emergency' ? 'read_emergency' : 'read', resourceType: 'patient', resourceId: id });
 	}
-	const allergies = access.kind !== 'all' || actor.role === 'admin' || actor.role === 'super_admin' ? (p.allergies ?? []) : undefined;
+	const allergies = access.kind !== 'all' || isAdmin(actor.role) ? (p.allergies ?? []) : undefined;
 	const base = access.kind === 'name' ? nameOnly(p) : patientView(p);
 	return { ...base, ...(allergies ? { allergies } : {}), access };
 }
@@ -84,7 +85,7 @@ export async function updateAllergies(
 	if (change.version !== current.version) throw conflictError('patient', id, change.version, current);
 	const before = current.allergies ?? [];
 	const weakened = allergiesWeakened(before, change.allergies);
-	if (weakened.length && actor.role !== 'doctor') {
+	if (weakened.length && !weakensAllergies(actor.role)) {
 		await refuse(ctx, caller, 'medical_record', 'write', id, `Only a doctor removes an allergy or lowers its severity (${weakened.join(', ')}); you can add allergies and raise severities.`);
 	}
 	if (weakened.length && !change.reason) {
@@ -125,7 +126,7 @@ export async function updatePatient(
 	await authorize(ctx, caller, 'patient', 'write', {
 		id,
 		isOwn: isOwn(id),
-		hideExistence: actor.role === 'patient'
+		hideExistence: deniedAsNotFound(actor.role)
 	});
 	const current = await getPatient(ctx, id);
 	if (!current) throw notFound('This patient');
@@ -155,7 +156,7 @@ export async function searchPatients(
 	const actor = requireActor(caller);
 	// Clinicians find a patient outside their care to identify them (name and date of birth)
 	// before breaking the glass; nothing else about them.
-	const clinician = actor.role === 'doctor' || actor.role === 'nurse';
+	const clinician = isClinician(actor.role);
 	const grant = clinician ? 'identify' : await authorize(ctx, caller, 'patient', 'read');
 	if (grant !== 'all' && grant !== 'name' && grant !== 'identify') {
 		await refuse(ctx, caller, 'patient', 'read', undefined, 'Searching all patients is for front desk and administrators.');

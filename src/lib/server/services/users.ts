@@ -5,7 +5,8 @@ import { AppError, badRequest, notFound } from '../errors';
 import { auditPut } from './audit';
 import { decodeCursor, encodeCursor, resumeQuery, startKeySchema } from '../db/cursor';
 import { z } from 'zod';
-import { createPut, stampNew, transact, versionedUpdate, type TransactItem } from '../db/versioned';
+import { createPut, stampNew, versionedUpdate } from '../db/versioned';
+import { transactNamed, unexpectedFailure } from '../db/transaction';
 import { authorize, refuse, requireActor } from '../auth/guard';
 import { hashPassword } from '../auth/passwords';
 import { forgetUserSessions, invalidateUserSessions } from '../auth/sessions';
@@ -93,61 +94,59 @@ export async function createUser(
 		doctor_id: doctorId,
 		notify_email: true
 	});
-	const items: TransactItem[] = [createPut(ctx, 'users', 'id', user), emailGuardPut(ctx, input.email, id)];
-	if (patientId) {
-		items.push(
-			createPut(
-				ctx,
-				'patients',
-				'id',
-				stampNew(caller, {
-					id: patientId,
-					user_id: id,
-					name: input.name,
-					...nameKeys(input.name),
-					email: input.email,
-					phone: input.phone,
-					date_of_birth: input.dateOfBirth,
-					blood_group: input.bloodGroup
-				})
-			)
-		);
-	}
-	if (doctorId) {
-		items.push(
-			createPut(
-				ctx,
-				'doctors',
-				'id',
-				stampNew(caller, {
-					id: doctorId,
-					user_id: id,
-					name: input.name,
-					name_lower: input.name.toLowerCase(),
-					specialization: input.specialization,
-					licence_number: input.licenceNumber,
-					status: 'available',
-					slot_minutes: 15,
-					weekly: DEFAULT_WEEKLY
-				})
-			)
-		);
-	}
-	items.push(
-		auditPut(ctx, caller, {
+	const outcome = await transactNamed(ctx, {
+		user: createPut(ctx, 'users', 'id', user),
+		email: emailGuardPut(ctx, input.email, id),
+		patient: patientId
+			? createPut(
+					ctx,
+					'patients',
+					'id',
+					stampNew(caller, {
+						id: patientId,
+						user_id: id,
+						name: input.name,
+						...nameKeys(input.name),
+						email: input.email,
+						phone: input.phone,
+						date_of_birth: input.dateOfBirth,
+						blood_group: input.bloodGroup
+					})
+				)
+			: undefined,
+		doctor: doctorId
+			? createPut(
+					ctx,
+					'doctors',
+					'id',
+					stampNew(caller, {
+						id: doctorId,
+						user_id: id,
+						name: input.name,
+						name_lower: input.name.toLowerCase(),
+						specialization: input.specialization,
+						licence_number: input.licenceNumber,
+						status: 'available',
+						slot_minutes: 15,
+						weekly: DEFAULT_WEEKLY
+					})
+				)
+			: undefined,
+		audit: auditPut(ctx, caller, {
 			action: 'create',
 			resourceType: 'user',
 			resourceId: id,
 			changedFields: Object.keys(user).filter((k) => (user as Record<string, unknown>)[k] !== undefined)
 		})
-	);
-	await transact(ctx, items, (reasons) =>
-		reasons[1]?.Code === 'ConditionalCheckFailed'
-			? new AppError(409, 'ALREADY_EXISTS', 'An account with this e-mail address already exists.', [
-					{ field: 'email', message: 'is already registered' }
-				])
-			: undefined
-	);
+	});
+	if (!outcome.ok) {
+		if (outcome.failed === 'email') {
+			throw new AppError(409, 'ALREADY_EXISTS', 'An account with this e-mail address already exists.', [
+				{ field: 'email', message: 'is already registered' }
+			]);
+		}
+		throw unexpectedFailure(outcome);
+	}
 	return userView(user as UserItem);
 }
 
