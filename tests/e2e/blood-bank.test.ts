@@ -82,6 +82,7 @@ describe('live critical-stock alert', () => {
 		await bank.getByText(/Issued 8 units of A\+ red cells/).waitFor();
 		expect(await dashboard.locator('[data-stock="A+:red_cells"]').getAttribute('data-critical')).toBe('true');
 		expect(await dashboard.locator('[data-stock="A+:red_cells"]').getAttribute('data-available')).toBe('7');
+		await dashboard.evaluate(() => window.scrollTo(0, 0));
 		await dashboard.screenshot({ path: `${SHOTS}/admin-home-critical.png` });
 		await bank.screenshot({ path: `${SHOTS}/blood-bank-tablet.png`, fullPage: true });
 
