@@ -16,6 +16,7 @@ import { SPECIALIZATIONS } from '../src/lib/shared/schemas';
 import type { AppointmentStatus, AppointmentView, Priority, Vitals } from '../src/lib/shared/appointments';
 import type { Prescription } from '../src/lib/shared/views';
 import { addDays, dateIn } from '../src/lib/shared/time';
+import { seedBloodBank } from './demo-blood-bank';
 
 /**
  * The demo hospital behind `npm run seed`: its people, the services catalogue, a roster, and
@@ -47,6 +48,8 @@ export type SeedReport = {
 	/** The dispensary's formulary and its batches. */
 	medicines: Tally;
 	batches: Tally;
+	/** Blood units of the demo blood bank (bags by number). */
+	bloodUnits: Tally;
 	logins: string[];
 };
 export type DayReport = Tally & { date: string; /** planned visits with no free slot left that day */ noSlot: number };
@@ -298,7 +301,12 @@ export async function seedDemoHospital(ctx: Ctx, opts: SeedOptions): Promise<See
 	const pharmacy = await seedPharmacy(ctx, callerOf(await user(email('pharmacist', 1, 1))), today);
 	opts.log?.(`pharmacy: ${pharmacy.medicines.created} medicines and ${pharmacy.batches.created} batches added, ${pharmacy.medicines.existed} and ${pharmacy.batches.existed} already there`);
 
-	return { accounts, services, rosters, today: reports[0]!, tomorrow: reports[1]!, ...pharmacy, logins: DEMO_LOGINS };
+
+	// 5. The blood bank: stock of every group and component, one of them critical.
+	const bloodUnits = await seedBloodBank(ctx, admin);
+	opts.log?.(`blood bank: ${bloodUnits.created} units added, ${bloodUnits.existed} already there`);
+
+	return { accounts, services, rosters, today: reports[0]!, tomorrow: reports[1]!, ...pharmacy, bloodUnits, logins: DEMO_LOGINS };
 }
 
 // ——— Pharmacy ———

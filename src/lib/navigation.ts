@@ -20,6 +20,7 @@ export function navFor(user: SessionUser): NavItem[] {
 		{ href: '/patients', label: 'Patients' },
 		{ href: '/admin/users', label: 'Users' },
 		{ href: '/admin/outbox', label: 'Outbox' },
+		{ href: '/admin/blood-bank', label: 'Blood bank' },
 		{ href: '/audit', label: 'Audit log' }
 	];
 	return candidates.filter((item) => mayOpen(user, item.href));

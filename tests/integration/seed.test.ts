@@ -111,6 +111,17 @@ describe('the demo seed', () => {
 		expect(queue.length).toBeGreaterThan(0);
 	});
 
+	it('the blood bank has stock of every group and component, with exactly one critical (O- red cells)', async () => {
+		expect(first.bloodUnits.created).toBeGreaterThan(100);
+		const admin = await as('admin@demo.medtrack.local');
+		const stock = (await admin.get<{ stock: { bloodGroup: string; component: string; available: number; critical: boolean }[] }>('/api/blood-bank/stock')).body.stock;
+		expect(stock).toHaveLength(32);
+		expect(stock.every((r) => r.available > 0)).toBe(true);
+		expect(stock.filter((r) => r.critical).map((r) => `${r.bloodGroup} ${r.component}`)).toEqual(['O- red_cells']);
+		const alerts = (await auditEntries(app, (e) => e.action === 'stock_critical')).map((e) => e.resource_id);
+		expect(alerts).toEqual(['O-#red_cells']);
+	});
+
 	it('a second run creates nothing and changes no appointment', async () => {
 		const before = { appointments: await countItems(app, 'appointments'), records: await countItems(app, 'medical_records'), users: await countItems(app, 'users') };
 		const second = await seedDemoHospital(app.ctx, { patients: 12, password: PASSWORD });
@@ -120,6 +131,7 @@ describe('the demo seed', () => {
 		expect(second.tomorrow.created).toBe(0);
 		expect(second.medicines).toEqual({ created: 0, existed: 8 });
 		expect(second.batches.created).toBe(0);
+		expect(second.bloodUnits).toEqual({ created: 0, existed: first.bloodUnits.created });
 		expect(second.today.existed).toBe(first.today.created);
 		expect(second.tomorrow.existed).toBe(first.tomorrow.created);
 		expect(await countItems(app, 'appointments')).toBe(before.appointments);

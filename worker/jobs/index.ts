@@ -4,6 +4,7 @@ import { missed } from './missed';
 import { outbox } from './outbox';
 import { housekeeping } from './housekeeping';
 import { pharmacyAlerts } from './pharmacy-alerts';
+import { bloodStock } from './blood-stock';
 
 /** Every job the worker runs, by name (`npm run worker -- --once <name>`). */
-export const JOBS: Job[] = [reminders, missed, outbox, housekeeping, pharmacyAlerts];
+export const JOBS: Job[] = [reminders, missed, outbox, housekeeping, pharmacyAlerts, bloodStock];

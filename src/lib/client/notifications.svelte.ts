@@ -189,6 +189,10 @@ export function linkFor(n: Pick<NotificationEvent, 'relatedType' | 'relatedId'>,
 	else if (n.relatedType === 'patient' && n.relatedId) {
 		// An emergency access: the super admin reviews it in the audit log of that chart.
 		href = user.role === 'super_admin' ? `/audit?resourceType=patient&resourceId=${encodeURIComponent(n.relatedId)}` : `/patients/${encodeURIComponent(n.relatedId)}`;
+	} else if (n.relatedType === 'blood_stock') {
+		href = '/admin/blood-bank';
+	} else if (n.relatedType === 'donation_request') {
+		href = '/patient';
 	} else if (n.relatedType === 'appointment') {
 		href =
 			{ patient: '/patient/appointments', doctor: '/doctor/queue', nurse: '/nurse', front_desk: '/front-desk/board' }[

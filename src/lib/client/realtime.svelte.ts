@@ -54,7 +54,10 @@ export type LiveEvent =
 	| 'pharmacy:queue'
 	| 'pharmacy:stock'
 	| 'pharmacy:alert'
-	| 'prescription:updated';
+	| 'prescription:updated'
+	| 'stock:critical'
+	| 'stock:recovered'
+	| 'stock:updated';
 const LIVE_EVENTS: LiveEvent[] = [
 	'appointment:updated',
 	'queue:updated',
@@ -68,7 +71,10 @@ const LIVE_EVENTS: LiveEvent[] = [
 	'pharmacy:queue',
 	'pharmacy:stock',
 	'pharmacy:alert',
-	'prescription:updated'
+	'prescription:updated',
+	'stock:critical',
+	'stock:recovered',
+	'stock:updated'
 ];
 const handlers = new Map<LiveEvent, Set<(payload: never) => void>>();
 let sessionEnded: ((reason: SessionEndReason) => void) | undefined;

@@ -1,6 +1,7 @@
 /** Socket.IO event maps shared by the server and the browser (SPEC §6). */
 import type { AppointmentStatus } from './appointments';
 import type { PharmacyAlert, PharmacyQueueEvent, PharmacyStockEvent, PrescriptionEvent } from './pharmacy';
+import type { StockRow } from './blood';
 import type { ChatAck, ChatMessageView, ChatReceiptEvent, ChatTypingEvent, ConversationEvent } from './chat';
 import type { RecordType } from './rooms';
 export type { RecordType, SlotsRoom } from './rooms';
@@ -57,6 +58,14 @@ export type NotificationEvent = {
 	sortKey?: string;
 };
 
+/**
+ * Blood stock, to `role:admin`. `stock:critical` once when a group × component drops below
+ * its threshold (not again while it stays low), `stock:recovered` once when it is back at or
+ * above it; `stock:updated` after every change of a counter or threshold (apply only a
+ * newer `version` than the one you hold).
+ */
+export type StockAlertEvent = { bloodGroup: StockRow['bloodGroup']; component: StockRow['component']; available: number; threshold: number; at: string };
+
 export type SubscribeAck =
 	| { ok: true }
 	| { ok: false; error: { code: string; message: string } };
@@ -81,6 +90,9 @@ export type ServerToClientEvents = {
 	'pharmacy:alert': (event: PharmacyAlert) => void;
 	/** A visit's prescription was dispensed or withdrawn: to its record's room and the patient's and doctor's rooms. */
 	'prescription:updated': (event: PrescriptionEvent) => void;
+	'stock:critical': (event: StockAlertEvent) => void;
+	'stock:recovered': (event: StockAlertEvent) => void;
+	'stock:updated': (event: StockRow) => void;
 };
 
 export type ClientToServerEvents = {

@@ -11,6 +11,7 @@ import { chatRoutes } from './chat';
 import { outboxRoutes } from './outbox';
 import { internalRoutes } from './internal';
 import { pharmacyRoutes } from './pharmacy';
+import { bloodBankRoutes } from './blood-bank';
 
 /** Every /api router, mounted in one place. */
 export function apiRouter(ctx: Ctx): Router {
@@ -26,5 +27,6 @@ export function apiRouter(ctx: Ctx): Router {
 	r.use(outboxRoutes(ctx));
 	r.use(pharmacyRoutes(ctx));
 	r.use(internalRoutes(ctx));
+	r.use(bloodBankRoutes(ctx));
 	return r;
 }

@@ -71,10 +71,25 @@ export const TABLES = {
 		pk: S('id'),
 		indexes: [{ name: 'status-index', pk: S('status'), sk: S('created_at') }]
 	},
-	blood_bank: { pk: S('blood_group') },
+	/**
+	 * Blood units, one item per bag. `available_key` (group#component) is set only while a
+	 * unit is available, so the sparse index lists usable stock first-expiring first. Items
+	 * whose id is `bag#<number>` are bag-number uniqueness guards.
+	 */
+	blood_units: {
+		pk: S('id'),
+		indexes: [{ name: 'available-expiry-index', pk: S('available_key'), sk: S('expires_at') }]
+	},
+	/** One counter row per group × component (`stock_key` = group#component): available, threshold, crossing state. */
+	blood_stock: { pk: S('stock_key') },
+	/** Blood donors, keyed by patient id; `donor_group` is set only while the donor consents (sparse). */
 	donors: {
 		pk: S('id'),
-		indexes: [{ name: 'blood-group-index', pk: S('blood_group'), sk: S('name_lower') }]
+		indexes: [{ name: 'group-donation-index', pk: S('donor_group'), sk: S('last_donation_on') }]
+	},
+	donation_requests: {
+		pk: S('id'),
+		indexes: [{ name: 'status-created-index', pk: S('status'), sk: S('created_at') }]
 	},
 	/** The formulary; `kind` = 'medicine' on every row, so one index serves name search and the worker's listing. */
 	medicines: {

@@ -3,7 +3,7 @@ import type { Caller } from '../actor';
 import { AppError, notFound } from '../errors';
 import { auditPut, type AuditInput } from './audit';
 import type { RecordVersionEvent } from '$lib/shared/realtime';
-import { room, type RecordType } from '$lib/shared/rooms';
+import { RECORD_TYPES, room, type RecordType } from '$lib/shared/rooms';
 import type { VersionConflictDetails } from '$lib/shared/errors';
 import type { TableName } from './tables';
 import { transactNamed, type NamedItems, type TransactItem } from './transaction';
@@ -25,7 +25,8 @@ export type VersionStamp = {
 	updated_by_name: string;
 };
 
-function actorStamp(caller: Caller, now: string) {
+/** Who changed a record and when (the `updated_*` fields of every versioned write). */
+export function actorStamp(caller: Caller, now: string = new Date().toISOString()) {
 	return {
 		updated_at: now,
 		updated_by: caller.actor?.id ?? 'system',
@@ -80,6 +81,11 @@ export function createPut(ctx: Ctx, table: TableName, pkName: string, item: Reco
 	};
 }
 
+/** Versioned records nobody subscribes to by `record:<type>:<id>` (their changes go out as their own events, if any). */
+export type SilentResourceType = 'blood_stock' | 'blood_unit' | 'donor';
+
+const isRecordType = (t: string): t is RecordType => (RECORD_TYPES as readonly string[]).includes(t);
+
 export type UpdateSpec = {
 	table: TableName;
 	pkName: string;
@@ -88,7 +94,8 @@ export type UpdateSpec = {
 	expectedVersion: number;
 	set: Record<string, unknown>;
 	remove?: string[];
-	resourceType: RecordType;
+	/** A record type with a room; any other resource type (blood units, donors…) must be `silent`. */
+	resourceType: RecordType | SilentResourceType;
 	audit?: Omit<AuditInput, 'resourceType' | 'resourceId'>;
 	/** Other items of the change's transaction, by name (`record` and `audit` are taken). */
 	extra?: NamedItems<string>;
@@ -179,9 +186,9 @@ export async function versionedUpdate(
 	}
 
 	const result = { version: spec.expectedVersion + 1, ...stamp, changedFields };
-	if (!spec.silent) {
+	if (!spec.silent && isRecordType(spec.resourceType)) {
 		const event: RecordVersionEvent = {
-			type: spec.resourceType as RecordType,
+			type: spec.resourceType,
 			id: spec.id,
 			version: result.version,
 			updatedBy: stamp.updated_by_name,

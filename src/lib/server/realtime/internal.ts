@@ -28,7 +28,10 @@ export const RELAYED_EVENTS = [
 	'pharmacy:queue',
 	'pharmacy:stock',
 	'pharmacy:alert',
-	'prescription:updated'
+	'prescription:updated',
+	'stock:critical',
+	'stock:recovered',
+	'stock:updated'
 ] as const satisfies readonly (keyof ServerToClientEvents)[];
 
 export const broadcastBatch = z
