@@ -27,7 +27,7 @@ export const SERVER_ENTRIES = {
 	'bench/realtime': 'scripts/bench/realtime.ts',
 	'bench/realtime-server': 'scripts/bench/realtime-server.ts',
 	'bench/realtime-clients': 'scripts/bench/realtime-clients.ts',
-	'bench/stock-pharmacy': 'scripts/bench/stock-pharmacy.ts'
+	'bench/stock': 'scripts/bench/stock.ts'
 };
 
 /** @typedef {(line: string) => void} Log */
