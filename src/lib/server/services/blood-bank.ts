@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { Ctx } from '../context';
 import type { Caller } from '../actor';
 import { AppError, notFound } from '../errors';
+import { createLanes, type Lanes } from '../lanes';
 import { authorize, grantOf, refuse, requireActor } from '../auth/guard';
 import { transactNamed, type TransactItem } from '../db/transaction';
 import { actorStamp, conflictError, stampNew, versionedUpdate } from '../db/versioned';
@@ -215,12 +216,28 @@ export async function issueUnits(ctx: Ctx, caller: Caller, input: IssueInput): P
 	if (input.patientId && !(await getPatient(ctx, input.patientId))) throw notFound('This patient');
 	const key = stockKey(input.bloodGroup, input.component);
 	const issueId = crypto.randomUUID();
+	// This instance's issues of one group × component take turns (no self-inflicted lost races);
+	// between instances the counter's condition decides, and a loser reads again.
+	const issued = await issueLanes(ctx).run(key, () => takeUnits(ctx, caller, input, key, issueId));
+	await stockChanged(ctx, caller, input.bloodGroup, input.component);
+	return { issueId, issued };
+}
+
+const lanesByCtx = new WeakMap<Ctx, Lanes>();
+function issueLanes(ctx: Ctx): Lanes {
+	let lanes = lanesByCtx.get(ctx);
+	if (!lanes) lanesByCtx.set(ctx, (lanes = createLanes()));
+	return lanes;
+}
+
+/** Takes the first-expiring bags in one transaction with the counter and the audit entry; the ids taken. */
+async function takeUnits(ctx: Ctx, caller: Caller, input: IssueInput, key: string, issueId: string): Promise<string[]> {
 	for (let attempt = 0; attempt < ISSUE_ATTEMPTS; attempt++) {
 		if (attempt > 0) await sleep(Math.random() * 10 * Math.min(attempt, 5));
-		const stock = await getStockItem(ctx, key);
+		// Both reads at once: the counter decides whether there is enough, the index which bags go.
+		const [stock, candidates] = await Promise.all([getStockItem(ctx, key), availableUnits(ctx, key, Math.min(input.count + 30, 100))]);
 		const available = stock?.available ?? 0;
 		if (available < input.count) throw await insufficient(ctx, input.bloodGroup, input.component, input.count, available);
-		const candidates = await availableUnits(ctx, key, Math.min(input.count + 30, 100));
 		const picked = pickFirstExpiring(candidates, input.count);
 		if (picked.length < input.count) continue; // the index has not caught up with a change yet
 		const stamp = actorStamp(caller);
@@ -249,8 +266,7 @@ export async function issueUnits(ctx: Ctx, caller: Caller, input: IssueInput): P
 			throw err;
 		}
 		if (!outcome.ok) continue; // the counter or a unit changed under us: read again
-		await stockChanged(ctx, caller, input.bloodGroup, input.component);
-		return { issueId, issued: picked.map((u) => u.id) };
+		return picked.map((u) => u.id);
 	}
 	throw new AppError(409, 'VERSION_CONFLICT', 'The blood bank is busy with other issues of this group right now; nothing was issued. Try again.');
 }
