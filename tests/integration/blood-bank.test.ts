@@ -1,12 +1,8 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { io, type Socket } from 'socket.io-client';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestUser } from '../fixtures/app';
-import { auditEntries, scanAll, sleep } from './helpers';
+import { auditEntries, runWorkerOnce, scanAll, sleep } from './helpers';
 import type { ClientToServerEvents, ServerToClientEvents, StockAlertEvent, SubscribeAck } from '../../src/lib/shared/realtime';
 import type { StockRow } from '../../src/lib/shared/blood';
 import { runOnce } from '../../worker/scheduler';
@@ -339,34 +335,9 @@ describe('npm run worker -- --once blood-stock', () => {
 		await addUnits('B-', 'plasma', 1, { expiresAt: new Date(Date.now() + 1_000).toISOString() });
 		const live = await adminSocket();
 		await sleep(1_200);
-		const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'medtrack-blood-'));
-		try {
-			const child = spawn(process.execPath, ['build-server/worker.js', '--once', 'blood-stock'], {
-				cwd: process.cwd(),
-				env: {
-					...process.env,
-					NODE_ENV: 'test',
-					DYNAMODB_ENDPOINT: inject('dynamoEndpoint'),
-					TABLE_PREFIX: app.ctx.config.tablePrefix,
-					AUDIT_IP_KEY: 'test-audit-ip-key-0123456789',
-					LOG_LEVEL: 'info',
-					DATA_DIR: dataDir,
-					INTERNAL_URL: app.url,
-					INTERNAL_TOKEN,
-					AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true'
-				},
-				stdio: ['ignore', 'pipe', 'pipe']
-			});
-			const out: string[] = [];
-			child.stdout.on('data', (d: Buffer) => out.push(d.toString()));
-			child.stderr.on('data', (d: Buffer) => out.push(d.toString()));
-			const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-			expect(code, out.join('')).toBe(0);
-			const line = out.join('').split('\n').find((l) => l.startsWith('{"job"'));
-			expect(JSON.parse(line!).result).toMatchObject({ expired: 1 });
-		} finally {
-			fs.rmSync(dataDir, { recursive: true, force: true });
-		}
+		const run = await runWorkerOnce(app, 'blood-stock', { INTERNAL_TOKEN, LOG_LEVEL: 'info' });
+		expect(run.code, run.out).toBe(0);
+		expect(run.result).toMatchObject({ expired: 1 });
 		await until(() => live.critical.some((e) => e.bloodGroup === 'B-' && e.component === 'plasma'));
 		expect(live.critical.filter((e) => e.bloodGroup === 'B-' && e.component === 'plasma')).toEqual([
 			expect.objectContaining({ available: 0, threshold: 1 })

@@ -1,4 +1,8 @@
 import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import crypto from 'node:crypto';
 import type { TestApp } from '../fixtures/app';
 import type { TableName } from '../../src/lib/server/db/tables';
@@ -105,3 +109,46 @@ export const uniqueEmail = (tag = 'user') =>
 
 /** A request id the server will adopt (X-Request-Id), to find the audit entries of one request. */
 export const requestId = (tag = 'req') => `${tag}-${crypto.randomBytes(8).toString('hex')}`;
+
+/**
+ * The environment of a worker process for this test app (the compiled `build-server/worker.js`,
+ * as production runs it): same database and table prefix, relaying to the app's sockets.
+ */
+export function workerEnv(app: TestApp, extra: Record<string, string>): NodeJS.ProcessEnv {
+	return {
+		...process.env,
+		NODE_ENV: 'test',
+		DYNAMODB_ENDPOINT: app.ctx.config.db.endpoint ?? '',
+		TABLE_PREFIX: app.ctx.config.tablePrefix,
+		AUDIT_IP_KEY: 'test-audit-ip-key-0123456789',
+		HOSPITAL_TIMEZONE: app.ctx.config.timezone,
+		LOG_LEVEL: 'warn',
+		INTERNAL_URL: app.url,
+		AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+		...extra
+	};
+}
+
+/** `npm run worker -- --once <job>` in a process of its own: exit code, output, and the job's result line. */
+export async function runWorkerOnce(
+	app: TestApp,
+	job: string,
+	env: Record<string, string> & { INTERNAL_TOKEN: string }
+): Promise<{ code: number | null; out: string; result: Record<string, unknown> | undefined }> {
+	const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `medtrack-${job}-`));
+	try {
+		const child = spawn(process.execPath, ['build-server/worker.js', '--once', job], {
+			cwd: process.cwd(),
+			env: workerEnv(app, { DATA_DIR: dataDir, ...env }),
+			stdio: ['ignore', 'pipe', 'pipe']
+		});
+		let out = '';
+		child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+		child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+		const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+		const line = out.split('\n').find((l) => l.startsWith('{"job"'));
+		return { code, out, result: line ? (JSON.parse(line) as { result: Record<string, unknown> }).result : undefined };
+	} finally {
+		fs.rmSync(dataDir, { recursive: true, force: true });
+	}
+}

@@ -1,13 +1,9 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { io, type Socket } from 'socket.io-client';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestUser } from '../fixtures/app';
 import { alwaysOpenDoctor, freeSlots, morningZone, todayInZone } from '../fixtures/clinic';
-import { auditEntries, getItem, scanAll, sleep } from './helpers';
+import { auditEntries, getItem, runWorkerOnce, scanAll, sleep } from './helpers';
 import { runPharmacyAlerts } from '../../src/lib/server/services/pharmacy';
 import { dispense } from '../../src/lib/server/services/dispensing';
 import { createContext } from '../../src/lib/server/context';
@@ -433,31 +429,7 @@ describe('alerts', () => {
 	it('`npm run worker -- --once pharmacy-alerts` runs the job as its own process and tells nothing already told', async () => {
 		const m = await medicine('Heparin', { form: 'injection', strength: '5000 IU', threshold: 0 });
 		await batch(m.id, 'HEP-1', 3, addDays(today, 14));
-		const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'medtrack-pharmacy-'));
-		const run = () =>
-			new Promise<{ code: number | null; out: string }>((resolve) => {
-				const child = spawn(process.execPath, ['--import', 'tsx', 'worker/index.ts', '--once', 'pharmacy-alerts'], {
-					cwd: process.cwd(),
-					env: {
-						...process.env,
-						NODE_ENV: 'test',
-						DYNAMODB_ENDPOINT: inject('dynamoEndpoint'),
-						TABLE_PREFIX: app.ctx.config.tablePrefix,
-						AUDIT_IP_KEY: 'test-audit-ip-key-0123456789',
-						HOSPITAL_TIMEZONE: tz,
-						LOG_LEVEL: 'warn',
-						DATA_DIR: dataDir,
-						INTERNAL_URL: app.url,
-						INTERNAL_TOKEN,
-						AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true'
-					},
-					stdio: ['ignore', 'pipe', 'pipe']
-				});
-				let out = '';
-				child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-				child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-				child.once('exit', (code) => resolve({ code, out }));
-			});
+		const run = () => runWorkerOnce(app, 'pharmacy-alerts', { INTERNAL_TOKEN, HOSPITAL_TIMEZONE: tz });
 		const live = await joined(pharmacist, 'pharmacy');
 		const heard = new Promise((resolve) => live.on('pharmacy:alert', (e) => e.medicineId === m.id && resolve(e)));
 		const first = await run();
@@ -465,9 +437,8 @@ describe('alerts', () => {
 		expect(await heard).toMatchObject({ kind: 'expiry', batchNumber: 'HEP-1', daysLeft: 14 });
 		const second = await run();
 		expect(second.code, second.out).toBe(0);
-		fs.rmSync(dataDir, { recursive: true, force: true });
 		expect(await notificationsOf(pharmacist.id, m.id, 'pharmacy_expiry')).toHaveLength(1);
-		const result = JSON.parse(second.out.split('\n').find((l) => l.startsWith('{"job"'))!).result;
+		const result = second.result!;
 		expect(result.expiryAlerts).toBe(0);
 	});
 

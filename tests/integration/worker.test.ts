@@ -3,11 +3,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BatchWriteCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { io, type Socket } from 'socket.io-client';
 import { startTestApp, type TestApp, type TestUser } from '../fixtures/app';
-import { auditEntries, getItem, scanAll, sleep } from './helpers';
+import { auditEntries, getItem, scanAll, sleep, workerEnv } from './helpers';
 import { readLease } from '../../src/lib/server/services/leader';
 import { removeExpired } from '../../src/lib/server/services/housekeeping';
 import { useRedisAdapter } from '../../src/lib/server/realtime/redis';
@@ -59,22 +59,14 @@ type Worker = ChildProcess & { out: string[] };
 function spawnWorker(args: string[], env: Record<string, string> = {}): Worker {
 	const child = spawn(process.execPath, ['build-server/worker.js', ...args], {
 		cwd: process.cwd(),
-		env: {
-			...process.env,
-			NODE_ENV: 'test',
-			DYNAMODB_ENDPOINT: inject('dynamoEndpoint'),
-			TABLE_PREFIX: app.ctx.config.tablePrefix,
-			AUDIT_IP_KEY: 'test-audit-ip-key-0123456789',
+		env: workerEnv(app, {
 			HOSPITAL_TIMEZONE: 'UTC',
-			LOG_LEVEL: 'warn',
 			DATA_DIR: dataDir,
-			INTERNAL_URL: app.url,
 			INTERNAL_TOKEN,
 			WORKER_LEASE_MS: String(LEASE_MS),
 			WORKER_HEARTBEAT_MS: String(HEARTBEAT_MS),
-			AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 			...env
-		},
+		}),
 		stdio: ['ignore', 'pipe', 'pipe']
 	}) as Worker;
 	child.out = [];

@@ -5,9 +5,11 @@ import type {
 	ClientToServerEvents,
 	RecordVersionEvent,
 	ServerToClientEvents,
+	ServerEvent,
 	SlotsEvent,
 	SubscribeAck
 } from '$lib/shared/realtime';
+import { SERVER_EVENTS } from '$lib/shared/realtime';
 
 /**
  * The browser's one Socket.IO connection (SPEC §6), created on first use. Rooms are
@@ -41,41 +43,9 @@ let socket: MedSocket | null = null;
 const rooms = new Map<string, Set<RoomListener>>();
 
 /** Events a page may hear from every room it is in, its own `user:<id>` room included. */
-export type LiveEvent =
-	| 'appointment:updated'
-	| 'queue:updated'
-	| 'queue:position'
-	| 'notification:new'
-	| 'chat:message'
-	| 'chat:delivered'
-	| 'chat:read'
-	| 'chat:typing'
-	| 'chat:conversation'
-	| 'pharmacy:queue'
-	| 'pharmacy:stock'
-	| 'pharmacy:alert'
-	| 'prescription:updated'
-	| 'stock:critical'
-	| 'stock:recovered'
-	| 'stock:updated';
-const LIVE_EVENTS: LiveEvent[] = [
-	'appointment:updated',
-	'queue:updated',
-	'queue:position',
-	'notification:new',
-	'chat:message',
-	'chat:delivered',
-	'chat:read',
-	'chat:typing',
-	'chat:conversation',
-	'pharmacy:queue',
-	'pharmacy:stock',
-	'pharmacy:alert',
-	'prescription:updated',
-	'stock:critical',
-	'stock:recovered',
-	'stock:updated'
-];
+export type LiveEvent = Exclude<ServerEvent, 'record:updated' | 'slots:updated' | 'session:ended'>;
+const ROOM_SCOPED = new Set<ServerEvent>(['record:updated', 'slots:updated', 'session:ended']);
+const LIVE_EVENTS = SERVER_EVENTS.filter((e): e is LiveEvent => !ROOM_SCOPED.has(e));
 const handlers = new Map<LiveEvent, Set<(payload: never) => void>>();
 let sessionEnded: ((reason: SessionEndReason) => void) | undefined;
 let leaving = false;

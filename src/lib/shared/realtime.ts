@@ -109,3 +109,34 @@ export type ClientToServerEvents = {
 	'chat:read': (payload: { conversationId: string; upTo: string }, ack?: (res: ChatAck<null>) => void) => void;
 	'chat:typing': (payload: { conversationId: string; typing: boolean }) => void;
 };
+
+/**
+ * Every event the server sends, once: the worker relay accepts exactly these, and the browser
+ * subscribes to these (the room-scoped ones it dispatches by room). Adding an event to
+ * `ServerToClientEvents` without listing it here is a type error.
+ */
+export const SERVER_EVENTS = [
+	'record:updated',
+	'appointment:updated',
+	'queue:updated',
+	'queue:position',
+	'slots:updated',
+	'notification:new',
+	'session:ended',
+	'chat:message',
+	'chat:delivered',
+	'chat:read',
+	'chat:typing',
+	'chat:conversation',
+	'pharmacy:queue',
+	'pharmacy:stock',
+	'pharmacy:alert',
+	'prescription:updated',
+	'stock:critical',
+	'stock:recovered',
+	'stock:updated'
+] as const satisfies readonly (keyof ServerToClientEvents)[];
+export type ServerEvent = (typeof SERVER_EVENTS)[number];
+// Compile-time: nothing in ServerToClientEvents is missing from SERVER_EVENTS.
+const _everyEventListed: Exclude<keyof ServerToClientEvents, ServerEvent> extends never ? true : never = true;
+void _everyEventListed;

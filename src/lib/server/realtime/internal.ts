@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import type { Transport } from './bus';
-import type { ServerToClientEvents } from '$lib/shared/realtime';
+import { SERVER_EVENTS } from '$lib/shared/realtime';
 
 /**
  * The cross-process broadcast path when there is no Redis: a worker posts batches of bus
@@ -13,26 +13,8 @@ import type { ServerToClientEvents } from '$lib/shared/realtime';
  * sockets. The shared secret is INTERNAL_TOKEN, or one generated into DATA_DIR (like the
  * audit key) for a worker and web process on the same machine.
  */
-export const RELAYED_EVENTS = [
-	'record:updated',
-	'appointment:updated',
-	'queue:updated',
-	'slots:updated',
-	'notification:new',
-	'session:ended',
-	'chat:message',
-	'chat:delivered',
-	'chat:read',
-	'chat:typing',
-	'chat:conversation',
-	'pharmacy:queue',
-	'pharmacy:stock',
-	'pharmacy:alert',
-	'prescription:updated',
-	'stock:critical',
-	'stock:recovered',
-	'stock:updated'
-] as const satisfies readonly (keyof ServerToClientEvents)[];
+/** What a worker may relay: every event the server sends. */
+export const RELAYED_EVENTS = SERVER_EVENTS;
 
 export const broadcastBatch = z
 	.object({
