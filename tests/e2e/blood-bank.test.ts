@@ -52,6 +52,9 @@ describe('live critical-stock alert', () => {
 		await dashboard.getByTestId('live-status').getByText('Live', { exact: true }).waitFor();
 		await dashboard.locator('[data-critical-stock="O-:red_cells"]').waitFor();
 		expect(await dashboard.locator('[data-critical-stock]').count()).toBe(1);
+		await dashboard.getByText('Critical blood stock: 1 below threshold').waitFor();
+		// Admins open the pharmacy too: it is in their navigation, under its own name.
+		await dashboard.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Pharmacy' }).waitFor();
 		expect(await dashboard.locator('svg[role="img"]').count()).toBe(4);
 		await dashboard.getByText('Show the stock as a table').click();
 		await expect(dashboard.getByRole('table', { name: /Available units and threshold/ }).isVisible()).resolves.toBe(true);
