@@ -21,9 +21,11 @@ export function navFor(user: SessionUser): NavItem[] {
 		{ href: '/admin/users', label: 'Users' },
 		{ href: '/admin/outbox', label: 'Outbox' },
 		{ href: '/admin/blood-bank', label: 'Blood bank' },
+		{ href: '/pharmacy', label: 'Pharmacy' },
 		{ href: '/audit', label: 'Audit log' }
 	];
-	return candidates.filter((item) => mayOpen(user, item.href));
+	// A page that is the role's home (the pharmacist's /pharmacy) is listed once, as Home.
+	return candidates.filter((item, i) => mayOpen(user, item.href) && (i === 0 || item.href !== candidates[0]!.href));
 }
 
 /** Whether `href` is the current page or a page under it (Home matches only itself). */

@@ -52,6 +52,9 @@ describe('live critical-stock alert', () => {
 		await dashboard.getByTestId('live-status').getByText('Live', { exact: true }).waitFor();
 		await dashboard.locator('[data-critical-stock="O-:red_cells"]').waitFor();
 		expect(await dashboard.locator('[data-critical-stock]').count()).toBe(1);
+		await dashboard.getByText('Critical blood stock: 1 below threshold').waitFor();
+		// Admins open the pharmacy too: it is in their navigation, under its own name.
+		await dashboard.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Pharmacy' }).waitFor();
 		expect(await dashboard.locator('svg[role="img"]').count()).toBe(4);
 		await dashboard.getByText('Show the stock as a table').click();
 		await expect(dashboard.getByRole('table', { name: /Available units and threshold/ }).isVisible()).resolves.toBe(true);
@@ -125,6 +128,10 @@ describe('live critical-stock alert', () => {
 		const page = await signIn(browser, app, patient, '/patient', { width: 768, height: 1024 });
 		const form = page.getByTestId('donor-form');
 		await form.getByLabel('Blood group').selectOption('B-');
+		// Signing up without the consent box would register a donor nobody may ask: refused, next to the box.
+		await form.getByRole('button', { name: 'Sign up as a donor' }).click();
+		await form.getByText('Tick this box to sign up').waitFor();
+		expect((await patient.api.get('/api/blood-bank/donors/me')).body.donor).toBeNull();
 		await form.getByLabel('The blood bank may contact me when my group is needed').check();
 		await form.getByRole('button', { name: 'Sign up as a donor' }).click();
 		await page.getByText(/Thank you. The blood bank may ask you to give B- blood from today/).waitFor();

@@ -85,8 +85,17 @@ describe('a prescription from the visit to the dispensary and back', () => {
 		await item.getByText('Azithromycin 250 mg').waitFor();
 		await pharmacy.screenshot({ path: `${SHOTS}/queue.png`, fullPage: true });
 
+		// The stock lookup of the dialog fails once (the network): it says so, and does not claim the medicine is missing.
+		await pharmacy.route((url) => url.pathname === '/api/medicines', (route) => route.abort('connectionrefused'), { times: 1 });
 		await item.getByRole('button', { name: /Dispense Azithromycin 250 mg for Greta Lindqvist/ }).click();
 		const dialog = pharmacy.getByTestId('dispense-dialog');
+		await dialog.getByText(/The stock could not be looked up/).waitFor();
+		expect(await dialog.getByText(/No medicine in stock matches/).count()).toBe(0);
+		await pharmacy.keyboard.press('Escape');
+		await dialog.waitFor({ state: 'hidden' });
+		// Keyboard only: focus went back to the queue's button; Enter opens the dialog again.
+		expect(await pharmacy.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toMatch(/Dispense Azithromycin 250 mg for Greta Lindqvist/);
+		await pharmacy.keyboard.press('Enter');
 		await dialog.getByLabel('Medicine from stock').selectOption({ label: 'Azithromycin 250 mg (tablet) · 58 on hand' });
 		await dialog.getByLabel('Quantity (units)').fill('100');
 		await dialog.getByRole('button', { name: 'Dispense', exact: true }).click();
@@ -94,7 +103,9 @@ describe('a prescription from the visit to the dispensary and back', () => {
 		await pharmacy.screenshot({ path: `${SHOTS}/dispense-short.png` });
 		await dialog.getByLabel('Quantity (units)').fill('20');
 		await dialog.getByRole('button', { name: 'Dispense', exact: true }).click();
-		await pharmacy.getByTestId('pharmacy-done').getByText(/Dispensed 20 × Azithromycin \(batch AZ-2401, AZ-2409\)\. 38 left\./).waitFor();
+		await pharmacy.getByTestId('pharmacy-done').getByText(/Dispensed 20 × Azithromycin for Greta Lindqvist \(batch AZ-2401, AZ-2409\)\. 38 left\./).waitFor();
+		// The button that opened the dialog has left the queue: the keyboard lands on the confirmation, not on <body>.
+		await expect.poll(() => pharmacy.evaluate(() => document.activeElement?.textContent ?? '')).toContain('Dispensed 20 × Azithromycin');
 		await pharmacy.getByText('Nothing waiting').waitFor();
 		// 38 left is above 20; the 12-day batch is gone: the alert panel shows the low Salbutamol only
 		await pharmacy.getByTestId('pharmacy-alerts').getByText('Salbutamol: 4 on hand, below the threshold of 10.').waitFor();
@@ -119,7 +130,15 @@ describe('a prescription from the visit to the dispensary and back', () => {
 		await expect.poll(() => row.textContent()).toMatch(/58\s*20\s*0\s*38/);
 		const chart = pharmacy.getByRole('img', { name: /units received/ });
 		await chart.waitFor();
-		expect(await pharmacy.getByRole('link', { name: 'Download CSV' }).getAttribute('href')).toMatch(/^\/api\/pharmacy\/report\.csv\?from=/);
+		const csv = pharmacy.getByRole('link', { name: 'Download CSV' });
+		expect(await csv.getAttribute('href')).toMatch(/^\/api\/pharmacy\/report\.csv\?from=/);
+		// A download, not a client-side navigation to a page that does not exist (which logged "Not found").
+		const errors: string[] = [];
+		pharmacy.on('pageerror', (e) => errors.push(e.message));
+		const [download] = await Promise.all([pharmacy.waitForEvent('download'), csv.click()]);
+		expect(download.suggestedFilename()).toMatch(/^inventory-\d{4}-\d{2}-\d{2}-to-\d{4}-\d{2}-\d{2}\.csv$/);
+		expect(errors).toEqual([]);
+		expect(pharmacy.url()).toMatch(/\/pharmacy\/report$/);
 		await pharmacy.screenshot({ path: `${SHOTS}/report.png`, fullPage: true });
 		const tablet = await open(pharmacist, '/pharmacy', { width: 800, height: 1100 });
 		await tablet.getByTestId('rx-queue').waitFor();
@@ -128,6 +147,12 @@ describe('a prescription from the visit to the dispensary and back', () => {
 		await tablet.getByRole('button', { name: 'Batches of Salbutamol 100 µg' }).click();
 		const detail = tablet.getByTestId('medicine-detail');
 		await detail.getByText('SAL-77').waitFor();
+		// A refusal marks the field, puts the keyboard on it, and says so in plain words above the button.
+		await detail.getByLabel('Units').fill('30');
+		await detail.getByRole('button', { name: 'Receive batch' }).click();
+		await detail.getByText('Please correct the marked fields.').waitFor();
+		await expect.poll(() => tablet.evaluate(() => document.activeElement?.getAttribute('aria-invalid'))).toBe('true');
+		expect(await detail.getByText(/Invalid body/).count()).toBe(0);
 		await detail.getByLabel('Batch number').fill('SAL-78');
 		await detail.getByLabel('Units').fill('30');
 		await detail.getByRole('button', { name: 'Receive batch' }).click();

@@ -1,4 +1,5 @@
 import { ApiError, api } from './api';
+import { formatDate } from './format';
 import type {
 	BatchView,
 	DispensationView,
@@ -37,7 +38,7 @@ export function shortage(err: unknown): InsufficientStockDetails | null {
 export function alertText(a: PharmacyAlert): string {
 	if (a.kind === 'low_stock') return `${a.medicineName}: ${a.onHand} on hand, below the threshold of ${a.threshold}.`;
 	const when = a.daysLeft < 0 ? `expired ${-a.daysLeft} day${a.daysLeft === -1 ? '' : 's'} ago` : a.daysLeft === 0 ? 'expires today' : a.daysLeft === 1 ? 'expires tomorrow' : `expires in ${a.daysLeft} days`;
-	return `${a.medicineName}, batch ${a.batchNumber} (${a.quantity} units) ${when}, on ${a.expiresOn}.`;
+	return `${a.medicineName}, batch ${a.batchNumber} (${a.quantity} units) ${when}, on ${formatDate(a.expiresOn)}.`;
 }
 
 /** A plain "YYYY-MM-DD" a number of days from today (local calendar). */
