@@ -170,7 +170,7 @@ export const bagNumber = z
 const instant = z
 	.string()
 	.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/, 'must be a date and time such as 2026-12-01T08:30:00Z')
-	.refine((s) => !Number.isNaN(Date.parse(s)), 'is not a real date and time')
+	.refine((s) => !Number.isNaN(Date.parse(s)) && isoDate.safeParse(s.slice(0, 10)).success, 'is not a real date and time')
 	.transform((s) => new Date(s).toISOString());
 
 const collectedAt = instant.refine((s) => Date.parse(s) <= Date.now() + 5 * 60_000, 'cannot be in the future');
