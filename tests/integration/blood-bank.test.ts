@@ -401,6 +401,7 @@ describe('donors', () => {
 		const before = (await stockOf('B+', 'whole_blood')).available;
 		const donation = await admin.api.post('/api/blood-bank/donations', {
 			donorId: never!.patientId,
+			bloodGroup: 'B+',
 			requestId: req.body.request.id,
 			collectedAt: hoursAgo(1),
 			units: [{ component: 'whole_blood', bagNumber: bag('DON') }]

@@ -173,7 +173,7 @@ describe('every role against every stock endpoint and room', () => {
 			['GET', '/api/blood-bank/donors?bloodGroup=B-'],
 			['GET', '/api/blood-bank/donation-requests'],
 			['POST', '/api/blood-bank/donation-requests', { bloodGroup: 'B-', component: 'plasma' }],
-			['POST', '/api/blood-bank/donations', { donorId: patient2.patientId, collectedAt: hoursAgo(1), units: [{ component: 'plasma', bagNumber: bag() }] }]
+			['POST', '/api/blood-bank/donations', { donorId: patient2.patientId, bloodGroup: 'B-', collectedAt: hoursAgo(1), units: [{ component: 'plasma', bagNumber: bag() }] }]
 		];
 		const wrong: string[] = [];
 		for (const who of outsiders) {
@@ -463,11 +463,11 @@ describe('hostile input: 400 naming the field, nothing written', () => {
 			['PATCH', '/api/blood-bank/stock/AB-/red_cells', { version: row.version, threshold: 3, available: 99 }, ''],
 			['POST', '/api/blood-bank/donation-requests', { bloodGroup: 'A pos', component: 'plasma' }, 'bloodGroup'],
 			['POST', '/api/blood-bank/donation-requests', { bloodGroup: 'A-', component: 'plasma', note: 'urgent\u0007' }, 'note'],
-			['POST', '/api/blood-bank/donations', { donorId: patient2.patientId, collectedAt: inFuture, units: [{ component: 'plasma', bagNumber: bag() }] }, 'collectedAt'],
-			['POST', '/api/blood-bank/donations', { donorId: patient2.patientId, collectedAt: hoursAgo(1), units: [] }, 'units'],
-			['POST', '/api/blood-bank/donations', { donorId: patient2.patientId, collectedAt: hoursAgo(1), units: [{ component: 'plasma', bagNumber: 'SAME-1' }, { component: 'red_cells', bagNumber: 'same-1' }] }, 'units'],
-			['POST', '/api/blood-bank/donations', { donorId: patient2.patientId, collectedAt: hoursAgo(1), units: Array.from({ length: 5 }, () => ({ component: 'plasma', bagNumber: bag() })) }, 'units'],
-			['POST', '/api/blood-bank/donations', { donorId: patient2.patientId, collectedAt: hoursAgo(1), units: [{ component: 'plasma', bagNumber: bag(), bloodGroup: 'O-' }] }, '']
+			['POST', '/api/blood-bank/donations', { donorId: patient2.patientId, bloodGroup: 'A-', collectedAt: inFuture, units: [{ component: 'plasma', bagNumber: bag() }] }, 'collectedAt'],
+			['POST', '/api/blood-bank/donations', { donorId: patient2.patientId, bloodGroup: 'A-', collectedAt: hoursAgo(1), units: [] }, 'units'],
+			['POST', '/api/blood-bank/donations', { donorId: patient2.patientId, bloodGroup: 'A-', collectedAt: hoursAgo(1), units: [{ component: 'plasma', bagNumber: 'SAME-1' }, { component: 'red_cells', bagNumber: 'same-1' }] }, 'units'],
+			['POST', '/api/blood-bank/donations', { donorId: patient2.patientId, bloodGroup: 'A-', collectedAt: hoursAgo(1), units: Array.from({ length: 5 }, () => ({ component: 'plasma', bagNumber: bag() })) }, 'units'],
+			['POST', '/api/blood-bank/donations', { donorId: patient2.patientId, bloodGroup: 'A-', collectedAt: hoursAgo(1), units: [{ component: 'plasma', bagNumber: bag(), bloodGroup: 'O-' }] }, '']
 		];
 		for (const [method, url, body, field] of cases) {
 			expect400(await admin.api.request(method, url, body), field || undefined, `${method} ${url} ${JSON.stringify(body)}`);
@@ -546,7 +546,7 @@ describe('races', () => {
 		const donor = await app.userOf('patient');
 		expect((await donor.api.request('PUT', '/api/blood-bank/donors/me', { bloodGroup: 'O-', consent: true })).status).toBe(200);
 		const before = { wb: (await stockOf('O-', 'whole_blood')).available, pl: (await stockOf('O-', 'plasma')).available };
-		const body = { donorId: donor.patientId, collectedAt: hoursAgo(1), units: [{ component: 'whole_blood', bagNumber: bag('DON') }, { component: 'plasma', bagNumber: bag('DON') }] };
+		const body = { donorId: donor.patientId, bloodGroup: 'O-', collectedAt: hoursAgo(1), units: [{ component: 'whole_blood', bagNumber: bag('DON') }, { component: 'plasma', bagNumber: bag('DON') }] };
 		const results = await Promise.all([admin, admin2, admin, admin2].map((u) => u.api.post('/api/blood-bank/donations', body)));
 		expect(results.filter((r) => r.status === 201)).toHaveLength(1);
 		expect(results.filter((r) => r.status === 409)).toHaveLength(3);
@@ -571,6 +571,70 @@ describe('races', () => {
 		expect(after.available).toBe(row.available - 2);
 		expect(after.threshold).toBe(patch.status === 200 ? 1 : row.threshold);
 		await expectStockConsistent();
+	});
+});
+
+describe('what gets issued', () => {
+	it('a unit past its expiry is never issued, even before the worker has expired it: the issue takes an unexpired bag, and the expired one leaves the count', async () => {
+		// One bag that expires in a moment, one good for weeks: first-expiring first would pick the first.
+		const soon = await admin.api.post('/api/blood-bank/units', {
+			bloodGroup: 'O+',
+			component: 'platelets',
+			bagNumber: bag('OLD'),
+			collectedAt: hoursAgo(100),
+			expiresAt: new Date(Date.now() + 1200).toISOString()
+		});
+		expect(soon.status).toBe(201);
+		const [good] = await addUnits('O+', 'platelets', 1);
+		const before = (await stockOf('O+', 'platelets')).available;
+		await sleep(1500);
+		const r = await issue('O+', 'platelets', 1);
+		expect(r.status, JSON.stringify(r.body)).toBe(201);
+		expect(r.body.issued).not.toContain(soon.body.unit.id);
+		const old = (await getItem(app, 'blood_units', { id: soon.body.unit.id }))!;
+		expect(old.status).toBe('expired');
+		expect(r.body.issued.length).toBe(1);
+		void good;
+		expect((await stockOf('O+', 'platelets')).available).toBe(before - 2);
+		// Nothing unexpired left of those two: the next issue is refused on the true count.
+		const units = (await scanAll(app, 'blood_units')).filter((u) => u.blood_group === 'O+' && u.component === 'platelets' && u.status === 'issued');
+		expect(units.every((u) => u.expires_at > u.issued_at)).toBe(true);
+		await expectStockConsistent();
+	});
+
+	it('only expired bags left: the issue is 409 INSUFFICIENT_STOCK with available 0, never an expired unit', async () => {
+		const r0 = await admin.api.post('/api/blood-bank/units', {
+			bloodGroup: 'B-',
+			component: 'whole_blood',
+			bagNumber: bag('OLD'),
+			collectedAt: hoursAgo(100),
+			expiresAt: new Date(Date.now() + 1000).toISOString()
+		});
+		expect(r0.status).toBe(201);
+		const before = (await stockOf('B-', 'whole_blood')).available;
+		await sleep(1300);
+		const r = await issue('B-', 'whole_blood', before);
+		expect(r.status, JSON.stringify(r.body)).toBe(409);
+		expect(r.body.error).toMatchObject({ code: 'INSUFFICIENT_STOCK', details: { requested: before, available: before - 1 } });
+		expect((await getItem(app, 'blood_units', { id: r0.body.unit.id }))!.status).toBe('expired');
+		await expectStockConsistent();
+	});
+
+	it('a verified donation’s bags carry the group the blood bank confirms, not whatever the donor typed: a mismatch is 409 and records nothing', async () => {
+		const donor = await app.userOf('patient');
+		// The donor claims the most wanted group.
+		expect((await donor.api.request('PUT', '/api/blood-bank/donors/me', { bloodGroup: 'O-', consent: true })).status).toBe(200);
+		const before = await counts();
+		const body = { donorId: donor.patientId, collectedAt: hoursAgo(1), units: [{ component: 'red_cells', bagNumber: bag('DON') }] };
+		const missing = await admin.api.post('/api/blood-bank/donations', body);
+		expect400(missing, 'bloodGroup', 'a donation without the confirmed group');
+		const wrong = await admin.api.post('/api/blood-bank/donations', { ...body, bloodGroup: 'A+' });
+		expect(wrong.status, JSON.stringify(wrong.body)).toBe(409);
+		expect(wrong.body.error).toMatchObject({ code: 'BLOOD_GROUP_MISMATCH', details: { donorBloodGroup: 'O-', bloodGroup: 'A+' } });
+		expect(await counts()).toEqual(before);
+		const right = await admin.api.post('/api/blood-bank/donations', { ...body, bloodGroup: 'O-' });
+		expect(right.status, JSON.stringify(right.body)).toBe(201);
+		expect(right.body.units[0]).toMatchObject({ bloodGroup: 'O-' });
 	});
 });
 

@@ -222,10 +222,14 @@ export const donationRequestSchema = z
 	.object({ bloodGroup, component: bloodComponent, note: lineText(300).optional() })
 	.strict();
 
-/** A verified donation: its units, one bag per component taken. */
+/**
+ * A verified donation: its units, one bag per component taken, and the group the blood bank
+ * typed (the donor's own entry is what they told us; a bag is labelled only with a confirmed group).
+ */
 export const donationSchema = z
 	.object({
 		donorId: id,
+		bloodGroup,
 		requestId: id.optional(),
 		collectedAt,
 		units: z

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { Ctx } from '../context';
-import type { Caller } from '../actor';
+import { systemCaller, type Caller } from '../actor';
 import { AppError, notFound } from '../errors';
 import { authorize, grantOf, refuse, requireActor } from '../auth/guard';
 import { transactNamed, type TransactItem } from '../db/transaction';
@@ -221,6 +221,17 @@ export async function issueUnits(ctx: Ctx, caller: Caller, input: IssueInput): P
 		const available = stock?.available ?? 0;
 		if (available < input.count) throw await insufficient(ctx, input.bloodGroup, input.component, input.count, available);
 		const candidates = await availableUnits(ctx, key, Math.min(input.count + 30, 100));
+		// A bag past its date is never issued. The worker expires such bags every 15 minutes;
+		// one the issue meets first is expired here (bag, counter and audit at once), and the
+		// counter is read again.
+		const nowIso = new Date().toISOString();
+		const due = candidates.filter((u) => u.expires_at <= nowIso);
+		if (due.length) {
+			let expired = 0;
+			for (const u of due) if (await expireUnit(ctx, systemCaller('blood-bank:expiry'), u, key)) expired++;
+			if (expired) await stockChanged(ctx, caller, input.bloodGroup, input.component);
+			continue;
+		}
 		const picked = pickFirstExpiring(candidates, input.count);
 		if (picked.length < input.count) continue; // the index has not caught up with a change yet
 		const stamp = actorStamp(caller);
@@ -427,6 +438,17 @@ export async function recheckThresholds(ctx: Ctx, caller: Caller): Promise<{ cri
 	return report;
 }
 
+/** One available bag past its date leaves the stock: bag, counter and audit entry at once, only if still available. */
+async function expireUnit(ctx: Ctx, caller: Caller, u: BloodUnitItem, key: string): Promise<boolean> {
+	const stamp = actorStamp(caller);
+	const outcome = await transactNamed(ctx, {
+		unit: unitTakeUpdate(ctx, u.id, 'expired', stamp),
+		stock: stockDecrement(ctx, key, 1, stamp),
+		audit: auditPut(ctx, caller, { action: 'expire', resourceType: 'blood_unit', resourceId: u.id, changedFields: ['status', 'available'] })
+	});
+	return outcome.ok;
+}
+
 /**
  * Expires available units past their date: each leaves the stock in one transaction with
  * the counter and its audit entry (conditioned on still being available, so an issue racing
@@ -447,13 +469,7 @@ export async function expireUnits(
 			if (!due.length) break;
 			let progressed = false;
 			for (const u of due) {
-				const stamp = actorStamp(caller);
-				const outcome = await transactNamed(ctx, {
-					unit: unitTakeUpdate(ctx, u.id, 'expired', stamp),
-					stock: stockDecrement(ctx, k.key, 1, stamp),
-					audit: auditPut(ctx, caller, { action: 'expire', resourceType: 'blood_unit', resourceId: u.id, changedFields: ['status', 'available'] })
-				});
-				if (outcome.ok) {
+				if (await expireUnit(ctx, caller, u, k.key)) {
 					expired++;
 					touched.add(k.key);
 					progressed = true;

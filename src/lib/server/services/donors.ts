@@ -212,11 +212,22 @@ export async function createDonationRequest(
 export async function verifyDonation(
 	ctx: Ctx,
 	caller: Caller,
-	input: { donorId: string; requestId?: string; collectedAt: string; units: { component: BloodComponent; bagNumber: string }[] }
+	input: { donorId: string; bloodGroup: BloodGroup; requestId?: string; collectedAt: string; units: { component: BloodComponent; bagNumber: string }[] }
 ): Promise<{ units: BloodUnitView[]; donor: DonorView }> {
 	await authorize(ctx, caller, 'blood_bank', 'write');
 	const donor = await getDonor(ctx, input.donorId);
 	if (!donor) throw notFound('This donor');
+	// The donor's entry is what they told us; a bag is labelled with the group the blood bank
+	// typed. Should they differ, nothing is recorded (the donor update below is conditioned on
+	// the version read, so an entry changed meanwhile is a 409 too).
+	if (input.bloodGroup !== donor.blood_group) {
+		throw new AppError(
+			409,
+			'BLOOD_GROUP_MISMATCH',
+			`${donor.name} signed up as ${donor.blood_group}, but this donation was typed ${input.bloodGroup}. Nothing was recorded: check the typing, and have the donor correct their entry if it is wrong.`,
+			{ donorBloodGroup: donor.blood_group, bloodGroup: input.bloodGroup }
+		);
+	}
 	if (input.requestId && !(await getDonationRequest(ctx, input.requestId))) throw notFound('This donation request');
 	const created = input.units.map((u) =>
 		unitCreationItems(ctx, caller, { bloodGroup: donor.blood_group, component: u.component, bagNumber: u.bagNumber, collectedAt: input.collectedAt, donorId: donor.id })
