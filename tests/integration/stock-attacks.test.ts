@@ -620,6 +620,24 @@ describe('what gets issued', () => {
 		await expectStockConsistent();
 	});
 
+	it('units issued for a patient must be compatible with the patient’s recorded group: A+ red cells for an O+ patient are 409 INCOMPATIBLE_BLOOD, nothing issued; O- red cells and A+ plasma go', async () => {
+		await addUnits('A+', 'red_cells', 2);
+		await addUnits('O-', 'red_cells', 1);
+		await addUnits('A+', 'plasma', 1);
+		const recipient = await getItem(app, 'patients', { id: patient.patientId! });
+		expect(recipient!.blood_group).toBe('O+');
+		const before = { a: (await stockOf('A+', 'red_cells')).available };
+		const bad = await admin.api.post('/api/blood-bank/issues', { bloodGroup: 'A+', component: 'red_cells', count: 1, reason: 'Ward 2 transfusion', patientId: patient.patientId });
+		expect(bad.status, JSON.stringify(bad.body)).toBe(409);
+		expect(bad.body.error).toMatchObject({ code: 'INCOMPATIBLE_BLOOD', details: { patientBloodGroup: 'O+', bloodGroup: 'A+', component: 'red_cells', compatible: ['O+', 'O-'] } });
+		expect((await stockOf('A+', 'red_cells')).available).toBe(before.a);
+		const ok = await admin.api.post('/api/blood-bank/issues', { bloodGroup: 'O-', component: 'red_cells', count: 1, reason: 'Ward 2 transfusion', patientId: patient.patientId });
+		expect(ok.status, JSON.stringify(ok.body)).toBe(201);
+		const plasma = await admin.api.post('/api/blood-bank/issues', { bloodGroup: 'A+', component: 'plasma', count: 1, reason: 'Ward 2 plasma', patientId: patient.patientId });
+		expect(plasma.status, JSON.stringify(plasma.body)).toBe(201);
+		await expectStockConsistent();
+	});
+
 	it('a verified donation’s bags carry the group the blood bank confirms, not whatever the donor typed: a mismatch is 409 and records nothing', async () => {
 		const donor = await app.userOf('patient');
 		// The donor claims the most wanted group.

@@ -212,7 +212,21 @@ async function insufficient(ctx: Ctx, group: BloodGroup, component: BloodCompone
  */
 export async function issueUnits(ctx: Ctx, caller: Caller, input: IssueInput): Promise<{ issueId: string; issued: string[] }> {
 	await authorize(ctx, caller, 'blood_bank', 'write');
-	if (input.patientId && !(await getPatient(ctx, input.patientId))) throw notFound('This patient');
+	if (input.patientId) {
+		const patient = await getPatient(ctx, input.patientId);
+		if (!patient) throw notFound('This patient');
+		// Units for a named patient follow the compatibility table against the group on their record.
+		const recorded = BLOOD_GROUPS.find((g) => g === patient.blood_group);
+		if (recorded && !compatibleDonors(recorded, input.component).includes(input.bloodGroup)) {
+			const compatible = compatibleDonors(recorded, input.component);
+			throw new AppError(
+				409,
+				'INCOMPATIBLE_BLOOD',
+				`${input.bloodGroup} ${COMPONENT_LABEL[input.component].toLowerCase()} is not compatible with this patient's recorded group ${recorded}; nothing was issued. Compatible: ${compatible.join(', ')}. If the record is wrong, correct the patient's blood group first.`,
+				{ patientBloodGroup: recorded, bloodGroup: input.bloodGroup, component: input.component, compatible }
+			);
+		}
+	}
 	const key = stockKey(input.bloodGroup, input.component);
 	const issueId = crypto.randomUUID();
 	for (let attempt = 0; attempt < ISSUE_ATTEMPTS; attempt++) {
