@@ -196,6 +196,16 @@ describe('every role against every stock endpoint and room', () => {
 		expect((await getItem(app, 'medicines', { id: m.id }))!.on_hand).toBe(10);
 	});
 
+	it('reading the pharmacy queue (allergies are clinical data) is audited for each reader', async () => {
+		for (const who of [pharmacist, admin]) {
+			const r = await who.api.get('/api/pharmacy/queue');
+			expect(r.status).toBe(200);
+		}
+		const reads = await auditEntries(app, (e) => e.resource_type === 'prescription' && e.resource_id === 'pharmacy-queue' && e.action === 'list');
+		expect(reads.some((e) => e.user_id === pharmacist.id)).toBe(true);
+		expect(reads.some((e) => e.user_id === admin.id)).toBe(true);
+	});
+
 	it('a patient can only touch their own donor entry: no path or body field reaches another patient’s', async () => {
 		const existing = (await patient2.api.get('/api/blood-bank/donors/me')).body.donor;
 		const signed = await patient2.api.request('PUT', '/api/blood-bank/donors/me', { bloodGroup: 'A-', consent: true, ...(existing ? { version: existing.version } : {}) });
@@ -636,6 +646,24 @@ describe('what gets issued', () => {
 		const plasma = await admin.api.post('/api/blood-bank/issues', { bloodGroup: 'A+', component: 'plasma', count: 1, reason: 'Ward 2 plasma', patientId: patient.patientId });
 		expect(plasma.status, JSON.stringify(plasma.body)).toBe(201);
 		await expectStockConsistent();
+	});
+
+	it('a bag recorded with a donorId must name a real donor of that group: a forged or mismatched donor is refused, nothing recorded', async () => {
+		const donor = await app.userOf('patient');
+		expect((await donor.api.request('PUT', '/api/blood-bank/donors/me', { bloodGroup: 'B+', consent: true })).status).toBe(200);
+		const before = await counts();
+		const unit = (extra: Record<string, unknown>) => admin.api.post('/api/blood-bank/units', { bloodGroup: 'B+', component: 'plasma', bagNumber: bag('DNR'), collectedAt: hoursAgo(1), ...extra });
+		const forged = await unit({ donorId: crypto.randomUUID() });
+		expect(forged.status, JSON.stringify(forged.body)).toBe(404);
+		const notADonor = await unit({ donorId: patient.patientId });
+		expect(notADonor.status).toBe(404);
+		const wrongGroup = await unit({ donorId: donor.patientId, bloodGroup: 'O-' });
+		expect(wrongGroup.status).toBe(409);
+		expect(wrongGroup.body.error.code).toBe('BLOOD_GROUP_MISMATCH');
+		expect(await counts()).toEqual(before);
+		const ok = await unit({ donorId: donor.patientId });
+		expect(ok.status, JSON.stringify(ok.body)).toBe(201);
+		expect(ok.body.unit.donorId).toBe(donor.patientId);
 	});
 
 	it('a verified donation’s bags carry the group the blood bank confirms, not whatever the donor typed: a mismatch is 409 and records nothing', async () => {

@@ -13,6 +13,7 @@ import { listUsersByRole, type UserItem } from '../repositories/users';
 import {
 	availableUnits,
 	bagGuardPut,
+	getDonor,
 	getStockItem,
 	getStockItems,
 	getUnit,
@@ -117,6 +118,15 @@ const bagTaken = (bag: string) =>
 		{ field: 'bagNumber', message: 'is already recorded' }
 	]);
 
+/** A bag typed as one group for a donor who signed up as another: nothing is recorded. */
+export const bloodGroupMismatch = (name: string, donorGroup: BloodGroup, typed: BloodGroup) =>
+	new AppError(
+		409,
+		'BLOOD_GROUP_MISMATCH',
+		`${name} signed up as ${donorGroup}, but this donation was typed ${typed}. Nothing was recorded: check the typing, and have the donor correct their entry if it is wrong.`,
+		{ donorBloodGroup: donorGroup, bloodGroup: typed }
+	);
+
 /** The items that put one new available unit into stock. */
 function newUnitItems(ctx: Ctx, caller: Caller, input: UnitCreate): { unit: BloodUnitItem; items: TransactItem[] } {
 	const unit = stampNew(caller, {
@@ -143,6 +153,12 @@ export { newUnitItems as unitCreationItems };
 /** Records a unit (admin): the bag guard, the unit, the counter and the audit entry, at once. */
 export async function addUnit(ctx: Ctx, caller: Caller, input: UnitCreate): Promise<BloodUnitView> {
 	await authorize(ctx, caller, 'blood_bank', 'write');
+	if (input.donorId) {
+		// A bag traced to a donor (look-back after an infection) names a real one, of its own group.
+		const donor = await getDonor(ctx, input.donorId);
+		if (!donor) throw notFound('This donor');
+		if (donor.blood_group !== input.bloodGroup) throw bloodGroupMismatch(donor.name, donor.blood_group, input.bloodGroup);
+	}
 	const { unit, items } = newUnitItems(ctx, caller, input);
 	const counts = unit.status === 'available';
 	const outcome = await transactNamed(ctx, {

@@ -8,7 +8,7 @@ import { actorStamp, conflictError, stampNew, versionedUpdate } from '../db/vers
 import { auditPut } from './audit';
 import { announce, notificationPut } from './notifications';
 import { outboxPut } from './outbox';
-import { requirePatient, stockChanged, unitCreationItems, unitView } from './blood-bank';
+import { bloodGroupMismatch, requirePatient, stockChanged, unitCreationItems, unitView } from './blood-bank';
 import { getPatient } from '../repositories/patients';
 import { getUser } from '../repositories/users';
 import {
@@ -220,14 +220,7 @@ export async function verifyDonation(
 	// The donor's entry is what they told us; a bag is labelled with the group the blood bank
 	// typed. Should they differ, nothing is recorded (the donor update below is conditioned on
 	// the version read, so an entry changed meanwhile is a 409 too).
-	if (input.bloodGroup !== donor.blood_group) {
-		throw new AppError(
-			409,
-			'BLOOD_GROUP_MISMATCH',
-			`${donor.name} signed up as ${donor.blood_group}, but this donation was typed ${input.bloodGroup}. Nothing was recorded: check the typing, and have the donor correct their entry if it is wrong.`,
-			{ donorBloodGroup: donor.blood_group, bloodGroup: input.bloodGroup }
-		);
-	}
+	if (input.bloodGroup !== donor.blood_group) throw bloodGroupMismatch(donor.name, donor.blood_group, input.bloodGroup);
 	if (input.requestId && !(await getDonationRequest(ctx, input.requestId))) throw notFound('This donation request');
 	const created = input.units.map((u) =>
 		unitCreationItems(ctx, caller, { bloodGroup: donor.blood_group, component: u.component, bagNumber: u.bagNumber, collectedAt: input.collectedAt, donorId: donor.id })
