@@ -348,6 +348,14 @@ export async function changeUnitStatus(
 	const key = stockKey(unit.blood_group, unit.component);
 	const leaves = unit.status === 'available';
 	const enters = input.status === 'available';
+	if (enters && unit.expires_at <= new Date().toISOString()) {
+		throw new AppError(409, 'INVALID_TRANSITION', `This bag expired at ${unit.expires_at}: it cannot go back into stock. Discard it.`, {
+			from: unit.status,
+			to: input.status,
+			allowed: ['discarded'],
+			expiresAt: unit.expires_at
+		});
+	}
 	const stamp = actorStamp(caller);
 	const stock = leaves ? stockDecrement(ctx, key, 1, stamp) : enters ? stockIncrement(ctx, { key, group: unit.blood_group, component: unit.component, by: 1, defaultThreshold: DEFAULT_THRESHOLD }, stamp) : undefined;
 	await versionedUpdate(ctx, caller, {
