@@ -148,7 +148,8 @@ describe('stock and issues', () => {
 	it('short stock is 409 INSUFFICIENT_STOCK with the available count and compatible groups that have stock', async () => {
 		await addUnits('A-', 'whole_blood', 1);
 		await addUnits('O-', 'whole_blood', 2);
-		const r = await issue('A-', 'whole_blood', 3, { patientId: patient.patientId });
+		// No recipient named: this patient is recorded O+, and A- whole blood for them is INCOMPATIBLE_BLOOD (stock-attacks.test.ts).
+		const r = await issue('A-', 'whole_blood', 3);
 		expect(r.status).toBe(409);
 		expect(r.body.error.code).toBe('INSUFFICIENT_STOCK');
 		expect(r.body.error.details).toMatchObject({ bloodGroup: 'A-', component: 'whole_blood', requested: 3, available: 1, compatible: [{ bloodGroup: 'O-', available: 2 }] });
@@ -372,6 +373,7 @@ describe('donors', () => {
 		const before = (await stockOf('B+', 'whole_blood')).available;
 		const donation = await admin.api.post('/api/blood-bank/donations', {
 			donorId: never!.patientId,
+			bloodGroup: 'B+',
 			requestId: req.body.request.id,
 			collectedAt: hoursAgo(1),
 			units: [{ component: 'whole_blood', bagNumber: bag('DON') }]

@@ -170,7 +170,7 @@ export const bagNumber = z
 const instant = z
 	.string()
 	.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/, 'must be a date and time such as 2026-12-01T08:30:00Z')
-	.refine((s) => !Number.isNaN(Date.parse(s)), 'is not a real date and time')
+	.refine((s) => !Number.isNaN(Date.parse(s)) && isoDate.safeParse(s.slice(0, 10)).success, 'is not a real date and time')
 	.transform((s) => new Date(s).toISOString());
 
 const collectedAt = instant.refine((s) => Date.parse(s) <= Date.now() + 5 * 60_000, 'cannot be in the future');
@@ -222,10 +222,14 @@ export const donationRequestSchema = z
 	.object({ bloodGroup, component: bloodComponent, note: lineText(300).optional() })
 	.strict();
 
-/** A verified donation: its units, one bag per component taken. */
+/**
+ * A verified donation: its units, one bag per component taken, and the group the blood bank
+ * typed (the donor's own entry is what they told us; a bag is labelled only with a confirmed group).
+ */
 export const donationSchema = z
 	.object({
 		donorId: id,
+		bloodGroup,
 		requestId: id.optional(),
 		collectedAt,
 		units: z

@@ -105,6 +105,24 @@ export type DispensationView = {
 	dispensedBy: string;
 };
 
+/**
+ * Whether stock of the medicine named `medicineName` may be dispensed against a prescription
+ * that says `prescribed` (free text, as the doctor wrote it: "Amoxicillin 250 mg"). The
+ * medicine's name must be the whole of the prescribed text or its first words: case, width
+ * and spacing do not matter, but "Amox" is not "Amoxicillin" and "Amoxicillin" is not
+ * "Amoxicillin/Clavulanate" or "Co-amoxiclav". The strength is the pharmacist's check.
+ */
+export function prescriptionNames(prescribed: string, medicineName: string): boolean {
+	const norm = (s: string) => s.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
+	const rx = norm(prescribed);
+	const name = norm(medicineName);
+	if (!name) return false;
+	return rx === name || (rx.startsWith(name) && /^[\s(,]/.test(rx.slice(name.length)));
+}
+
+/** Details of a 409 MEDICINE_MISMATCH: the prescription is for another medicine. */
+export type MedicineMismatchDetails = { prescriptionId: string; prescribed: string; medicineId: string; medicineName: string };
+
 /** Details of a 409 INSUFFICIENT_STOCK: exactly what is missing. */
 export type InsufficientStockDetails = { medicineId: string; requested: number; available: number; missing: number };
 

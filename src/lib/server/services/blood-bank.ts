@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { Ctx } from '../context';
-import type { Caller } from '../actor';
+import { systemCaller, type Caller } from '../actor';
 import { AppError, notFound } from '../errors';
 import { createLanes, type Lanes } from '../lanes';
 import { authorize, grantOf, refuse, requireActor } from '../auth/guard';
@@ -14,6 +14,7 @@ import { listUsersByRole, type UserItem } from '../repositories/users';
 import {
 	availableUnits,
 	bagGuardPut,
+	getDonor,
 	getStockItem,
 	getStockItems,
 	getUnit,
@@ -118,6 +119,15 @@ const bagTaken = (bag: string) =>
 		{ field: 'bagNumber', message: 'is already recorded' }
 	]);
 
+/** A bag typed as one group for a donor who signed up as another: nothing is recorded. */
+export const bloodGroupMismatch = (name: string, donorGroup: BloodGroup, typed: BloodGroup) =>
+	new AppError(
+		409,
+		'BLOOD_GROUP_MISMATCH',
+		`${name} signed up as ${donorGroup}, but this donation was typed ${typed}. Nothing was recorded: check the typing, and have the donor correct their entry if it is wrong.`,
+		{ donorBloodGroup: donorGroup, bloodGroup: typed }
+	);
+
 /** The items that put one new available unit into stock. */
 function newUnitItems(ctx: Ctx, caller: Caller, input: UnitCreate): { unit: BloodUnitItem; items: TransactItem[] } {
 	const unit = stampNew(caller, {
@@ -144,6 +154,12 @@ export { newUnitItems as unitCreationItems };
 /** Records a unit (admin): the bag guard, the unit, the counter and the audit entry, at once. */
 export async function addUnit(ctx: Ctx, caller: Caller, input: UnitCreate): Promise<BloodUnitView> {
 	await authorize(ctx, caller, 'blood_bank', 'write');
+	if (input.donorId) {
+		// A bag traced to a donor (look-back after an infection) names a real one, of its own group.
+		const donor = await getDonor(ctx, input.donorId);
+		if (!donor) throw notFound('This donor');
+		if (donor.blood_group !== input.bloodGroup) throw bloodGroupMismatch(donor.name, donor.blood_group, input.bloodGroup);
+	}
 	const { unit, items } = newUnitItems(ctx, caller, input);
 	const counts = unit.status === 'available';
 	const outcome = await transactNamed(ctx, {
@@ -213,7 +229,21 @@ async function insufficient(ctx: Ctx, group: BloodGroup, component: BloodCompone
  */
 export async function issueUnits(ctx: Ctx, caller: Caller, input: IssueInput): Promise<{ issueId: string; issued: string[] }> {
 	await authorize(ctx, caller, 'blood_bank', 'write');
-	if (input.patientId && !(await getPatient(ctx, input.patientId))) throw notFound('This patient');
+	if (input.patientId) {
+		const patient = await getPatient(ctx, input.patientId);
+		if (!patient) throw notFound('This patient');
+		// Units for a named patient follow the compatibility table against the group on their record.
+		const recorded = BLOOD_GROUPS.find((g) => g === patient.blood_group);
+		if (recorded && !compatibleDonors(recorded, input.component).includes(input.bloodGroup)) {
+			const compatible = compatibleDonors(recorded, input.component);
+			throw new AppError(
+				409,
+				'INCOMPATIBLE_BLOOD',
+				`${input.bloodGroup} ${COMPONENT_LABEL[input.component].toLowerCase()} is not compatible with this patient's recorded group ${recorded}; nothing was issued. Compatible: ${compatible.join(', ')}. If the record is wrong, correct the patient's blood group first.`,
+				{ patientBloodGroup: recorded, bloodGroup: input.bloodGroup, component: input.component, compatible }
+			);
+		}
+	}
 	const key = stockKey(input.bloodGroup, input.component);
 	const issueId = crypto.randomUUID();
 	// This instance's issues of one group × component take turns (no self-inflicted lost races);
@@ -238,6 +268,17 @@ async function takeUnits(ctx: Ctx, caller: Caller, input: IssueInput, key: strin
 		const [stock, candidates] = await Promise.all([getStockItem(ctx, key), availableUnits(ctx, key, Math.min(input.count + 30, 100))]);
 		const available = stock?.available ?? 0;
 		if (available < input.count) throw await insufficient(ctx, input.bloodGroup, input.component, input.count, available);
+		// A bag past its date is never issued. The worker expires such bags every 15 minutes;
+		// one the issue meets first is expired here (bag, counter and audit at once), and the
+		// counter is read again.
+		const nowIso = new Date().toISOString();
+		const due = candidates.filter((u) => u.expires_at <= nowIso);
+		if (due.length) {
+			let expired = 0;
+			for (const u of due) if (await expireUnit(ctx, systemCaller('blood-bank:expiry'), u, key)) expired++;
+			if (expired) await stockChanged(ctx, caller, input.bloodGroup, input.component);
+			continue;
+		}
 		const picked = pickFirstExpiring(candidates, input.count);
 		if (picked.length < input.count) continue; // the index has not caught up with a change yet
 		const stamp = actorStamp(caller);
@@ -323,6 +364,14 @@ export async function changeUnitStatus(
 	const key = stockKey(unit.blood_group, unit.component);
 	const leaves = unit.status === 'available';
 	const enters = input.status === 'available';
+	if (enters && unit.expires_at <= new Date().toISOString()) {
+		throw new AppError(409, 'INVALID_TRANSITION', `This bag expired at ${unit.expires_at}: it cannot go back into stock. Discard it.`, {
+			from: unit.status,
+			to: input.status,
+			allowed: ['discarded'],
+			expiresAt: unit.expires_at
+		});
+	}
 	const stamp = actorStamp(caller);
 	const stock = leaves ? stockDecrement(ctx, key, 1, stamp) : enters ? stockIncrement(ctx, { key, group: unit.blood_group, component: unit.component, by: 1, defaultThreshold: DEFAULT_THRESHOLD }, stamp) : undefined;
 	await versionedUpdate(ctx, caller, {
@@ -443,6 +492,17 @@ export async function recheckThresholds(ctx: Ctx, caller: Caller): Promise<{ cri
 	return report;
 }
 
+/** One available bag past its date leaves the stock: bag, counter and audit entry at once, only if still available. */
+async function expireUnit(ctx: Ctx, caller: Caller, u: BloodUnitItem, key: string): Promise<boolean> {
+	const stamp = actorStamp(caller);
+	const outcome = await transactNamed(ctx, {
+		unit: unitTakeUpdate(ctx, u.id, 'expired', stamp),
+		stock: stockDecrement(ctx, key, 1, stamp),
+		audit: auditPut(ctx, caller, { action: 'expire', resourceType: 'blood_unit', resourceId: u.id, changedFields: ['status', 'available'] })
+	});
+	return outcome.ok;
+}
+
 /**
  * Expires available units past their date: each leaves the stock in one transaction with
  * the counter and its audit entry (conditioned on still being available, so an issue racing
@@ -463,13 +523,7 @@ export async function expireUnits(
 			if (!due.length) break;
 			let progressed = false;
 			for (const u of due) {
-				const stamp = actorStamp(caller);
-				const outcome = await transactNamed(ctx, {
-					unit: unitTakeUpdate(ctx, u.id, 'expired', stamp),
-					stock: stockDecrement(ctx, k.key, 1, stamp),
-					audit: auditPut(ctx, caller, { action: 'expire', resourceType: 'blood_unit', resourceId: u.id, changedFields: ['status', 'available'] })
-				});
-				if (outcome.ok) {
+				if (await expireUnit(ctx, caller, u, k.key)) {
 					expired++;
 					touched.add(k.key);
 					progressed = true;

@@ -20,7 +20,7 @@ import {
 	type DispensationItem,
 	type MedicineItem
 } from '../repositories/pharmacy';
-import type { DispensationView, DispenseInput, InsufficientStockDetails } from '$lib/shared/pharmacy';
+import { prescriptionNames, type DispensationView, type DispenseInput, type InsufficientStockDetails, type MedicineMismatchDetails } from '$lib/shared/pharmacy';
 
 const DISPENSE_ATTEMPTS = 25;
 const MAX_BATCHES_PER_DISPENSE = 40;
@@ -31,6 +31,17 @@ const insufficient = (medicineId: string, requested: number, available: number, 
 		409,
 		'INSUFFICIENT_STOCK',
 		`Not enough ${name} in stock: ${requested} requested, ${available} available in unexpired batches, ${details.missing} missing.`,
+		details
+	);
+};
+
+/** Stock of one medicine dispensed against a prescription for another: refused, never recorded. */
+const mismatch = (rx: PrescriptionItem, m: MedicineItem) => {
+	const details: MedicineMismatchDetails = { prescriptionId: rx.id, prescribed: rx.medicine, medicineId: m.id, medicineName: m.name };
+	return new AppError(
+		409,
+		'MEDICINE_MISMATCH',
+		`This prescription is for ${rx.medicine}, not ${m.name} ${m.strength}. Choose ${rx.medicine} from stock; nothing was dispensed.`,
 		details
 	);
 };
@@ -176,6 +187,10 @@ async function commitGroup(ctx: Ctx, medicineId: string, group: Waiting[]): Prom
 		const prescriptions = new Set<string>();
 		let stale = false;
 		for (const w of [...pending]) {
+			if (w.rx && !prescriptionNames(w.rx.medicine, m.name)) {
+				settle(w, () => w.reject(mismatch(w.rx!, m)));
+				continue;
+			}
 			const usable = batches.map((b) => ({ ...b, quantity: left.get(b.sort_key)! }));
 			const { available, takes } = takesFor(usable, on, w.input.quantity);
 			const can = Math.min(available, onHand);

@@ -8,7 +8,7 @@ import { actorStamp, conflictError, stampNew, versionedUpdate } from '../db/vers
 import { auditPut } from './audit';
 import { announce, notificationPut } from './notifications';
 import { outboxPut } from './outbox';
-import { requirePatient, stockChanged, unitCreationItems, unitView } from './blood-bank';
+import { bloodGroupMismatch, requirePatient, stockChanged, unitCreationItems, unitView } from './blood-bank';
 import { getPatient } from '../repositories/patients';
 import { getUser } from '../repositories/users';
 import {
@@ -212,11 +212,15 @@ export async function createDonationRequest(
 export async function verifyDonation(
 	ctx: Ctx,
 	caller: Caller,
-	input: { donorId: string; requestId?: string; collectedAt: string; units: { component: BloodComponent; bagNumber: string }[] }
+	input: { donorId: string; bloodGroup: BloodGroup; requestId?: string; collectedAt: string; units: { component: BloodComponent; bagNumber: string }[] }
 ): Promise<{ units: BloodUnitView[]; donor: DonorView }> {
 	await authorize(ctx, caller, 'blood_bank', 'write');
 	const donor = await getDonor(ctx, input.donorId);
 	if (!donor) throw notFound('This donor');
+	// The donor's entry is what they told us; a bag is labelled with the group the blood bank
+	// typed. Should they differ, nothing is recorded (the donor update below is conditioned on
+	// the version read, so an entry changed meanwhile is a 409 too).
+	if (input.bloodGroup !== donor.blood_group) throw bloodGroupMismatch(donor.name, donor.blood_group, input.bloodGroup);
 	if (input.requestId && !(await getDonationRequest(ctx, input.requestId))) throw notFound('This donation request');
 	const created = input.units.map((u) =>
 		unitCreationItems(ctx, caller, { bloodGroup: donor.blood_group, component: u.component, bagNumber: u.bagNumber, collectedAt: input.collectedAt, donorId: donor.id })

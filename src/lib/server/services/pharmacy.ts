@@ -152,8 +152,9 @@ export async function receiveBatch(ctx: Ctx, caller: Caller, medicineId: string,
 		throw new AppError(409, 'ALREADY_EXISTS', `Batch ${input.batchNumber} is already recorded for ${m.name}.`, [{ field: 'batchNumber', message: 'is already recorded for this medicine' }]);
 	}
 	const after: MedicineItem = { ...m, on_hand: m.on_hand + input.quantity, version: m.version + 1, updated_at: now, updated_by_name: requireActor(caller).name };
-	// Back above its threshold: a later drop is a new crossing, told again.
-	if (m.on_hand < m.threshold && after.on_hand >= m.threshold) await deleteAlertClaim(ctx, lowClaimId(medicineId));
+	// At or above its threshold: a later drop is a new crossing, told again. Cleared whatever the
+	// stock was as read (a dispensing racing this delivery may have claimed a drop it has undone).
+	if (after.on_hand >= m.threshold) await deleteAlertClaim(ctx, lowClaimId(medicineId));
 	stockEvent(ctx, medicineId, after.on_hand, after.version);
 	return { medicine: medicineView(after), batch: batchView(batch, on) };
 }
@@ -173,9 +174,17 @@ async function activePharmacists(ctx: Ctx) {
 	return out.slice(0, 90);
 }
 
-async function raiseAlert(ctx: Ctx, claimId: string, ttlSeconds: number, alert: PharmacyAlert, n: NotificationInput): Promise<boolean> {
+async function raiseAlert(
+	ctx: Ctx,
+	claimId: string,
+	ttlSeconds: number,
+	alert: PharmacyAlert,
+	n: NotificationInput,
+	stillDue: () => Promise<boolean> = async () => true
+): Promise<boolean> {
 	// Told already (the common case for a medicine that stays low): one read, nothing else.
 	if (await alertClaimExists(ctx, claimId)) return false;
+	if (!(await stillDue())) return false;
 	const people = await activePharmacists(ctx);
 	const notices = people.map((u) => ({ userId: u.id, ...notificationPut(ctx, u.id, n) }));
 	const outcome = await transactNamed(ctx, { claim: alertClaimPut(ctx, claimId, 'pharmacy-alert', ttlSeconds), notices: notices.map((x) => x.item) });
@@ -198,6 +207,12 @@ export function raiseLowStock(ctx: Ctx, m: MedicineItem): Promise<boolean> {
 			body: `${m.on_hand} on hand, below the threshold of ${m.threshold}. Order more.`,
 			relatedType: 'medicine',
 			relatedId: m.id
+		},
+		// A delivery may have lifted it since the caller read it: a claim made then would stand
+		// above the threshold and silence the next real drop.
+		async () => {
+			const fresh = await getMedicine(ctx, m.id);
+			return !!fresh && fresh.on_hand < fresh.threshold;
 		}
 	);
 }
@@ -263,7 +278,14 @@ export async function runPharmacyAlerts(ctx: Ctx, opts: { signal?: AbortSignal; 
 	}
 	for (const m of await allMedicines(ctx)) {
 		if (opts.signal?.aborted) return report;
-		if (m.on_hand < m.threshold && (await raiseLowStock(ctx, m))) report.lowStockAlerts++;
+		if (m.on_hand < m.threshold) {
+			if (await raiseLowStock(ctx, m)) report.lowStockAlerts++;
+		} else if (await alertClaimExists(ctx, lowClaimId(m.id))) {
+			// Above its threshold with the drop still claimed: a delivery racing the dispensing that
+			// claimed it (the delivery read the stock before that drop), or a clear that failed. Without
+			// this the next real drop would go untold.
+			await deleteAlertClaim(ctx, lowClaimId(m.id));
+		}
 	}
 	return report;
 }
