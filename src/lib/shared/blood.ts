@@ -32,6 +32,8 @@ export const COMPONENT_LABEL: Record<BloodComponent, string> = {
 export const DEFAULT_THRESHOLD = 4;
 /** A donor may be asked again this many days after their last donation. */
 export const DONATION_INTERVAL_DAYS = 90;
+/** However many donation requests go out, a donor is asked at most once this many days. */
+export const DONOR_ASK_WINDOW_DAYS = 7;
 /** At most this many units in one issue: they, the counter and the audit entry fit one transaction. */
 export const MAX_ISSUE = 20;
 

@@ -319,6 +319,22 @@ export function donationRequestCount(ctx: Ctx, id: string, field: 'notified' | '
 }
 
 /** Claims "this donor was asked for this request" once (a `locks` row), in the notice's transaction. */
+/**
+ * A donor is asked to give at most once a window, whichever request asks: the row is
+ * claimed only if absent or past its time (`ttl`, epoch seconds; DynamoDB's TTL removes it later).
+ */
+export function donorAskedClaimPut(ctx: Ctx, donorId: string, nowSec: number, windowSec: number) {
+	return {
+		Put: {
+			TableName: ctx.db.tables.locks,
+			Item: { id: `donor-asked#${donorId}`, ttl: nowSec + windowSec },
+			ConditionExpression: 'attribute_not_exists(id) OR #ttl <= :now',
+			ExpressionAttributeNames: { '#ttl': 'ttl' },
+			ExpressionAttributeValues: { ':now': nowSec }
+		}
+	};
+}
+
 export function donorNoticeClaimPut(ctx: Ctx, requestId: string, donorId: string, now: string) {
 	return {
 		Put: {

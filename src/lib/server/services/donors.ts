@@ -15,6 +15,7 @@ import {
 	NEVER_DONATED,
 	donationRequestCount,
 	donationRequestPut,
+	donorAskedClaimPut,
 	donorNoticeClaimPut,
 	donorPut,
 	donorsOfGroup,
@@ -30,6 +31,7 @@ import {
 	COMPONENT_LABEL,
 	DEFAULT_THRESHOLD,
 	DONATION_INTERVAL_DAYS,
+	DONOR_ASK_WINDOW_DAYS,
 	eligibleFrom,
 	stockKey,
 	type BloodComponent,
@@ -185,6 +187,8 @@ export async function createDonationRequest(
 		});
 		const outcome = await transactNamed(ctx, {
 			claim: donorNoticeClaimPut(ctx, request.id, d.id, now),
+			// However many requests an administrator sends, a donor hears at most one a week.
+			asked: donorAskedClaimPut(ctx, d.id, Math.floor(Date.now() / 1000), DONOR_ASK_WINDOW_DAYS * 86_400),
 			notice: notice.item,
 			message: outboxPut(ctx, {
 				kind: 'donation_request',
