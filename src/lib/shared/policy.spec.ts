@@ -200,6 +200,13 @@ describe('rooms', () => {
 		}
 	});
 
+	it('a hospital room follows the beds row; a department room is for staff who read emergencies, decided on the user', () => {
+		expect(ROLES.filter((r) => access(r, 'hospital:h1') === 'allow')).toEqual(['doctor', 'nurse', 'front_desk', 'paramedic', 'admin', 'super_admin']);
+		expect(ROLES.filter((r) => access(r, 'dept:emergency') === 'record')).toEqual(['doctor', 'nurse', 'front_desk', 'admin', 'super_admin']);
+		expect(access('patient', 'dept:emergency')).toBe('deny');
+		expect(access('paramedic', 'dept:emergency')).toBe('deny');
+	});
+
 	it('a session room is never joined by asking', () => {
 		for (const role of ROLES) expect(access(role, 'session:s1')).toBe('deny');
 	});
