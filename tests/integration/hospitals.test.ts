@@ -261,3 +261,45 @@ describe('ambulance alerts', () => {
 		expect(await until(() => capacity.some((e) => e.resources.icu_beds.reserved === 1))).toBe(true);
 	});
 });
+
+describe('pandemic mode', () => {
+	it('holds back ceil(share × total) of ICU beds and ventilators for critical cases: 0.5 on 4 ICU beds, high sees 2, critical 4', async () => {
+		const h = await hospital('Pandemic Hospital', -60, 150, { general_beds: 10, icu_beds: 4, ventilators: 3 });
+		const s = socketOf(medic);
+		const seen: HospitalView[] = [];
+		s.on('hospital:updated', (e) => seen.push(e));
+		await connected(s);
+		expect(await subscribe(s, `hospital:${h.id}`)).toEqual({ ok: true });
+
+		expect((await nurse.api.patch(`/api/hospitals/${h.id}/pandemic`, { version: 1, enabled: true, heldBackShare: 0.5 })).status).toBe(403);
+		const bad = await admin.api.patch(`/api/hospitals/${h.id}/pandemic`, { version: 1, enabled: true, heldBackShare: 0.95 });
+		expect(bad.status).toBe(400);
+		expect(bad.body.error.details[0].field).toBe('heldBackShare');
+		const on = await admin.api.patch(`/api/hospitals/${h.id}/pandemic`, { version: 1, enabled: true, heldBackShare: 0.5 });
+		expect(on.status, JSON.stringify(on.body)).toBe(200);
+		expect(on.body.hospital.pandemic).toEqual({ enabled: true, heldBackShare: 0.5 });
+		expect(on.body.hospital.resources.icu_beds).toMatchObject({ total: 4, available: 4, heldBack: 2 });
+		expect(on.body.hospital.resources.ventilators.heldBack).toBe(2); // ceil(1.5)
+		expect(on.body.hospital.resources.general_beds.heldBack).toBe(0);
+		expect((await admin.api.patch(`/api/hospitals/${h.id}/pandemic`, { version: 1, enabled: false, heldBackShare: 0 })).status).toBe(409);
+
+		const at = { latitude: -60.05, longitude: 150 };
+		const high = await alert(medic, at, { severity: 'high' });
+		const critical = await alert(medic, at, { severity: 'critical' });
+		expect(high.body.candidates[0].available.icu_beds).toBe(2);
+		expect(critical.body.candidates[0].available.icu_beds).toBe(4);
+
+		// high-severity cases take only what is not held back
+		const more = [await alert(medic, at), await alert(medic, at)].map((r) => r.body.alert.id as string);
+		const picks = [];
+		for (const id of [high.body.alert.id as string, ...more]) picks.push((await medic.api.post(`/api/ambulance-alerts/${id}/selection`, { hospitalId: h.id })).status);
+		expect(picks).toEqual([200, 200, 409]);
+		expect((await medic.api.post(`/api/ambulance-alerts/${critical.body.alert.id}/selection`, { hospitalId: h.id })).status).toBe(200);
+		expect((await read(h.id)).resources.icu_beds).toMatchObject({ available: 1, reserved: 3, heldBack: 2 });
+
+		const t0 = Date.now();
+		while (!seen.some((e) => e.pandemic.enabled) && Date.now() - t0 < 2000) await sleep(20);
+		expect(seen.find((e) => e.pandemic.enabled)?.resources.icu_beds.heldBack).toBe(2);
+		expect((await auditEntries(app, (e) => e.resource_id === h.id && e.action === 'pandemic_on')).length).toBe(1);
+	});
+});

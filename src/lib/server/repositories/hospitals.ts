@@ -86,7 +86,7 @@ export function reserveUpdate(
 	heldBack: Partial<Record<ResourceKind, number>>,
 	stamp: Stamp
 ) {
-	const names: Record<string, string> = { '#r': 'resources', '#a': 'available', '#res': 'reserved', '#hb': 'held_back', '#v': 'version', '#ua': 'updated_at', '#ub': 'updated_by', '#un': 'updated_by_name' };
+	const names: Record<string, string> = { '#r': 'resources', '#a': 'available', '#res': 'reserved', '#v': 'version', '#ua': 'updated_at', '#ub': 'updated_by', '#un': 'updated_by_name' };
 	const values: Record<string, unknown> = { ':one': 1, ':ua': stamp.updated_at, ':ub': stamp.updated_by, ':un': stamp.updated_by_name };
 	const sets = ['#v = #v + :one', '#ua = :ua', '#ub = :ub', '#un = :un'];
 	const conds = ['attribute_exists(id)'];
@@ -97,6 +97,7 @@ export function reserveUpdate(
 		sets.push(`#r.#k${i}.#a = #r.#k${i}.#a - :n${i}`, `#r.#k${i}.#res = #r.#k${i}.#res + :n${i}`);
 		conds.push(`#r.#k${i}.#a >= :m${i}`);
 		if (heldBack[kind] !== undefined) {
+			names['#hb'] = 'held_back';
 			values[`:h${i}`] = heldBack[kind];
 			conds.push(`#r.#k${i}.#hb = :h${i}`);
 		}
