@@ -167,6 +167,10 @@ export const weakensAllergies = (role: Role) => role === 'doctor';
 export const managesSites = (role: Role) => isAdmin(role);
 /** Ambulance alerts are sent by paramedics (SPEC §2: emergency alerts "own RW"). */
 export const sendsAmbulanceAlerts = (role: Role) => role === 'paramedic';
+/** Internal emergencies are raised and resolved by clinicians and administrators. */
+export const raisesEmergencies = (role: Role) => isClinician(role) || isAdmin(role);
+/** A department's acknowledgement comes from its doctors and nurses (SPEC §2: "R + ack"). */
+export const acknowledgesEmergencies = (role: Role) => isClinician(role);
 /** Hospital staff who answer an ambulance alert for their hospital (accept / decline). */
 export const answersAmbulanceAlerts = (role: Role) => isClinician(role) || isAdmin(role);
 

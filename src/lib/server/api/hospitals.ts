@@ -4,6 +4,8 @@ import type { Ctx } from '../context';
 import { body, params, query, withIfMatch } from '../http/validate';
 import * as hospitals from '../services/hospitals';
 import * as ambulance from '../services/ambulance';
+import * as emergencies from '../services/emergencies';
+import { emergencyCreateSchema } from '$lib/shared/emergencies';
 import { id } from '$lib/shared/schemas';
 import { alertCreateSchema, alertResponseSchema, alertStatusSchema, bedChangeSchema, hospitalCreateSchema, pandemicSchema, selectionSchema } from '$lib/shared/hospitals';
 
@@ -71,5 +73,26 @@ export function hospitalRoutes(ctx: Ctx): Router {
 		res.json({ alert: await ambulance.respondToAlert(ctx, req.caller, p.id, b.hospitalId, b.response) });
 	});
 
+	return r;
+}
+
+/** /api/emergencies: internal emergencies, acknowledgements, resolution. */
+export function emergencyRoutes(ctx: Ctx): Router {
+	const r = Router();
+	r.get('/emergencies', async (req, res) => {
+		res.json({ emergencies: await emergencies.listActive(ctx, req.caller) });
+	});
+	r.post('/emergencies', async (req, res) => {
+		res.status(201).json({ emergency: await emergencies.raiseEmergency(ctx, req.caller, body(req, emergencyCreateSchema)) });
+	});
+	r.get('/emergencies/:id', async (req, res) => {
+		res.json({ emergency: await emergencies.readEmergency(ctx, req.caller, params(req, idParams).id) });
+	});
+	r.post('/emergencies/:id/acknowledgements', async (req, res) => {
+		res.status(201).json({ emergency: await emergencies.acknowledge(ctx, req.caller, params(req, idParams).id) });
+	});
+	r.post('/emergencies/:id/resolution', async (req, res) => {
+		res.json({ emergency: await emergencies.resolveEmergency(ctx, req.caller, params(req, idParams).id) });
+	});
 	return r;
 }

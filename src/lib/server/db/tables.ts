@@ -137,7 +137,7 @@ export const TABLES = {
 	},
 	resources: { pk: S('id') },
 	ventilators: { pk: S('id') },
-	/** Internal emergencies; `open_key` = hospital id only while unresolved (sparse). */
+	/** Internal emergencies; `open_key` = 'active' only while unresolved (sparse), newest first. */
 	emergencies: {
 		pk: S('id'),
 		indexes: [{ name: 'open-created-index', pk: S('open_key'), sk: S('created_at') }]
