@@ -303,3 +303,26 @@ describe('pandemic mode', () => {
 		expect((await auditEntries(app, (e) => e.resource_id === h.id && e.action === 'pandemic_on')).length).toBe(1);
 	});
 });
+
+describe('EDXL-HAVE export', () => {
+	it('parses as XML, escapes names and carries the current counts', async () => {
+		const { XMLParser, XMLValidator } = await import('fast-xml-parser');
+		const h = await hospital(`St "Anne's" <Heart> & Lung`, 33, 33, { general_beds: 12, icu_beds: 5, ventilators: 4 });
+		await nurse.api.post(`/api/hospitals/${h.id}/beds`, { version: 1, resource: 'icu_beds', action: 'occupy', count: 2 });
+		const r = await fetch(`${app.url}/api/hospitals/${h.id}/have.xml`, { headers: { cookie: doctor.api.cookie! } });
+		expect(r.status).toBe(200);
+		expect(r.headers.get('content-type')).toMatch(/application\/xml/);
+		const xml = await r.text();
+		expect(XMLValidator.validate(xml)).toBe(true);
+		const doc = new XMLParser({ ignoreAttributes: false }).parse(xml);
+		const hosp = doc.HospitalStatus.Hospital;
+		expect(doc.HospitalStatus['@_xmlns']).toBe('urn:oasis:names:tc:emergency:EDXL:HAVE:1.0');
+		expect(hosp.Organization.OrganizationInformation['xnl:OrganisationName']['xnl:NameElement']).toBe(`St "Anne's" <Heart> & Lung`);
+		const beds = hosp.HospitalBedCapacityStatus.BedCapacity as { BedType: string; Capacity: { AvailableCount: number; BaselineCount: number } }[];
+		expect(beds.find((b) => b.BedType === 'AdultICU')!.Capacity).toMatchObject({ AvailableCount: 3, BaselineCount: 5 });
+		expect(beds.find((b) => b.BedType === 'MedicalSurgical')!.Capacity.AvailableCount).toBe(12);
+		expect(hosp.HospitalResourcesStatus.Equipment.AvailableCount).toBe(4);
+		expect(hosp.EmergencyDepartmentStatus.EMSTraffic.EMSTrafficStatus).toBe('Normal');
+		expect((await fetch(`${app.url}/api/hospitals/${h.id}/have.xml`, { headers: { cookie: patient.api.cookie! } })).status).toBe(403);
+	});
+});

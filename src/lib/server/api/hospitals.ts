@@ -4,6 +4,7 @@ import type { Ctx } from '../context';
 import { body, params, query, withIfMatch } from '../http/validate';
 import * as hospitals from '../services/hospitals';
 import * as ambulance from '../services/ambulance';
+import { haveXml } from '../services/have';
 import * as emergencies from '../services/emergencies';
 import { emergencyCreateSchema } from '$lib/shared/emergencies';
 import { id } from '$lib/shared/schemas';
@@ -27,6 +28,11 @@ export function hospitalRoutes(ctx: Ctx): Router {
 	r.get('/hospitals/:id', async (req, res) => {
 		const p = params(req, idParams);
 		res.json({ hospital: await hospitals.readHospital(ctx, req.caller, p.id) });
+	});
+
+	r.get('/hospitals/:id/have.xml', async (req, res) => {
+		const p = params(req, idParams);
+		res.type('application/xml').send(await haveXml(ctx, req.caller, p.id));
 	});
 
 	r.post('/hospitals/:id/beds', async (req, res) => {
