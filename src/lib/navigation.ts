@@ -21,6 +21,7 @@ export function navFor(user: SessionUser): NavItem[] {
 		{ href: '/admin/users', label: 'Users' },
 		{ href: '/admin/outbox', label: 'Outbox' },
 		{ href: '/admin/blood-bank', label: 'Blood bank' },
+		{ href: '/admin/capacity', label: 'Capacity' },
 		{ href: '/audit', label: 'Audit log' }
 	];
 	return candidates.filter((item) => mayOpen(user, item.href));
