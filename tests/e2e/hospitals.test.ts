@@ -74,6 +74,10 @@ describe('hospitals live', () => {
 		const names = await paramedic.locator('[data-testid^="candidate-"] strong').allTextContents();
 		expect(names).toEqual(['Riverside General', 'Northgate Hospital']);
 
+		// the admin sees the alert live and accepts it; the paramedic's list shows the answer
+		await card.getByRole('button', { name: 'Accept the alert at Riverside General' }).click();
+		await paramedic.getByTestId(`candidate-${hospitalId}`).getByText('Accepted by Ada Capacity').waitFor({ timeout: 5_000 });
+
 		const t0 = Date.now();
 		await paramedic.getByRole('button', { name: 'Choose Riverside General' }).click();
 		await card.getByTestId('row-icu_beds').getByTestId('reserved').getByText('1', { exact: true }).waitFor({ timeout: 5_000 });
