@@ -120,6 +120,29 @@ describe('internal emergencies', () => {
 		expect((await erDoctor.api.get(`/api/emergencies/${id}`)).body.emergency.status).toBe('resolved');
 	});
 
+	it('a critical emergency reserves resources of its hospital; resolving releases them and keeps the timeline', async () => {
+		const icu = async () => (await admin.api.get(`/api/hospitals/${hospitalId}`)).body.hospital.resources.icu_beds;
+		const before = await icu();
+		const r = await raiser.api.post('/api/emergencies', { hospitalId, type: 'mass_casualty', location: 'Main entrance', severity: 'critical', departments: ['Emergency'], reserve: { icu_beds: 2 } });
+		expect(r.status, JSON.stringify(r.body)).toBe(201);
+		expect(r.body.emergency.reserved).toEqual({ icu_beds: 2 });
+		expect(await icu()).toMatchObject({ available: before.available - 2, reserved: before.reserved + 2 });
+		const more = await raiser.api.post('/api/emergencies', { hospitalId, type: 'fire', location: 'Lab', severity: 'critical', departments: ['Radiology'], reserve: { icu_beds: 1 } });
+		expect(more.status).toBe(409);
+		expect(more.body.error.code).toBe('RESOURCES_GONE');
+		const notCritical = await raiser.api.post('/api/emergencies', { hospitalId, type: 'fire', location: 'Lab', severity: 'high', departments: ['Radiology'], reserve: { icu_beds: 1 } });
+		expect(notCritical.status).toBe(400);
+		expect(notCritical.body.error.details[0].field).toBe('reserve');
+		const done = await raiser.api.post(`/api/emergencies/${r.body.emergency.id}/resolution`, {});
+		expect(done.status).toBe(200);
+		expect(await icu()).toMatchObject({ available: before.available, reserved: before.reserved });
+		expect(done.body.emergency.timeline.map((t: { what: string }) => t.what)).toEqual([
+			'Mass casualty raised at Main entrance for Emergency',
+			'Reserved 2 ICU beds',
+			'Resolved; released 2 ICU beds'
+		]);
+	});
+
 	it('refuses bad input naming the field, and patients', async () => {
 		const bad = await raiser.api.post('/api/emergencies', { hospitalId, type: 'flood', location: '', severity: 'critical', departments: [] });
 		expect(bad.status).toBe(400);

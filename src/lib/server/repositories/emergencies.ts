@@ -4,7 +4,7 @@ import type { TransactItem } from '../db/transaction';
 import type { VersionStamp } from '../db/versioned';
 import { queryAll } from '../db/query';
 import type { EmergencyType, TimelineEntry } from '$lib/shared/emergencies';
-import type { Severity } from '$lib/shared/hospitals';
+import type { Needs, Severity } from '$lib/shared/hospitals';
 
 /** Every DynamoDB call of internal emergencies and their acknowledgements, plain. */
 export type EmergencyItem = VersionStamp & {
@@ -20,6 +20,7 @@ export type EmergencyItem = VersionStamp & {
 	raised_by: string;
 	raised_by_name: string;
 	timeline: TimelineEntry[];
+	reserved?: Needs;
 	resolved_at?: string;
 	created_at: string;
 };

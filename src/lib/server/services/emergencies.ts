@@ -6,7 +6,9 @@ import { authorize, refuse, requireActor } from '../auth/guard';
 import { transactNamed, unexpectedFailure } from '../db/transaction';
 import { actorStamp, stampNew } from '../db/versioned';
 import { auditPut } from './audit';
-import { readHospitalItem } from './hospitals';
+import { announceHospital, readHospitalItem } from './hospitals';
+import { releaseUpdate, reserveUpdate } from '../repositories/hospitals';
+import { RESOURCE_KINDS, RESOURCE_LABEL, type Needs, type ResourceKind, type ResourcesGoneDetails } from '$lib/shared/hospitals';
 import { getUser } from '../repositories/users';
 import { ackPut, acksOf, activeEmergencies, emergencyPut, emergencyTimelineUpdate, getEmergency, type AckItem, type EmergencyItem } from '../repositories/emergencies';
 import { acknowledgesEmergencies, isAdmin, raisesEmergencies } from '$lib/shared/policy';
@@ -19,6 +21,10 @@ import { EMERGENCY_LABEL, type EmergencyCreate, type EmergencyView } from '$lib/
  * (a guard row per department, in the emergency's transaction), with response times, and resolved
  * into an incident record that keeps its timeline.
  */
+const needList = (needs: Needs): [ResourceKind, number][] =>
+	RESOURCE_KINDS.flatMap((k) => ((needs[k] ?? 0) > 0 ? [[k, needs[k]!] as [ResourceKind, number]] : []));
+const describe = (needs: [ResourceKind, number][]) => needs.map(([k, n]) => `${n} ${RESOURCE_LABEL[k].replace(/^(General|Ventilators)/, (w) => w.toLowerCase())}`).join(', ');
+
 function view(e: EmergencyItem, acks: AckItem[]): EmergencyView {
 	return {
 		id: e.id,
@@ -35,6 +41,7 @@ function view(e: EmergencyItem, acks: AckItem[]): EmergencyView {
 			.sort((a, b) => a.at.localeCompare(b.at))
 			.map((a) => ({ department: a.department_name, by: a.by, byName: a.by_name, at: a.at, responseSeconds: a.response_seconds })),
 		timeline: e.timeline,
+		reserved: e.reserved ?? {},
 		...(e.resolved_at ? { resolvedAt: e.resolved_at } : {})
 	};
 }
@@ -66,6 +73,7 @@ export async function raiseEmergency(ctx: Ctx, caller: Caller, input: EmergencyC
 	await authorize(ctx, caller, 'emergency', 'write');
 	if (!raisesEmergencies(actor.role)) await refuse(ctx, caller, 'emergency', 'write', undefined, 'Hospital staff raise internal emergencies.');
 	await readHospitalItem(ctx, input.hospitalId);
+	const reserve = needList(input.reserve ?? {});
 	const departments = [...new Map(input.departments.map((d) => [deptSlug(d), d.trim()])).values()];
 	const now = new Date().toISOString();
 	const item: EmergencyItem = stampNew(caller, {
@@ -79,13 +87,27 @@ export async function raiseEmergency(ctx: Ctx, caller: Caller, input: EmergencyC
 		status: 'active' as const,
 		raised_by: actor.id,
 		raised_by_name: actor.name,
-		timeline: [{ at: now, what: `${EMERGENCY_LABEL[input.type]} raised at ${input.location} for ${departments.join(', ')}`, by: actor.name }]
+		reserved: Object.fromEntries(reserve) as Needs,
+		timeline: [
+			{ at: now, what: `${EMERGENCY_LABEL[input.type]} raised at ${input.location} for ${departments.join(', ')}`, by: actor.name },
+			...(reserve.length ? [{ at: now, what: `Reserved ${describe(reserve)}`, by: actor.name }] : [])
+		]
 	});
+	const stamp = actorStamp(caller);
 	const outcome = await transactNamed(ctx, {
+		// critical: the hold-back is for exactly such cases, so `available >= need` is the condition
+		hospital: reserve.length ? reserveUpdate(ctx, input.hospitalId, reserve, {}, {}, stamp) : undefined,
 		emergency: emergencyPut(ctx, item),
-		audit: auditPut(ctx, caller, { action: 'create', resourceType: 'emergency', resourceId: item.id })
+		audit: auditPut(ctx, caller, { action: 'create', resourceType: 'emergency', resourceId: item.id, changedFields: reserve.map(([k]) => `reserved.${k}`) })
 	});
-	if (!outcome.ok) throw unexpectedFailure(outcome);
+	if (!outcome.ok) {
+		if (outcome.failed === 'hospital') {
+			const details: ResourcesGoneDetails = { hospitalId: input.hospitalId, candidates: [] };
+			throw new AppError(409, 'RESOURCES_GONE', `The hospital does not have ${describe(reserve)} free to reserve now.`, details);
+		}
+		throw unexpectedFailure(outcome);
+	}
+	if (reserve.length) await announceHospital(ctx, input.hospitalId);
 	const v = view(item, []);
 	announce(ctx, v, 'emergency:raised');
 	return v;
@@ -145,9 +167,13 @@ export async function resolveEmergency(ctx: Ctx, caller: Caller, id: string): Pr
 	const actor = requireActor(caller);
 	await authorize(ctx, caller, 'emergency', 'write', { id });
 	if (!raisesEmergencies(actor.role)) await refuse(ctx, caller, 'emergency', 'write', id, 'Hospital staff resolve internal emergencies.');
+	const e = await getEmergency(ctx, id);
+	if (!e) throw notFound('This emergency');
+	const held = needList(e.reserved ?? {});
 	const stamp = actorStamp(caller);
 	const outcome = await transactNamed(ctx, {
-		emergency: emergencyTimelineUpdate(ctx, id, { at: stamp.updated_at, what: 'Resolved', by: actor.name }, stamp, true),
+		emergency: emergencyTimelineUpdate(ctx, id, { at: stamp.updated_at, what: held.length ? `Resolved; released ${describe(held)}` : 'Resolved', by: actor.name }, stamp, true),
+		hospital: held.length ? releaseUpdate(ctx, e.hospital_id, held, 'available', stamp) : undefined,
 		audit: auditPut(ctx, caller, { action: 'resolve', resourceType: 'emergency', resourceId: id, changedFields: ['status'] })
 	});
 	if (!outcome.ok) {
@@ -157,6 +183,7 @@ export async function resolveEmergency(ctx: Ctx, caller: Caller, id: string): Pr
 		}
 		throw unexpectedFailure(outcome);
 	}
+	if (held.length) await announceHospital(ctx, e.hospital_id);
 	const v = await fullView(ctx, id);
 	announce(ctx, v, 'emergency:resolved');
 	return v;
