@@ -22,6 +22,7 @@ export function navFor(user: SessionUser): NavItem[] {
 		{ href: '/admin/outbox', label: 'Outbox' },
 		{ href: '/admin/blood-bank', label: 'Blood bank' },
 		{ href: '/admin/capacity', label: 'Capacity' },
+		{ href: '/emergencies', label: 'Emergencies' },
 		{ href: '/audit', label: 'Audit log' }
 	];
 	return candidates.filter((item) => mayOpen(user, item.href));

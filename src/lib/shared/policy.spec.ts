@@ -128,6 +128,7 @@ describe('pages', () => {
 		['/front-desk/board', ['front_desk']],
 		['/pharmacy', ['pharmacist', 'admin', 'super_admin']],
 		['/paramedic', ['paramedic']],
+		['/emergencies', ['doctor', 'nurse', 'admin', 'super_admin']],
 		['/chat/c1', ['patient', 'doctor']],
 		['/admin/outbox', ['admin', 'super_admin']],
 		['/super-admin', ['super_admin']],

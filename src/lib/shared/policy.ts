@@ -192,6 +192,7 @@ export const PAGE_ROLES: readonly (readonly [prefix: string, roles: readonly Rol
 	['/doctors', ['front_desk', 'admin', 'super_admin']],
 	['/pharmacy', ['pharmacist', 'admin', 'super_admin']],
 	['/paramedic', ['paramedic']],
+	['/emergencies', ['doctor', 'nurse', 'admin', 'super_admin']],
 	['/chat', ['patient', 'doctor']],
 	['/admin', ['admin', 'super_admin']],
 	['/super-admin', ['super_admin']],
