@@ -17,6 +17,7 @@ import type { AppointmentStatus, AppointmentView, Priority, Vitals } from '../sr
 import type { Prescription } from '../src/lib/shared/views';
 import { addDays, dateIn } from '../src/lib/shared/time';
 import { seedBloodBank } from './demo-blood-bank';
+import { seedSites } from './demo-sites';
 
 /**
  * The demo hospital behind `npm run seed`: its people, the services catalogue, a roster, and
@@ -50,6 +51,7 @@ export type SeedReport = {
 	batches: Tally;
 	/** Blood units of the demo blood bank (bags by number). */
 	bloodUnits: Tally;
+	hospitals: Tally;
 	logins: string[];
 };
 export type DayReport = Tally & { date: string; /** planned visits with no free slot left that day */ noSlot: number };
@@ -306,7 +308,11 @@ export async function seedDemoHospital(ctx: Ctx, opts: SeedOptions): Promise<See
 	const bloodUnits = await seedBloodBank(ctx, admin);
 	opts.log?.(`blood bank: ${bloodUnits.created} units added, ${bloodUnits.existed} already there`);
 
-	return { accounts, services, rosters, today: reports[0]!, tomorrow: reports[1]!, ...pharmacy, bloodUnits, logins: DEMO_LOGINS };
+	// 6. The sites: three hospitals with beds, ICU beds and ventilators, for the capacity page and the paramedic.
+	const hospitals = await seedSites(ctx, admin);
+	opts.log?.(`hospitals: ${hospitals.created} added, ${hospitals.existed} already there`);
+
+	return { accounts, services, rosters, today: reports[0]!, tomorrow: reports[1]!, ...pharmacy, bloodUnits, hospitals, logins: DEMO_LOGINS };
 }
 
 // ——— Pharmacy ———

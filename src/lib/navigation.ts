@@ -22,6 +22,8 @@ export function navFor(user: SessionUser): NavItem[] {
 		{ href: '/admin/outbox', label: 'Outbox' },
 		{ href: '/admin/blood-bank', label: 'Blood bank' },
 		{ href: '/pharmacy', label: 'Pharmacy' },
+		{ href: '/admin/capacity', label: 'Capacity' },
+		{ href: '/emergencies', label: 'Emergencies' },
 		{ href: '/audit', label: 'Audit log' }
 	];
 	// A page that is the role's home (the pharmacist's /pharmacy) is listed once, as Home.

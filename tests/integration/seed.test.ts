@@ -113,6 +113,7 @@ describe('the demo seed', () => {
 
 	it('the blood bank has stock of every group and component, with exactly one critical (O- red cells)', async () => {
 		expect(first.bloodUnits.created).toBeGreaterThan(100);
+		expect(first.hospitals).toEqual({ created: 3, existed: 0 });
 		const admin = await as('admin@demo.medtrack.local');
 		const stock = (await admin.get<{ stock: { bloodGroup: string; component: string; available: number; critical: boolean }[] }>('/api/blood-bank/stock')).body.stock;
 		expect(stock).toHaveLength(32);
@@ -132,6 +133,7 @@ describe('the demo seed', () => {
 		expect(second.medicines).toEqual({ created: 0, existed: 8 });
 		expect(second.batches.created).toBe(0);
 		expect(second.bloodUnits).toEqual({ created: 0, existed: first.bloodUnits.created });
+		expect(second.hospitals).toEqual({ created: 0, existed: 3 });
 		expect(second.today.existed).toBe(first.today.created);
 		expect(second.tomorrow.existed).toBe(first.tomorrow.created);
 		expect(await countItems(app, 'appointments')).toBe(before.appointments);

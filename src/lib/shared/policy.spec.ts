@@ -128,6 +128,7 @@ describe('pages', () => {
 		['/front-desk/board', ['front_desk']],
 		['/pharmacy', ['pharmacist', 'admin', 'super_admin']],
 		['/paramedic', ['paramedic']],
+		['/emergencies', ['doctor', 'nurse', 'admin', 'super_admin']],
 		['/chat/c1', ['patient', 'doctor']],
 		['/admin/outbox', ['admin', 'super_admin']],
 		['/super-admin', ['super_admin']],
@@ -198,6 +199,13 @@ describe('rooms', () => {
 		for (const name of ['record:patient:p1', 'record:medical_record:mr_1', 'record:appointment:a1', 'appointment:a1', 'chat:c_1']) {
 			expect(Object.values(by(name)), name).toEqual(ROLES.map(() => 'record'));
 		}
+	});
+
+	it('a hospital room follows the beds row; a department room is for staff who read emergencies, decided on the user', () => {
+		expect(ROLES.filter((r) => access(r, 'hospital:h1') === 'allow')).toEqual(['doctor', 'nurse', 'front_desk', 'paramedic', 'admin', 'super_admin']);
+		expect(ROLES.filter((r) => access(r, 'dept:emergency') === 'record')).toEqual(['doctor', 'nurse', 'front_desk', 'admin', 'super_admin']);
+		expect(access('patient', 'dept:emergency')).toBe('deny');
+		expect(access('paramedic', 'dept:emergency')).toBe('deny');
 	});
 
 	it('a session room is never joined by asking', () => {

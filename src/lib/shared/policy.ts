@@ -161,6 +161,19 @@ export const writesVisitRecords = (role: Role) => role === 'doctor';
 /** Removing an allergy or lowering its severity silences warnings: a doctor's decision. */
 export const weakensAllergies = (role: Role) => role === 'doctor';
 
+// ——— Hospitals, ambulances, emergencies ———
+
+/** Adding hospitals and switching pandemic mode are administrators' (nurses change bed status only). */
+export const managesSites = (role: Role) => isAdmin(role);
+/** Ambulance alerts are sent by paramedics (SPEC §2: emergency alerts "own RW"). */
+export const sendsAmbulanceAlerts = (role: Role) => role === 'paramedic';
+/** Internal emergencies are raised and resolved by clinicians and administrators. */
+export const raisesEmergencies = (role: Role) => isClinician(role) || isAdmin(role);
+/** A department's acknowledgement comes from its doctors and nurses (SPEC §2: "R + ack"). */
+export const acknowledgesEmergencies = (role: Role) => isClinician(role);
+/** Hospital staff who answer an ambulance alert for their hospital (accept / decline). */
+export const answersAmbulanceAlerts = (role: Role) => isClinician(role) || isAdmin(role);
+
 // ——— Pages (the browser's navigation and the server's page hook) ———
 
 /** Doctors and nurses search to identify a patient (name, date of birth) before emergency access. */
@@ -179,6 +192,7 @@ export const PAGE_ROLES: readonly (readonly [prefix: string, roles: readonly Rol
 	['/doctors', ['front_desk', 'admin', 'super_admin']],
 	['/pharmacy', ['pharmacist', 'admin', 'super_admin']],
 	['/paramedic', ['paramedic']],
+	['/emergencies', ['doctor', 'nurse', 'admin', 'super_admin']],
 	['/chat', ['patient', 'doctor']],
 	['/admin', ['admin', 'super_admin']],
 	['/super-admin', ['super_admin']],
@@ -233,6 +247,12 @@ export function roomAccess(actor: { id: string; role: Role; doctorId?: string },
 		case 'pharmacy':
 			// The dispensary's queue carries allergies: for those who run the pharmacy (write).
 			return yes(grantOf(actor.role, 'pharmacy', 'write') !== undefined);
+		case 'hospital':
+			// A hospital's capacity and ambulance alerts: whoever reads beds, ICU and ventilators.
+			return yes(grantOf(actor.role, 'hospital_resources', 'read') !== undefined);
+		case 'dept':
+			// Staff who read emergencies; only their own department's room (the user record decides).
+			return grantOf(actor.role, 'emergency', 'read') === 'all' ? 'record' : 'deny';
 		case 'chat':
 		case 'appointment':
 			return 'record';

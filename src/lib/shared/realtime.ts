@@ -4,6 +4,8 @@ import type { PharmacyAlert, PharmacyQueueEvent, PharmacyStockEvent, Prescriptio
 import type { StockRow } from './blood';
 import type { ChatAck, ChatMessageView, ChatReceiptEvent, ChatTypingEvent, ConversationEvent } from './chat';
 import type { RecordType } from './rooms';
+import type { AlertView, HospitalView } from './hospitals';
+import type { EmergencyView } from './emergencies';
 export type { RecordType, SlotsRoom } from './rooms';
 export { slotsRoom } from './rooms';
 
@@ -93,6 +95,14 @@ export type ServerToClientEvents = {
 	'stock:critical': (event: StockAlertEvent) => void;
 	'stock:recovered': (event: StockAlertEvent) => void;
 	'stock:updated': (event: StockRow) => void;
+	/** A hospital's counters or pandemic mode changed, to `hospital:<id>` (apply only a newer `version`). */
+	'hospital:updated': (event: HospitalView) => void;
+	/** An ambulance alert was sent, answered, selected or closed: to each hospital it went to and the paramedic's `user:<id>`. */
+	'ambulance:updated': (event: AlertView) => void;
+	/** Internal emergencies, to `dept:<slug>` of each affected department and the raiser's `user:<id>`. */
+	'emergency:raised': (event: EmergencyView) => void;
+	'emergency:acknowledged': (event: EmergencyView) => void;
+	'emergency:resolved': (event: EmergencyView) => void;
 };
 
 export type ClientToServerEvents = {
@@ -134,7 +144,12 @@ export const SERVER_EVENTS = [
 	'prescription:updated',
 	'stock:critical',
 	'stock:recovered',
-	'stock:updated'
+	'stock:updated',
+	'hospital:updated',
+	'ambulance:updated',
+	'emergency:raised',
+	'emergency:acknowledged',
+	'emergency:resolved'
 ] as const satisfies readonly (keyof ServerToClientEvents)[];
 export type ServerEvent = (typeof SERVER_EVENTS)[number];
 // Compile-time: nothing in ServerToClientEvents is missing from SERVER_EVENTS.

@@ -28,8 +28,18 @@ describe('room names', () => {
 		{ kind: 'board', date: '2028-02-29' },
 		{ kind: 'slots', date: '2027-03-14' },
 		{ kind: 'chat', conversationId: 'c_0123456789abcdef' },
-		{ kind: 'appointment', appointmentId: uuid }
+		{ kind: 'appointment', appointmentId: uuid },
+		{ kind: 'hospital', hospitalId: uuid },
+		{ kind: 'dept', department: 'intensive-care' }
 	];
+
+	it('department rooms are named by slug', () => {
+		expect(room.dept('  Intensive  Care ')).toBe('dept:intensive-care');
+		expect(room.dept('Emergency')).toBe('dept:emergency');
+		expect(parseRoom('dept:Emergency')).toBeNull();
+		expect(parseRoom('dept:a--b')).toBeNull();
+		expect(parseRoom('hospital:a:b')).toBeNull();
+	});
 
 	it.each(every.map((r) => [roomName(r), r] as const))('%s parses back to what built it', (name, r) => {
 		expect(parseRoom(name)).toEqual(r);
@@ -38,8 +48,6 @@ describe('room names', () => {
 
 	it.each([
 		// unknown kinds and roles
-		'dept:cardiology',
-		'hospital:h1',
 		'role:doctor',
 		'role:super_admin',
 		'admin',

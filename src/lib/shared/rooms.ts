@@ -24,6 +24,20 @@ export type SlotsRoom = `slots:${string}`;
 export type ChatRoom = `chat:${string}`;
 export type AppointmentRoom = `appointment:${string}`;
 export type PharmacyRoom = 'pharmacy';
+/** One hospital's capacity, pandemic mode and ambulance alerts. */
+export type HospitalRoom = `hospital:${string}`;
+/** One department's internal emergencies: `dept:<slug>` (see `deptSlug`). */
+export type DeptRoom = `dept:${string}`;
+
+/** A department's name as it appears in its room: lower case, runs of anything else than letters and digits as one `-`. */
+export const deptSlug = (name: string): string =>
+	name
+		.trim()
+		.toLowerCase()
+		.replace(/[^a-z0-9]+/g, '-')
+		.replace(/^-+|-+$/g, '')
+		.slice(0, 64);
+const isSlug = (s: string | undefined): s is string => !!s && /^[a-z0-9]+(-[a-z0-9]+)*$/.test(s) && s.length <= 64;
 
 export const room = {
 	/** A user's own events: notifications, their appointments, session end. */
@@ -41,7 +55,10 @@ export const room = {
 	chat: (conversationId: string): ChatRoom => `chat:${conversationId}`,
 	appointment: (appointmentId: string): AppointmentRoom => `appointment:${appointmentId}`,
 	/** The dispensary's queue, stock and alerts (`pharmacy:*`): for those who run it. */
-	pharmacy: (): PharmacyRoom => 'pharmacy'
+	pharmacy: (): PharmacyRoom => 'pharmacy',
+	hospital: (hospitalId: string): HospitalRoom => `hospital:${hospitalId}`,
+	/** A department by its name (any case and spacing) or slug. */
+	dept: (department: string): DeptRoom => `dept:${deptSlug(department)}`
 };
 
 /** `room.slots`, by the name the slots work gave it (tests and pages import it). */
@@ -58,7 +75,9 @@ export type ParsedRoom =
 	| { kind: 'slots'; date: string }
 	| { kind: 'chat'; conversationId: string }
 	| { kind: 'appointment'; appointmentId: string }
-	| { kind: 'pharmacy' };
+	| { kind: 'pharmacy' }
+	| { kind: 'hospital'; hospitalId: string }
+	| { kind: 'dept'; department: string };
 export type RoomKind = ParsedRoom['kind'];
 
 /** An id inside a room name is an id as the API takes one (no separator, no blank, bounded). */
@@ -93,6 +112,10 @@ export function parseRoom(name: unknown): ParsedRoom | null {
 			return n === 2 && isId(a) ? { kind, appointmentId: a } : null;
 		case 'pharmacy':
 			return n === 1 ? { kind } : null;
+		case 'hospital':
+			return n === 2 && isId(a) ? { kind, hospitalId: a } : null;
+		case 'dept':
+			return n === 2 && isSlug(a) ? { kind, department: a } : null;
 		default:
 			return null;
 	}
@@ -121,5 +144,9 @@ export function roomName(r: ParsedRoom): string {
 			return room.appointment(r.appointmentId);
 		case 'pharmacy':
 			return room.pharmacy();
+		case 'hospital':
+			return room.hospital(r.hospitalId);
+		case 'dept':
+			return room.dept(r.department);
 	}
 }

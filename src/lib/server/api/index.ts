@@ -12,6 +12,7 @@ import { outboxRoutes } from './outbox';
 import { internalRoutes } from './internal';
 import { pharmacyRoutes } from './pharmacy';
 import { bloodBankRoutes } from './blood-bank';
+import { emergencyRoutes, hospitalRoutes } from './hospitals';
 
 /** Every /api router, mounted in one place. */
 export function apiRouter(ctx: Ctx): Router {
@@ -28,5 +29,7 @@ export function apiRouter(ctx: Ctx): Router {
 	r.use(pharmacyRoutes(ctx));
 	r.use(internalRoutes(ctx));
 	r.use(bloodBankRoutes(ctx));
+	r.use(hospitalRoutes(ctx));
+	r.use(emergencyRoutes(ctx));
 	return r;
 }

@@ -126,10 +126,32 @@ export const TABLES = {
 			{ name: 'record-index', pk: S('record_id'), sk: S('created_at') }
 		]
 	},
-	hospitals: { pk: S('id') },
+	/**
+	 * One row per hospital (site), `kind` = 'hospital' on every row so one index lists them by
+	 * name. Its counters (`resources.<kind>.{total, available, reserved, occupied, out_of_service,
+	 * held_back}`) live on the row, so a reservation is one conditional update of one item.
+	 */
+	hospitals: {
+		pk: S('id'),
+		indexes: [{ name: 'kind-name-index', pk: S('kind'), sk: S('name_lower') }]
+	},
 	resources: { pk: S('id') },
 	ventilators: { pk: S('id') },
-	emergencies: { pk: S('id') },
+	/** Internal emergencies; `open_key` = 'active' only while unresolved (sparse), newest first. */
+	emergencies: {
+		pk: S('id'),
+		indexes: [{ name: 'open-created-index', pk: S('open_key'), sk: S('created_at') }]
+	},
+	/** A department's acknowledgement of an emergency, once (`emergency_id`, `department`). */
+	emergency_acks: { pk: S('emergency_id'), sk: S('department') },
+	/** Ambulance alerts from paramedics: by paramedic, and open ones by time. */
+	ambulance_alerts: {
+		pk: S('id'),
+		indexes: [
+			{ name: 'paramedic-created-index', pk: S('paramedic_id'), sk: S('created_at') },
+			{ name: 'status-created-index', pk: S('status'), sk: S('created_at') }
+		]
+	},
 	invoices: {
 		pk: S('id'),
 		indexes: [{ name: 'patient-index', pk: S('patient_id'), sk: S('created_at') }]

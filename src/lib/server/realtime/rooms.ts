@@ -5,6 +5,7 @@ import { authorize, careOf, refuse, requireActor } from '../auth/guard';
 import { readAppointment } from '../services/appointments';
 import { readMedicalRecord } from '../services/medical-records';
 import { conversationFor } from '../services/chat';
+import { joinDepartment } from '../services/emergencies';
 import { parseRoom, type ParsedRoom, type RoomKind } from '$lib/shared/rooms';
 import { deniedAsNotFound, isClinician, type Resource, roomAccess } from '$lib/shared/policy';
 
@@ -29,11 +30,13 @@ const DENIED: Partial<Record<RoomKind, { resource: Resource; message: string }>>
 	'doctor-queue': { resource: 'appointment', message: 'This queue belongs to another doctor.' },
 	board: { resource: 'appointment', message: 'The day board is for front desk, nurses and administrators.' },
 	record: { resource: 'users', message: 'You do not have access to this.' },
-	pharmacy: { resource: 'pharmacy', message: 'The pharmacy queue is for pharmacists and administrators.' }
+	pharmacy: { resource: 'pharmacy', message: 'The pharmacy queue is for pharmacists and administrators.' },
+	hospital: { resource: 'hospital_resources', message: 'Hospital capacity is for hospital staff and paramedics.' },
+	dept: { resource: 'emergency', message: 'Department emergencies are for that department’s staff.' }
 };
 
 const idOf = (r: ParsedRoom): string | undefined =>
-	r.kind === 'user' ? r.userId : r.kind === 'doctor-queue' ? r.doctorId : r.kind === 'board' ? r.date : r.kind === 'record' ? r.id : undefined;
+	r.kind === 'user' ? r.userId : r.kind === 'doctor-queue' ? r.doctorId : r.kind === 'board' ? r.date : r.kind === 'record' ? r.id : r.kind === 'hospital' ? r.hospitalId : r.kind === 'dept' ? r.department : undefined;
 
 function unknownRoom(name: string): AppError {
 	if (name.startsWith('slots')) {
@@ -86,6 +89,9 @@ export async function canJoin(ctx: Ctx, caller: Caller, name: string): Promise<J
 			return;
 		case 'chat':
 			await conversationFor(ctx, caller, r.conversationId);
+			return;
+		case 'dept':
+			await joinDepartment(ctx, caller, r.department);
 			return;
 	}
 	throw unknownRoom(name);

@@ -1,0 +1,216 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { Ctx } from '../context';
+import type { TransactItem } from '../db/transaction';
+import type { VersionStamp } from '../db/versioned';
+import { queryAll } from '../db/query';
+import type { AlertResponse, AlertStatus, Needs, ResourceKind, Severity } from '$lib/shared/hospitals';
+
+/**
+ * Every DynamoDB call of hospitals and ambulance alerts, plain. A hospital's counters live on its
+ * row (`resources.<kind>`), so a reservation is one conditional update of one item, written in
+ * the alert's transaction; the rules (who, how many, hold-back) are in services/hospitals.ts and
+ * services/ambulance.ts.
+ */
+export type CountersItem = {
+	total: number;
+	available: number;
+	reserved: number;
+	occupied: number;
+	out_of_service: number;
+	held_back: number;
+};
+
+export type HospitalItem = VersionStamp & {
+	id: string;
+	kind: 'hospital';
+	name: string;
+	name_lower: string;
+	latitude: number;
+	longitude: number;
+	departments: string[];
+	pandemic: { enabled: boolean; held_back_share: number };
+	resources: Record<ResourceKind, CountersItem>;
+	created_at: string;
+};
+
+export type AlertItem = VersionStamp & {
+	id: string;
+	status: AlertStatus;
+	condition: string;
+	severity: Severity;
+	needs: Needs;
+	latitude: number;
+	longitude: number;
+	radius_km: number;
+	paramedic_id: string;
+	paramedic_name: string;
+	hospital_id?: string;
+	hospital_ids: string[];
+	responses: Record<string, AlertResponse>;
+	created_at: string;
+};
+
+type Stamp = Omit<VersionStamp, 'version'>;
+
+export function hospitalPut(ctx: Ctx, item: HospitalItem) {
+	return {
+		Put: { TableName: ctx.db.tables.hospitals, Item: item, ConditionExpression: 'attribute_not_exists(id)' }
+	} satisfies TransactItem;
+}
+
+export async function getHospital(ctx: Ctx, id: string): Promise<HospitalItem | undefined> {
+	const res = await ctx.db.doc.send(new GetCommand({ TableName: ctx.db.tables.hospitals, Key: { id }, ConsistentRead: true }));
+	return res.Item?.kind === 'hospital' ? (res.Item as HospitalItem) : undefined;
+}
+
+/** Every hospital by name (a deployment has a handful of sites). */
+export async function listHospitals(ctx: Ctx): Promise<HospitalItem[]> {
+	return queryAll<HospitalItem>(ctx, {
+		TableName: ctx.db.tables.hospitals,
+		IndexName: 'kind-name-index',
+		KeyConditionExpression: 'kind = :k',
+		ExpressionAttributeValues: { ':k': 'hospital' }
+	});
+}
+
+/**
+ * Moves `needs` from available to reserved, only while each resource still has at least
+ * `min[kind]` available and (for a case that may not use the hold-back) the hold-back is still
+ * what was read. Bumps the version. Never below zero: `min` is at least the need.
+ */
+export function reserveUpdate(
+	ctx: Ctx,
+	hospitalId: string,
+	needs: [ResourceKind, number][],
+	min: Partial<Record<ResourceKind, number>>,
+	heldBack: Partial<Record<ResourceKind, number>>,
+	stamp: Stamp
+) {
+	const names: Record<string, string> = { '#r': 'resources', '#a': 'available', '#res': 'reserved', '#v': 'version', '#ua': 'updated_at', '#ub': 'updated_by', '#un': 'updated_by_name' };
+	const values: Record<string, unknown> = { ':one': 1, ':ua': stamp.updated_at, ':ub': stamp.updated_by, ':un': stamp.updated_by_name };
+	const sets = ['#v = #v + :one', '#ua = :ua', '#ub = :ub', '#un = :un'];
+	const conds = ['attribute_exists(id)'];
+	needs.forEach(([kind, n], i) => {
+		names[`#k${i}`] = kind;
+		values[`:n${i}`] = n;
+		values[`:m${i}`] = min[kind] ?? n;
+		sets.push(`#r.#k${i}.#a = #r.#k${i}.#a - :n${i}`, `#r.#k${i}.#res = #r.#k${i}.#res + :n${i}`);
+		conds.push(`#r.#k${i}.#a >= :m${i}`);
+		if (heldBack[kind] !== undefined) {
+			names['#hb'] = 'held_back';
+			values[`:h${i}`] = heldBack[kind];
+			conds.push(`#r.#k${i}.#hb = :h${i}`);
+		}
+	});
+	return {
+		Update: {
+			TableName: ctx.db.tables.hospitals,
+			Key: { id: hospitalId },
+			UpdateExpression: `SET ${sets.join(', ')}`,
+			ConditionExpression: conds.join(' AND '),
+			ExpressionAttributeNames: names,
+			ExpressionAttributeValues: values,
+			ReturnValuesOnConditionCheckFailure: 'ALL_OLD'
+		}
+	} satisfies TransactItem;
+}
+
+/** Moves `needs` out of reserved, into occupied (arrival) or back to available (cancellation); only while reserved holds them. */
+export function releaseUpdate(ctx: Ctx, hospitalId: string, needs: [ResourceKind, number][], into: 'occupied' | 'available', stamp: Stamp) {
+	const names: Record<string, string> = { '#r': 'resources', '#to': into, '#res': 'reserved', '#v': 'version', '#ua': 'updated_at', '#ub': 'updated_by', '#un': 'updated_by_name' };
+	const values: Record<string, unknown> = { ':one': 1, ':ua': stamp.updated_at, ':ub': stamp.updated_by, ':un': stamp.updated_by_name };
+	const sets = ['#v = #v + :one', '#ua = :ua', '#ub = :ub', '#un = :un'];
+	const conds = ['attribute_exists(id)'];
+	needs.forEach(([kind, n], i) => {
+		names[`#k${i}`] = kind;
+		values[`:n${i}`] = n;
+		sets.push(`#r.#k${i}.#res = #r.#k${i}.#res - :n${i}`, `#r.#k${i}.#to = #r.#k${i}.#to + :n${i}`);
+		conds.push(`#r.#k${i}.#res >= :n${i}`);
+	});
+	return {
+		Update: {
+			TableName: ctx.db.tables.hospitals,
+			Key: { id: hospitalId },
+			UpdateExpression: `SET ${sets.join(', ')}`,
+			ConditionExpression: conds.join(' AND '),
+			ExpressionAttributeNames: names,
+			ExpressionAttributeValues: values,
+			ReturnValuesOnConditionCheckFailure: 'ALL_OLD'
+		}
+	} satisfies TransactItem;
+}
+
+// ---- ambulance alerts
+
+export function alertPut(ctx: Ctx, item: AlertItem) {
+	return {
+		Put: { TableName: ctx.db.tables.ambulance_alerts, Item: item, ConditionExpression: 'attribute_not_exists(id)' }
+	} satisfies TransactItem;
+}
+
+export async function getAlert(ctx: Ctx, id: string): Promise<AlertItem | undefined> {
+	const res = await ctx.db.doc.send(new GetCommand({ TableName: ctx.db.tables.ambulance_alerts, Key: { id }, ConsistentRead: true }));
+	return res.Item as AlertItem | undefined;
+}
+
+/** The alert moves from `from` to `to` (and takes the given fields), only if it is still `from`. Bumps its version. */
+export function alertStatusUpdate(ctx: Ctx, id: string, from: AlertStatus, to: AlertStatus, set: Record<string, unknown>, stamp: Stamp) {
+	const names: Record<string, string> = { '#s': 'status', '#v': 'version' };
+	const values: Record<string, unknown> = { ':from': from, ':to': to, ':one': 1 };
+	const sets = ['#s = :to', '#v = #v + :one'];
+	Object.entries({ ...set, ...stamp }).forEach(([field, value], i) => {
+		names[`#f${i}`] = field;
+		values[`:f${i}`] = value;
+		sets.push(`#f${i} = :f${i}`);
+	});
+	return {
+		Update: {
+			TableName: ctx.db.tables.ambulance_alerts,
+			Key: { id },
+			UpdateExpression: `SET ${sets.join(', ')}`,
+			ConditionExpression: 'attribute_exists(id) AND #s = :from',
+			ExpressionAttributeNames: names,
+			ExpressionAttributeValues: values,
+			ReturnValuesOnConditionCheckFailure: 'ALL_OLD'
+		}
+	} satisfies TransactItem;
+}
+
+/** A hospital's answer to an open alert (accept / decline), kept per hospital. */
+export function alertResponseUpdate(ctx: Ctx, id: string, hospitalId: string, response: AlertResponse, stamp: Stamp) {
+	return {
+		Update: {
+			TableName: ctx.db.tables.ambulance_alerts,
+			Key: { id },
+			UpdateExpression: 'SET #resp.#h = :r, #v = #v + :one, updated_at = :ua, updated_by = :ub, updated_by_name = :un',
+			ConditionExpression: 'attribute_exists(id) AND #s = :open',
+			ExpressionAttributeNames: { '#resp': 'responses', '#h': hospitalId, '#v': 'version', '#s': 'status' },
+			ExpressionAttributeValues: { ':r': response, ':one': 1, ':open': 'open', ':ua': stamp.updated_at, ':ub': stamp.updated_by, ':un': stamp.updated_by_name },
+			ReturnValuesOnConditionCheckFailure: 'ALL_OLD'
+		}
+	} satisfies TransactItem;
+}
+
+export async function alertsOfParamedic(ctx: Ctx, paramedicId: string): Promise<AlertItem[]> {
+	return queryAll<AlertItem>(ctx, {
+		TableName: ctx.db.tables.ambulance_alerts,
+		IndexName: 'paramedic-created-index',
+		KeyConditionExpression: 'paramedic_id = :p',
+		ExpressionAttributeValues: { ':p': paramedicId },
+		ScanIndexForward: false,
+		Limit: 50
+	});
+}
+
+/** Alerts in one status, newest first (open and en route alerts are few at any time). */
+export async function alertsInStatus(ctx: Ctx, status: AlertStatus, limit = 100): Promise<AlertItem[]> {
+	return queryAll<AlertItem>(ctx, {
+		TableName: ctx.db.tables.ambulance_alerts,
+		IndexName: 'status-created-index',
+		KeyConditionExpression: '#s = :s',
+		ExpressionAttributeNames: { '#s': 'status' },
+		ExpressionAttributeValues: { ':s': status },
+		ScanIndexForward: false,
+		Limit: limit
+	});
+}

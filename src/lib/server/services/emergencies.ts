@@ -1,0 +1,190 @@
+import crypto from 'node:crypto';
+import type { Ctx } from '../context';
+import type { Caller } from '../actor';
+import { AppError, notFound } from '../errors';
+import { authorize, refuse, requireActor } from '../auth/guard';
+import { transactNamed, unexpectedFailure } from '../db/transaction';
+import { actorStamp, stampNew } from '../db/versioned';
+import { auditPut } from './audit';
+import { announceHospital, readHospitalItem } from './hospitals';
+import { releaseUpdate, reserveUpdate } from '../repositories/hospitals';
+import { RESOURCE_KINDS, RESOURCE_LABEL, type Needs, type ResourceKind, type ResourcesGoneDetails } from '$lib/shared/hospitals';
+import { getUser } from '../repositories/users';
+import { ackPut, acksOf, activeEmergencies, emergencyPut, emergencyTimelineUpdate, getEmergency, type AckItem, type EmergencyItem } from '../repositories/emergencies';
+import { acknowledgesEmergencies, isAdmin, raisesEmergencies } from '$lib/shared/policy';
+import { deptSlug, room } from '$lib/shared/rooms';
+import { EMERGENCY_LABEL, type EmergencyCreate, type EmergencyView } from '$lib/shared/emergencies';
+
+/**
+ * Internal emergencies (SPEC §3): raised by staff for departments of a hospital, live to each
+ * department's `dept:<slug>` room and the raiser's own room, acknowledged once per department
+ * (a guard row per department, in the emergency's transaction), with response times, and resolved
+ * into an incident record that keeps its timeline.
+ */
+const needList = (needs: Needs): [ResourceKind, number][] =>
+	RESOURCE_KINDS.flatMap((k) => ((needs[k] ?? 0) > 0 ? [[k, needs[k]!] as [ResourceKind, number]] : []));
+const describe = (needs: [ResourceKind, number][]) => needs.map(([k, n]) => `${n} ${RESOURCE_LABEL[k].replace(/^(General|Ventilators)/, (w) => w.toLowerCase())}`).join(', ');
+
+function view(e: EmergencyItem, acks: AckItem[]): EmergencyView {
+	return {
+		id: e.id,
+		hospitalId: e.hospital_id,
+		type: e.type,
+		location: e.location,
+		severity: e.severity,
+		departments: e.departments,
+		status: e.status,
+		raisedBy: e.raised_by,
+		raisedByName: e.raised_by_name,
+		createdAt: e.created_at,
+		acknowledgements: acks
+			.sort((a, b) => a.at.localeCompare(b.at))
+			.map((a) => ({ department: a.department_name, by: a.by, byName: a.by_name, at: a.at, responseSeconds: a.response_seconds })),
+		timeline: e.timeline,
+		reserved: e.reserved ?? {},
+		...(e.resolved_at ? { resolvedAt: e.resolved_at } : {})
+	};
+}
+
+async function fullView(ctx: Ctx, id: string): Promise<EmergencyView> {
+	const [e, acks] = await Promise.all([getEmergency(ctx, id), acksOf(ctx, id)]);
+	if (!e) throw notFound('This emergency');
+	return view(e, acks);
+}
+
+function announce(ctx: Ctx, v: EmergencyView, event: 'emergency:raised' | 'emergency:acknowledged' | 'emergency:resolved') {
+	for (const d of v.departments) ctx.bus.emit(room.dept(d), event, v);
+	ctx.bus.emit(room.user(v.raisedBy), event, v);
+	ctx.bus.emit(room.hospital(v.hospitalId), event, v);
+}
+
+/** A user joins only their own department's room (administrators oversee every department). */
+export async function joinDepartment(ctx: Ctx, caller: Caller, slug: string): Promise<void> {
+	const actor = requireActor(caller);
+	if (isAdmin(actor.role)) return;
+	const user = await getUser(ctx, actor.id);
+	if (!user?.department || deptSlug(user.department) !== slug) {
+		await refuse(ctx, caller, 'emergency', 'read', slug, 'You can only follow your own department’s emergencies.');
+	}
+}
+
+export async function raiseEmergency(ctx: Ctx, caller: Caller, input: EmergencyCreate): Promise<EmergencyView> {
+	const actor = requireActor(caller);
+	await authorize(ctx, caller, 'emergency', 'write');
+	if (!raisesEmergencies(actor.role)) await refuse(ctx, caller, 'emergency', 'write', undefined, 'Hospital staff raise internal emergencies.');
+	await readHospitalItem(ctx, input.hospitalId);
+	const reserve = needList(input.reserve ?? {});
+	const departments = [...new Map(input.departments.map((d) => [deptSlug(d), d.trim()])).values()];
+	const now = new Date().toISOString();
+	const item: EmergencyItem = stampNew(caller, {
+		id: `em_${crypto.randomUUID()}`,
+		open_key: 'active' as const,
+		hospital_id: input.hospitalId,
+		type: input.type,
+		location: input.location,
+		severity: input.severity,
+		departments,
+		status: 'active' as const,
+		raised_by: actor.id,
+		raised_by_name: actor.name,
+		reserved: Object.fromEntries(reserve) as Needs,
+		timeline: [
+			{ at: now, what: `${EMERGENCY_LABEL[input.type]} raised at ${input.location} for ${departments.join(', ')}`, by: actor.name },
+			...(reserve.length ? [{ at: now, what: `Reserved ${describe(reserve)}`, by: actor.name }] : [])
+		]
+	});
+	const stamp = actorStamp(caller);
+	const outcome = await transactNamed(ctx, {
+		// critical: the hold-back is for exactly such cases, so `available >= need` is the condition
+		hospital: reserve.length ? reserveUpdate(ctx, input.hospitalId, reserve, {}, {}, stamp) : undefined,
+		emergency: emergencyPut(ctx, item),
+		audit: auditPut(ctx, caller, { action: 'create', resourceType: 'emergency', resourceId: item.id, changedFields: reserve.map(([k]) => `reserved.${k}`) })
+	});
+	if (!outcome.ok) {
+		if (outcome.failed === 'hospital') {
+			const details: ResourcesGoneDetails = { hospitalId: input.hospitalId, candidates: [] };
+			throw new AppError(409, 'RESOURCES_GONE', `The hospital does not have ${describe(reserve)} free to reserve now.`, details);
+		}
+		throw unexpectedFailure(outcome);
+	}
+	if (reserve.length) await announceHospital(ctx, input.hospitalId);
+	const v = view(item, []);
+	announce(ctx, v, 'emergency:raised');
+	return v;
+}
+
+/** Active emergencies: all for administrators, the caller's department's for other staff. */
+export async function listActive(ctx: Ctx, caller: Caller): Promise<EmergencyView[]> {
+	const actor = requireActor(caller);
+	await authorize(ctx, caller, 'emergency', 'read');
+	const all = await activeEmergencies(ctx);
+	let mine = all;
+	if (!isAdmin(actor.role)) {
+		const dept = (await getUser(ctx, actor.id))?.department;
+		mine = dept ? all.filter((e) => e.departments.some((d) => deptSlug(d) === deptSlug(dept)) || e.raised_by === actor.id) : all.filter((e) => e.raised_by === actor.id);
+	}
+	return Promise.all(mine.map(async (e) => view(e, await acksOf(ctx, e.id))));
+}
+
+export async function readEmergency(ctx: Ctx, caller: Caller, id: string): Promise<EmergencyView> {
+	await authorize(ctx, caller, 'emergency', 'read', { id });
+	return fullView(ctx, id);
+}
+
+/** The caller's department acknowledges, once; the raiser and every affected screen hear it. */
+export async function acknowledge(ctx: Ctx, caller: Caller, id: string): Promise<EmergencyView> {
+	const actor = requireActor(caller);
+	await authorize(ctx, caller, 'emergency', 'read', { id });
+	const e = await getEmergency(ctx, id);
+	if (!e) throw notFound('This emergency');
+	const dept = (await getUser(ctx, actor.id))?.department;
+	const department = dept ? e.departments.find((d) => deptSlug(d) === deptSlug(dept)) : undefined;
+	if (!acknowledgesEmergencies(actor.role) || !department) {
+		await refuse(ctx, caller, 'emergency', 'write', id, 'Only staff of an affected department acknowledge this emergency.');
+	}
+	if (e.status !== 'active') throw new AppError(409, 'INVALID_TRANSITION', 'This emergency is already resolved.');
+	const stamp = actorStamp(caller);
+	const responseSeconds = Math.max(0, Math.round((Date.parse(stamp.updated_at) - Date.parse(e.created_at)) / 100) / 10);
+	const outcome = await transactNamed(ctx, {
+		ack: ackPut(ctx, { emergency_id: id, department: deptSlug(department!), department_name: department!, by: actor.id, by_name: actor.name, at: stamp.updated_at, response_seconds: responseSeconds }),
+		emergency: emergencyTimelineUpdate(ctx, id, { at: stamp.updated_at, what: `${department} acknowledged (${responseSeconds} s)`, by: actor.name }, stamp),
+		audit: auditPut(ctx, caller, { action: 'acknowledge', resourceType: 'emergency', resourceId: id, changedFields: ['acknowledgements'] })
+	});
+	if (!outcome.ok) {
+		if (outcome.failed === 'ack') {
+			throw new AppError(409, 'ALREADY_ACKNOWLEDGED', `${department} already acknowledged this emergency${outcome.current?.by_name ? ` (${String(outcome.current.by_name)})` : ''}.`, { department });
+		}
+		if (outcome.failed === 'emergency') throw new AppError(409, 'INVALID_TRANSITION', 'This emergency is already resolved.');
+		throw unexpectedFailure(outcome);
+	}
+	const v = await fullView(ctx, id);
+	announce(ctx, v, 'emergency:acknowledged');
+	return v;
+}
+
+/** Resolving closes the emergency; the record stays with its whole timeline. */
+export async function resolveEmergency(ctx: Ctx, caller: Caller, id: string): Promise<EmergencyView> {
+	const actor = requireActor(caller);
+	await authorize(ctx, caller, 'emergency', 'write', { id });
+	if (!raisesEmergencies(actor.role)) await refuse(ctx, caller, 'emergency', 'write', id, 'Hospital staff resolve internal emergencies.');
+	const e = await getEmergency(ctx, id);
+	if (!e) throw notFound('This emergency');
+	const held = needList(e.reserved ?? {});
+	const stamp = actorStamp(caller);
+	const outcome = await transactNamed(ctx, {
+		emergency: emergencyTimelineUpdate(ctx, id, { at: stamp.updated_at, what: held.length ? `Resolved; released ${describe(held)}` : 'Resolved', by: actor.name }, stamp, true),
+		hospital: held.length ? releaseUpdate(ctx, e.hospital_id, held, 'available', stamp) : undefined,
+		audit: auditPut(ctx, caller, { action: 'resolve', resourceType: 'emergency', resourceId: id, changedFields: ['status'] })
+	});
+	if (!outcome.ok) {
+		if (outcome.failed === 'emergency') {
+			if (!outcome.current) throw notFound('This emergency');
+			throw new AppError(409, 'INVALID_TRANSITION', 'This emergency is already resolved.');
+		}
+		throw unexpectedFailure(outcome);
+	}
+	if (held.length) await announceHospital(ctx, e.hospital_id);
+	const v = await fullView(ctx, id);
+	announce(ctx, v, 'emergency:resolved');
+	return v;
+}

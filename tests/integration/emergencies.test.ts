@@ -1,0 +1,152 @@
+import { io, type Socket } from 'socket.io-client';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp, type TestUser } from '../fixtures/app';
+import { auditEntries, sleep } from './helpers';
+import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from '../../src/lib/shared/realtime';
+import type { EmergencyView } from '../../src/lib/shared/emergencies';
+
+/** Internal emergencies: live to the affected department's room only, acknowledged once per department, resolved with a timeline. */
+type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+let app: TestApp;
+let admin: TestUser;
+let raiser: TestUser;
+let erNurse: TestUser;
+let erDoctor: TestUser;
+let radNurse: TestUser;
+let patient: TestUser;
+let hospitalId: string;
+const open: ClientSocket[] = [];
+
+beforeAll(async () => {
+	app = await startTestApp({ HOSPITAL_TIMEZONE: 'UTC' });
+	[admin, raiser, erNurse, erDoctor, radNurse, patient] = await Promise.all([
+		app.userOf('admin'),
+		app.userOf('doctor', { name: 'Rae Raiser', department: 'Cardiology' }),
+		app.userOf('nurse', { name: 'Erin ER', department: 'Emergency' }),
+		app.userOf('doctor', { name: 'Eli ER', department: 'Emergency' }),
+		app.userOf('nurse', { name: 'Ray Radiology', department: 'Radiology' }),
+		app.userOf('patient')
+	]);
+	const h = await admin.api.post('/api/hospitals', {
+		name: 'General',
+		latitude: 1,
+		longitude: 1,
+		departments: ['Emergency', 'Radiology', 'Cardiology'],
+		resources: { general_beds: { total: 10 }, icu_beds: { total: 2 }, ventilators: { total: 2 } }
+	});
+	hospitalId = h.body.hospital.id;
+});
+afterEach(() => {
+	for (const s of open.splice(0)) s.close();
+});
+afterAll(async () => app?.close());
+
+function socketOf(user: TestUser): ClientSocket {
+	const s: ClientSocket = io(app.url, { path: '/socket.io', transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { cookie: user.api.cookie! } });
+	open.push(s);
+	return s;
+}
+const connected = (s: ClientSocket) => new Promise<void>((resolve, reject) => (s.once('connect', () => resolve()), s.once('connect_error', reject)));
+const subscribe = (s: ClientSocket, room: string): Promise<SubscribeAck> => s.timeout(5_000).emitWithAck('subscribe', { room });
+
+describe('internal emergencies', () => {
+	it('a user joins only their own department’s room', async () => {
+		const s = socketOf(erNurse);
+		await connected(s);
+		expect(await subscribe(s, 'dept:emergency')).toEqual({ ok: true });
+		expect((await subscribe(s, 'dept:radiology')).ok).toBe(false);
+		const p = socketOf(patient);
+		await connected(p);
+		expect((await subscribe(p, 'dept:emergency')).ok).toBe(false);
+		expect((await auditEntries(app, (e) => e.action === 'read_denied' && e.resource_id === 'radiology')).length).toBeGreaterThan(0);
+	});
+
+	it('reaches a subscribed Emergency nurse within 1 s, not a Radiology nurse; one acknowledgement per department; the raiser hears it', async () => {
+		const er = socketOf(erNurse);
+		const rad = socketOf(radNurse);
+		const me = socketOf(raiser);
+		const erSeen: { e: EmergencyView; at: number }[] = [];
+		const radSeen: EmergencyView[] = [];
+		const raiserAcks: EmergencyView[] = [];
+		er.on('emergency:raised', (e) => erSeen.push({ e, at: Date.now() }));
+		rad.on('emergency:raised', (e) => radSeen.push(e));
+		me.on('emergency:acknowledged', (e) => raiserAcks.push(e));
+		await Promise.all([connected(er), connected(rad), connected(me)]);
+		expect(await subscribe(er, 'dept:emergency')).toEqual({ ok: true });
+		expect(await subscribe(rad, 'dept:radiology')).toEqual({ ok: true });
+		expect(await subscribe(me, `user:${raiser.id}`)).toEqual({ ok: true });
+
+		const t0 = Date.now();
+		const r = await raiser.api.post('/api/emergencies', { hospitalId, type: 'code_blue', location: 'Ward 3, bed 12', severity: 'critical', departments: ['Emergency'] });
+		expect(r.status, JSON.stringify(r.body)).toBe(201);
+		const id = r.body.emergency.id as string;
+		while (!erSeen.length && Date.now() - t0 < 1000) await sleep(10);
+		expect(erSeen.length).toBe(1);
+		const latency = erSeen[0]!.at - t0;
+		console.log(`emergency:raised reached the Emergency nurse in ${latency} ms`);
+		expect(latency).toBeLessThan(1000);
+		expect(erSeen[0]!.e).toMatchObject({ id, type: 'code_blue', status: 'active', departments: ['Emergency'] });
+		await sleep(200);
+		expect(radSeen).toEqual([]);
+
+		expect((await radNurse.api.post(`/api/emergencies/${id}/acknowledgements`, {})).status).toBe(403);
+		const ack = await erNurse.api.post(`/api/emergencies/${id}/acknowledgements`, {});
+		expect(ack.status, JSON.stringify(ack.body)).toBe(201);
+		expect(ack.body.emergency.acknowledgements).toHaveLength(1);
+		expect(ack.body.emergency.acknowledgements[0]).toMatchObject({ department: 'Emergency', byName: 'Erin ER' });
+		expect(ack.body.emergency.acknowledgements[0].responseSeconds).toBeGreaterThanOrEqual(0);
+		const again = await erDoctor.api.post(`/api/emergencies/${id}/acknowledgements`, {});
+		expect(again.status).toBe(409);
+		expect(again.body.error.code).toBe('ALREADY_ACKNOWLEDGED');
+		const t1 = Date.now();
+		while (!raiserAcks.length && Date.now() - t1 < 1000) await sleep(10);
+		expect(raiserAcks[0]?.acknowledgements[0]?.department).toBe('Emergency');
+
+		const listed = await erDoctor.api.get('/api/emergencies');
+		expect(listed.body.emergencies.map((e: EmergencyView) => e.id)).toContain(id);
+		expect((await radNurse.api.get('/api/emergencies')).body.emergencies.map((e: EmergencyView) => e.id)).not.toContain(id);
+
+		const res = await raiser.api.post(`/api/emergencies/${id}/resolution`, {});
+		expect(res.status).toBe(200);
+		expect(res.body.emergency.status).toBe('resolved');
+		expect(res.body.emergency.timeline.map((t: { what: string }) => t.what)).toEqual([
+			'Code blue raised at Ward 3, bed 12 for Emergency',
+			expect.stringMatching(/^Emergency acknowledged/),
+			'Resolved'
+		]);
+		expect((await raiser.api.post(`/api/emergencies/${id}/resolution`, {})).status).toBe(409);
+		expect((await erDoctor.api.get('/api/emergencies')).body.emergencies.map((e: EmergencyView) => e.id)).not.toContain(id);
+		expect((await erDoctor.api.get(`/api/emergencies/${id}`)).body.emergency.status).toBe('resolved');
+	});
+
+	it('a critical emergency reserves resources of its hospital; resolving releases them and keeps the timeline', async () => {
+		const icu = async () => (await admin.api.get(`/api/hospitals/${hospitalId}`)).body.hospital.resources.icu_beds;
+		const before = await icu();
+		const r = await raiser.api.post('/api/emergencies', { hospitalId, type: 'mass_casualty', location: 'Main entrance', severity: 'critical', departments: ['Emergency'], reserve: { icu_beds: 2 } });
+		expect(r.status, JSON.stringify(r.body)).toBe(201);
+		expect(r.body.emergency.reserved).toEqual({ icu_beds: 2 });
+		expect(await icu()).toMatchObject({ available: before.available - 2, reserved: before.reserved + 2 });
+		const more = await raiser.api.post('/api/emergencies', { hospitalId, type: 'fire', location: 'Lab', severity: 'critical', departments: ['Radiology'], reserve: { icu_beds: 1 } });
+		expect(more.status).toBe(409);
+		expect(more.body.error.code).toBe('RESOURCES_GONE');
+		const notCritical = await raiser.api.post('/api/emergencies', { hospitalId, type: 'fire', location: 'Lab', severity: 'high', departments: ['Radiology'], reserve: { icu_beds: 1 } });
+		expect(notCritical.status).toBe(400);
+		expect(notCritical.body.error.details[0].field).toBe('reserve');
+		const done = await raiser.api.post(`/api/emergencies/${r.body.emergency.id}/resolution`, {});
+		expect(done.status).toBe(200);
+		expect(await icu()).toMatchObject({ available: before.available, reserved: before.reserved });
+		expect(done.body.emergency.timeline.map((t: { what: string }) => t.what)).toEqual([
+			'Mass casualty raised at Main entrance for Emergency',
+			'Reserved 2 ICU beds',
+			'Resolved; released 2 ICU beds'
+		]);
+	});
+
+	it('refuses bad input naming the field, and patients', async () => {
+		const bad = await raiser.api.post('/api/emergencies', { hospitalId, type: 'flood', location: '', severity: 'critical', departments: [] });
+		expect(bad.status).toBe(400);
+		expect(bad.body.error.details.map((d: { field: string }) => d.field)).toEqual(expect.arrayContaining(['type', 'location', 'departments']));
+		expect((await patient.api.post('/api/emergencies', { hospitalId, type: 'fire', location: 'Lab', severity: 'high', departments: ['Radiology'] })).status).toBe(403);
+	});
+});
