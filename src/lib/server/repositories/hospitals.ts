@@ -73,6 +73,47 @@ export async function listHospitals(ctx: Ctx): Promise<HospitalItem[]> {
 	});
 }
 
+type Bucket = 'available' | 'reserved' | 'occupied';
+type Move = { kind: ResourceKind; n: number; from: Bucket; to: Bucket; /** `from` must hold at least this (≥ n). */ atLeast: number; /** The hold-back must still be this. */ heldBack?: number };
+
+/**
+ * The one counter update of a hospital's row: each move takes `n` of a resource from one
+ * bucket to another, only while `from` still holds `atLeast` (never below zero) and, where
+ * given, the hold-back is still what was read; bumps the version, stamps who did it.
+ */
+function counterMove(ctx: Ctx, hospitalId: string, moves: Move[], stamp: Stamp) {
+	const names: Record<string, string> = { '#r': 'resources', '#v': 'version', '#ua': 'updated_at', '#ub': 'updated_by', '#un': 'updated_by_name' };
+	const values: Record<string, unknown> = { ':one': 1, ':ua': stamp.updated_at, ':ub': stamp.updated_by, ':un': stamp.updated_by_name };
+	const sets = ['#v = #v + :one', '#ua = :ua', '#ub = :ub', '#un = :un'];
+	const conds = ['attribute_exists(id)'];
+	moves.forEach((m, i) => {
+		const k = `#r.#k${i}`;
+		names[`#k${i}`] = m.kind;
+		names[`#${m.from}`] = m.from;
+		names[`#${m.to}`] = m.to;
+		values[`:n${i}`] = m.n;
+		values[`:m${i}`] = m.atLeast;
+		sets.push(`${k}.#${m.from} = ${k}.#${m.from} - :n${i}`, `${k}.#${m.to} = ${k}.#${m.to} + :n${i}`);
+		conds.push(`${k}.#${m.from} >= :m${i}`);
+		if (m.heldBack !== undefined) {
+			names['#hb'] = 'held_back';
+			values[`:h${i}`] = m.heldBack;
+			conds.push(`${k}.#hb = :h${i}`);
+		}
+	});
+	return {
+		Update: {
+			TableName: ctx.db.tables.hospitals,
+			Key: { id: hospitalId },
+			UpdateExpression: `SET ${sets.join(', ')}`,
+			ConditionExpression: conds.join(' AND '),
+			ExpressionAttributeNames: names,
+			ExpressionAttributeValues: values,
+			ReturnValuesOnConditionCheckFailure: 'ALL_OLD'
+		}
+	} satisfies TransactItem;
+}
+
 /**
  * Moves `needs` from available to reserved, only while each resource still has at least
  * `min[kind]` available and (for a case that may not use the hold-back) the hold-back is still
@@ -86,61 +127,15 @@ export function reserveUpdate(
 	heldBack: Partial<Record<ResourceKind, number>>,
 	stamp: Stamp
 ) {
-	const names: Record<string, string> = { '#r': 'resources', '#a': 'available', '#res': 'reserved', '#v': 'version', '#ua': 'updated_at', '#ub': 'updated_by', '#un': 'updated_by_name' };
-	const values: Record<string, unknown> = { ':one': 1, ':ua': stamp.updated_at, ':ub': stamp.updated_by, ':un': stamp.updated_by_name };
-	const sets = ['#v = #v + :one', '#ua = :ua', '#ub = :ub', '#un = :un'];
-	const conds = ['attribute_exists(id)'];
-	needs.forEach(([kind, n], i) => {
-		names[`#k${i}`] = kind;
-		values[`:n${i}`] = n;
-		values[`:m${i}`] = min[kind] ?? n;
-		sets.push(`#r.#k${i}.#a = #r.#k${i}.#a - :n${i}`, `#r.#k${i}.#res = #r.#k${i}.#res + :n${i}`);
-		conds.push(`#r.#k${i}.#a >= :m${i}`);
-		if (heldBack[kind] !== undefined) {
-			names['#hb'] = 'held_back';
-			values[`:h${i}`] = heldBack[kind];
-			conds.push(`#r.#k${i}.#hb = :h${i}`);
-		}
-	});
-	return {
-		Update: {
-			TableName: ctx.db.tables.hospitals,
-			Key: { id: hospitalId },
-			UpdateExpression: `SET ${sets.join(', ')}`,
-			ConditionExpression: conds.join(' AND '),
-			ExpressionAttributeNames: names,
-			ExpressionAttributeValues: values,
-			ReturnValuesOnConditionCheckFailure: 'ALL_OLD'
-		}
-	} satisfies TransactItem;
+	const moves = needs.map(([kind, n]): Move => ({ kind, n, from: 'available', to: 'reserved', atLeast: min[kind] ?? n, heldBack: heldBack[kind] }));
+	return counterMove(ctx, hospitalId, moves, stamp);
 }
 
 /** Moves `needs` out of reserved, into occupied (arrival) or back to available (cancellation); only while reserved holds them. */
 export function releaseUpdate(ctx: Ctx, hospitalId: string, needs: [ResourceKind, number][], into: 'occupied' | 'available', stamp: Stamp) {
-	const names: Record<string, string> = { '#r': 'resources', '#to': into, '#res': 'reserved', '#v': 'version', '#ua': 'updated_at', '#ub': 'updated_by', '#un': 'updated_by_name' };
-	const values: Record<string, unknown> = { ':one': 1, ':ua': stamp.updated_at, ':ub': stamp.updated_by, ':un': stamp.updated_by_name };
-	const sets = ['#v = #v + :one', '#ua = :ua', '#ub = :ub', '#un = :un'];
-	const conds = ['attribute_exists(id)'];
-	needs.forEach(([kind, n], i) => {
-		names[`#k${i}`] = kind;
-		values[`:n${i}`] = n;
-		sets.push(`#r.#k${i}.#res = #r.#k${i}.#res - :n${i}`, `#r.#k${i}.#to = #r.#k${i}.#to + :n${i}`);
-		conds.push(`#r.#k${i}.#res >= :n${i}`);
-	});
-	return {
-		Update: {
-			TableName: ctx.db.tables.hospitals,
-			Key: { id: hospitalId },
-			UpdateExpression: `SET ${sets.join(', ')}`,
-			ConditionExpression: conds.join(' AND '),
-			ExpressionAttributeNames: names,
-			ExpressionAttributeValues: values,
-			ReturnValuesOnConditionCheckFailure: 'ALL_OLD'
-		}
-	} satisfies TransactItem;
+	const moves = needs.map(([kind, n]): Move => ({ kind, n, from: 'reserved', to: into, atLeast: n }));
+	return counterMove(ctx, hospitalId, moves, stamp);
 }
-
-// ---- ambulance alerts
 
 export function alertPut(ctx: Ctx, item: AlertItem) {
 	return {
