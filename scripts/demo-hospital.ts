@@ -2,7 +2,7 @@ import type { Ctx } from '../src/lib/server/context';
 import { systemCaller, type Caller } from '../src/lib/server/actor';
 import { actorOf } from '../src/lib/server/auth/sessions';
 import { AppError } from '../src/lib/server/errors';
-import { createUser, type NewUser } from '../src/lib/server/services/users';
+import { createUser, updateUser, type NewUser } from '../src/lib/server/services/users';
 import { seedCatalogue } from '../src/lib/server/services/catalogue';
 import { freeSlots, updateAvailability } from '../src/lib/server/services/doctors';
 import { bookAppointment, changeAppointment, listAppointments, recordVitals, type AppointmentChange } from '../src/lib/server/services/appointments';
@@ -18,6 +18,7 @@ import type { Prescription } from '../src/lib/shared/views';
 import { addDays, dateIn } from '../src/lib/shared/time';
 import { seedBloodBank } from './demo-blood-bank';
 import { seedSites } from './demo-sites';
+import { listHospitals } from '../src/lib/server/services/hospitals';
 
 /**
  * The demo hospital behind `npm run seed`: its people, the services catalogue, a roster, and
@@ -51,7 +52,7 @@ export type SeedReport = {
 	batches: Tally;
 	/** Blood units of the demo blood bank (bags by number). */
 	bloodUnits: Tally;
-	hospitals: Tally;
+	hospitals: Tally & { ventilators: number };
 	logins: string[];
 };
 export type DayReport = Tally & { date: string; /** planned visits with no free slot left that day */ noSlot: number };
@@ -308,9 +309,17 @@ export async function seedDemoHospital(ctx: Ctx, opts: SeedOptions): Promise<See
 	const bloodUnits = await seedBloodBank(ctx, admin);
 	opts.log?.(`blood bank: ${bloodUnits.created} units added, ${bloodUnits.existed} already there`);
 
-	// 6. The sites: three hospitals with beds, ICU beds and ventilators, for the capacity page and the paramedic.
-	const hospitals = await seedSites(ctx, admin);
-	opts.log?.(`hospitals: ${hospitals.created} added, ${hospitals.existed} already there`);
+	// 6. The sites: three hospitals with beds, ICU beds and named ventilators (three on demo patients), for the capacity page and the paramedic.
+	const hospitals = await seedSites(ctx, admin, patientIds.slice(0, 3));
+	opts.log?.(`hospitals: ${hospitals.created} added, ${hospitals.existed} already there, ${hospitals.ventilators} ventilators registered`);
+
+	// 7. The nurses work at a site (nurse1–4 at Central, nurse5 at Riverside, nurse6 at Northgate): a nurse changes beds and ventilators there only.
+	const siteIds = new Map((await listHospitals(ctx, admin)).map((h) => [h.name, h.id]));
+	for (let i = 1; i <= 6; i++) {
+		const u = await user(email('nurse', i, 6));
+		const site = siteIds.get(i <= 4 ? 'MedTrack Central' : i === 5 ? 'MedTrack Riverside' : 'MedTrack Northgate');
+		if (site && !u.hospital_id) await updateUser(ctx, admin, u.id, { version: u.version, hospitalId: site });
+	}
 
 	return { accounts, services, rosters, today: reports[0]!, tomorrow: reports[1]!, ...pharmacy, bloodUnits, hospitals, logins: DEMO_LOGINS };
 }

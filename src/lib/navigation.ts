@@ -13,6 +13,7 @@ export function navFor(user: SessionUser): NavItem[] {
 		{ href: '/doctor/queue', label: 'Live queue' },
 		{ href: '/doctor/availability', label: 'My availability' },
 		{ href: '/front-desk/board', label: 'Day board' },
+		{ href: '/nurse/beds', label: 'Beds and ventilators' },
 		{ href: '/chat', label: 'Chat' },
 		{ href: '/notifications', label: 'Notifications' },
 		{ href: '/doctors', label: 'Doctors' },

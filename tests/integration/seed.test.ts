@@ -113,7 +113,7 @@ describe('the demo seed', () => {
 
 	it('the blood bank has stock of every group and component, with exactly one critical (O- red cells)', async () => {
 		expect(first.bloodUnits.created).toBeGreaterThan(100);
-		expect(first.hospitals).toEqual({ created: 3, existed: 0 });
+		expect(first.hospitals).toEqual({ created: 3, existed: 0, ventilators: 19 });
 		const admin = await as('admin@demo.medtrack.local');
 		const stock = (await admin.get<{ stock: { bloodGroup: string; component: string; available: number; critical: boolean }[] }>('/api/blood-bank/stock')).body.stock;
 		expect(stock).toHaveLength(32);
@@ -121,6 +121,19 @@ describe('the demo seed', () => {
 		expect(stock.filter((r) => r.critical).map((r) => `${r.bloodGroup} ${r.component}`)).toEqual(['O- red_cells']);
 		const alerts = (await auditEntries(app, (e) => e.action === 'stock_critical')).map((e) => e.resource_id);
 		expect(alerts).toEqual(['O-#red_cells']);
+	});
+
+	it('the sites have named ventilators counted on their rows, three on demo patients; the demo nurse works at Central', async () => {
+		const nurse = await as('nurse1@demo.medtrack.local');
+		const me = (await nurse.get<{ user: { hospitalId?: string } }>('/api/me')).body.user;
+		const sites = (await nurse.get<{ hospitals: { id: string; name: string; resources: { ventilators: Record<string, number> } }[] }>('/api/hospitals')).body.hospitals;
+		const central = sites.find((h) => h.name === 'MedTrack Central')!;
+		expect(me.hospitalId).toBe(central.id);
+		expect(central.resources.ventilators).toMatchObject({ total: 12, available: 8, occupied: 2, outOfService: 2 });
+		const devices = (await nurse.get<{ ventilators: { serial: string; status: string; patient?: { name: string } }[] }>(`/api/hospitals/${central.id}/ventilators`)).body.ventilators;
+		expect(devices).toHaveLength(12);
+		expect(devices.filter((v) => v.status === 'in_use').every((v) => v.patient?.name)).toBe(true);
+		expect(devices.map((v) => v.serial)).toContain('HAM-C6-21044');
 	});
 
 	it('a second run creates nothing and changes no appointment', async () => {
@@ -133,7 +146,7 @@ describe('the demo seed', () => {
 		expect(second.medicines).toEqual({ created: 0, existed: 8 });
 		expect(second.batches.created).toBe(0);
 		expect(second.bloodUnits).toEqual({ created: 0, existed: first.bloodUnits.created });
-		expect(second.hospitals).toEqual({ created: 0, existed: 3 });
+		expect(second.hospitals).toEqual({ created: 0, existed: 3, ventilators: 0 });
 		expect(second.today.existed).toBe(first.today.created);
 		expect(second.tomorrow.existed).toBe(first.tomorrow.created);
 		expect(await countItems(app, 'appointments')).toBe(before.appointments);

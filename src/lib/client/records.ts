@@ -113,7 +113,7 @@ export function accountForm(userId: string, afterSave?: () => void): VersionedFo
 
 // ——— An account as an administrator manages it ———
 
-export type ManagedUserValues = { name: string; department: string; role: string; active: boolean };
+export type ManagedUserValues = { name: string; department: string; role: string; active: boolean; /** '' for none. */ hospitalId: string };
 
 const managedSchema = z
 	.object({ name: personName, department: z.string().trim().min(1, 'cannot be empty once set').max(80) })
@@ -123,7 +123,7 @@ const managedSnapshot = (u: UserView): Snapshot<ManagedUserValues> => ({
 	version: u.version,
 	updatedBy: u.updatedBy,
 	updatedAt: u.updatedAt,
-	values: { name: u.name, department: u.department ?? '', role: u.role, active: u.active }
+	values: { name: u.name, department: u.department ?? '', role: u.role, active: u.active, hospitalId: u.hospitalId ?? '' }
 });
 
 export function managedUserForm(id: string, afterSave?: (user: ManagedUserValues) => void): VersionedForm<ManagedUserValues> {
@@ -133,11 +133,14 @@ export function managedUserForm(id: string, afterSave?: (user: ManagedUserValues
 			name: { label: 'Name' },
 			department: { label: 'Department' },
 			role: { label: 'Role' },
-			active: { label: 'Active' }
+			active: { label: 'Active' },
+			hospitalId: { label: 'Hospital' }
 		},
 		load: async () => managedSnapshot((await api.get<{ user: UserView }>(`/api/admin/users/${id}`)).user),
 		save: async (version, changes) =>
-			managedSnapshot((await api.patch<{ user: UserView }>(`/api/admin/users/${id}`, { version, ...changes })).user),
+			managedSnapshot(
+				(await api.patch<{ user: UserView }>(`/api/admin/users/${id}`, { version, ...changes, ...(changes.hospitalId === '' ? { hospitalId: null } : {}) })).user
+			),
 		validate: (changes) => {
 			const r = managedSchema.safeParse({ name: changes.name, department: changes.department });
 			return r.success ? {} : issuesByField(r.error);

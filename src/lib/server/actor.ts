@@ -10,6 +10,8 @@ export type Actor = {
 	patientId?: string;
 	/** The doctor record of a doctor user. */
 	doctorId?: string;
+	/** The hospital a staff member works at (a nurse changes beds and ventilators of this one only). */
+	hospitalId?: string;
 };
 
 /** Who is asking, and from where: what every service call and audit entry needs. */

@@ -51,6 +51,15 @@ export function heldBackOf(kind: ResourceKind, total: number, pandemic: { enable
 	return Math.min(total, Math.ceil(Math.round(pandemic.heldBackShare * total * 1e9) / 1e9));
 }
 
+/**
+ * Where an arriving ambulance's reservation goes: beds become occupied; ventilators are tracked
+ * one by one, so their reservation is handed back to available and the nurse puts a named device
+ * on the patient (a device move), which keeps the counters equal to the devices.
+ */
+export function arrivalBucket(kind: ResourceKind): 'occupied' | 'available' {
+	return kind === 'ventilators' ? 'available' : 'occupied';
+}
+
 /** What a case of this severity may take now: critical cases may use what is held back. */
 export function takeable(counts: Pick<ResourceCounts, 'available' | 'heldBack'>, severity: Severity): number {
 	return severity === 'critical' ? counts.available : Math.max(0, counts.available - counts.heldBack);
@@ -72,6 +81,8 @@ const latitude = z.number({ message: 'must be a latitude in degrees' }).min(-90)
 const longitude = z.number({ message: 'must be a longitude in degrees' }).min(-180).max(180);
 const count = z.number({ message: 'must be a whole number' }).int().min(0).max(100_000);
 export const departmentName = lineText(60, 2);
+/** Ventilators a new hospital starts with (created as devices V-001… in the same transaction). */
+export const MAX_VENTILATORS_AT_CREATION = 90;
 
 export const hospitalCreateSchema = z
 	.object({
@@ -83,7 +94,8 @@ export const hospitalCreateSchema = z
 			.object({
 				general_beds: z.object({ total: count }).strict(),
 				icu_beds: z.object({ total: count }).strict(),
-				ventilators: z.object({ total: count }).strict()
+				// Each ventilator becomes a device row in the hospital's creating transaction (100 items at most); more are registered one by one.
+				ventilators: z.object({ total: z.number({ message: 'must be a whole number' }).int().min(0).max(MAX_VENTILATORS_AT_CREATION, `must be at most ${MAX_VENTILATORS_AT_CREATION}; register more devices one by one`) }).strict()
 			})
 			.strict()
 	})

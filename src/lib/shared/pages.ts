@@ -9,6 +9,8 @@ export type SessionUser = {
 	role: Role;
 	patientId?: string;
 	doctorId?: string;
+	/** The hospital a staff member works at. */
+	hospitalId?: string;
 };
 
 /** Pages anyone may open without logging in. */

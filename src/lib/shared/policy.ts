@@ -165,6 +165,10 @@ export const weakensAllergies = (role: Role) => role === 'doctor';
 
 /** Adding hospitals and switching pandemic mode are administrators' (nurses change bed status only). */
 export const managesSites = (role: Role) => isAdmin(role);
+/** A nurse changes beds and ventilators of the hospital her account is tied to only; administrators any. */
+export const changesOwnSiteOnly = (role: Role) => role === 'nurse';
+/** Who sees which patient a ventilator is on: hospital staff, not paramedics on the road. */
+export const seesDevicePatients = (role: Role) => role !== 'paramedic' && grantOf(role, 'hospital_resources', 'read') !== undefined;
 /** Ambulance alerts are sent by paramedics (SPEC §2: emergency alerts "own RW"). */
 export const sendsAmbulanceAlerts = (role: Role) => role === 'paramedic';
 /** Internal emergencies are raised and resolved by clinicians and administrators. */

@@ -5,6 +5,7 @@ import type { StockRow } from './blood';
 import type { ChatAck, ChatMessageView, ChatReceiptEvent, ChatTypingEvent, ConversationEvent } from './chat';
 import type { RecordType } from './rooms';
 import type { AlertView, HospitalView } from './hospitals';
+import type { VentilatorView } from './ventilators';
 import type { EmergencyView } from './emergencies';
 export type { RecordType, SlotsRoom } from './rooms';
 export { slotsRoom } from './rooms';
@@ -97,6 +98,8 @@ export type ServerToClientEvents = {
 	'stock:updated': (event: StockRow) => void;
 	/** A hospital's counters or pandemic mode changed, to `hospital:<id>` (apply only a newer `version`). */
 	'hospital:updated': (event: HospitalView) => void;
+	/** A ventilator was registered or moved, to `hospital:<id>` (never with its patient; apply only a newer `version`). */
+	'ventilator:updated': (event: VentilatorView) => void;
 	/** An ambulance alert was sent, answered, selected or closed: to each hospital it went to and the paramedic's `user:<id>`. */
 	'ambulance:updated': (event: AlertView) => void;
 	/** Internal emergencies, to `dept:<slug>` of each affected department and the raiser's `user:<id>`. */
@@ -146,6 +149,7 @@ export const SERVER_EVENTS = [
 	'stock:recovered',
 	'stock:updated',
 	'hospital:updated',
+	'ventilator:updated',
 	'ambulance:updated',
 	'emergency:raised',
 	'emergency:acknowledged',

@@ -14,6 +14,8 @@ export type PublicUser = {
 	role: Role;
 	patientId?: string;
 	doctorId?: string;
+	/** The hospital a staff member works at. */
+	hospitalId?: string;
 };
 
 /** An account as `/api/me` and `/api/admin/users` return it (never the password hash). */

@@ -26,6 +26,7 @@ const createBody = (phone: ReturnType<typeof phoneNumber>) => z
 		password: passwordSchema,
 		phone: phone.optional(),
 		department: lineText(80, 1).optional(),
+		hospitalId: id.optional(),
 		specialization: z.enum(SPECIALIZATIONS, { message: `must be one of ${SPECIALIZATIONS.join(', ')}` }).optional(),
 		licenceNumber: z.string().trim().regex(/^[A-Za-z0-9-]{4,30}$/, 'must be 4–30 letters, digits or dashes').optional(),
 		dateOfBirth: dateOfBirth.optional(),
@@ -39,11 +40,12 @@ const updateBody = z
 		role: role.optional(),
 		active: z.boolean().optional(),
 		name: personName.optional(),
-		department: lineText(80, 1).optional()
+		department: lineText(80, 1).optional(),
+		hospitalId: id.nullable().optional()
 	})
 	.strict()
-	.refine((b) => b.role !== undefined || b.active !== undefined || b.name !== undefined || b.department !== undefined, {
-		message: 'name at least one of role, active, name, department to change'
+	.refine((b) => b.role !== undefined || b.active !== undefined || b.name !== undefined || b.department !== undefined || b.hospitalId !== undefined, {
+		message: 'name at least one of role, active, name, department, hospitalId to change'
 	});
 
 const listQuery = z

@@ -4,6 +4,8 @@ import type { Ctx } from '../context';
 import { body, params, query, withIfMatch } from '../http/validate';
 import * as hospitals from '../services/hospitals';
 import * as ambulance from '../services/ambulance';
+import * as ventilators from '../services/ventilators';
+import { movesQuerySchema, ventilatorCreateSchema, ventilatorMoveSchema } from '$lib/shared/ventilators';
 import { haveXml } from '../services/have';
 import * as emergencies from '../services/emergencies';
 import { emergencyCreateSchema } from '$lib/shared/emergencies';
@@ -45,6 +47,27 @@ export function hospitalRoutes(ctx: Ctx): Router {
 		const p = params(req, idParams);
 		req.body = withIfMatch(req);
 		res.json({ hospital: await hospitals.setPandemic(ctx, req.caller, p.id, body(req, pandemicSchema)) });
+	});
+
+	r.get('/hospitals/:id/ventilators', async (req, res) => {
+		const p = params(req, idParams);
+		res.json({ ventilators: await ventilators.listVentilators(ctx, req.caller, p.id) });
+	});
+
+	r.post('/hospitals/:id/ventilators', async (req, res) => {
+		const p = params(req, idParams);
+		res.status(201).json({ ventilator: await ventilators.registerVentilator(ctx, req.caller, p.id, body(req, ventilatorCreateSchema)) });
+	});
+
+	r.get('/ventilators/:id', async (req, res) => {
+		const p = params(req, idParams);
+		res.json(await ventilators.readVentilator(ctx, req.caller, p.id, query(req, movesQuerySchema)));
+	});
+
+	r.post('/ventilators/:id/moves', async (req, res) => {
+		const p = params(req, idParams);
+		req.body = withIfMatch(req);
+		res.json({ ventilator: await ventilators.moveVentilator(ctx, req.caller, p.id, body(req, ventilatorMoveSchema)) });
 	});
 
 	r.get('/ambulance-alerts', async (req, res) => {

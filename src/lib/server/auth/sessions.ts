@@ -30,7 +30,8 @@ export function actorOf(user: UserItem): Actor {
 		name: user.name,
 		role: user.role,
 		...(user.patient_id ? { patientId: user.patient_id } : {}),
-		...(user.doctor_id ? { doctorId: user.doctor_id } : {})
+		...(user.doctor_id ? { doctorId: user.doctor_id } : {}),
+		...(user.hospital_id ? { hospitalId: user.hospital_id } : {})
 	};
 }
 

@@ -136,7 +136,16 @@ export const TABLES = {
 		indexes: [{ name: 'kind-name-index', pk: S('kind'), sk: S('name_lower') }]
 	},
 	resources: { pk: S('id') },
-	ventilators: { pk: S('id') },
+	/**
+	 * One row per ventilator (issue #10). `id` is derived from (hospital, serial), so the
+	 * device's create condition is the serial's uniqueness per hospital; listed by hospital and serial.
+	 */
+	ventilators: {
+		pk: S('id'),
+		indexes: [{ name: 'hospital-index', pk: S('hospital_id'), sk: S('serial_lower') }]
+	},
+	/** A ventilator's movement log (from, to, status, who, when, why), newest first by `at_key`. */
+	ventilator_moves: { pk: S('ventilator_id'), sk: S('at_key') },
 	/** Internal emergencies; `open_key` = 'active' only while unresolved (sparse), newest first. */
 	emergencies: {
 		pk: S('id'),

@@ -82,7 +82,7 @@ export function createPut(ctx: Ctx, table: TableName, pkName: string, item: Reco
 }
 
 /** Versioned records nobody subscribes to by `record:<type>:<id>` (their changes go out as their own events, if any). */
-export type SilentResourceType = 'blood_stock' | 'blood_unit' | 'donor' | 'hospital' | 'ambulance_alert' | 'emergency';
+export type SilentResourceType = 'blood_stock' | 'blood_unit' | 'donor' | 'hospital' | 'ventilator' | 'ambulance_alert' | 'emergency';
 
 const isRecordType = (t: string): t is RecordType => (RECORD_TYPES as readonly string[]).includes(t);
 

@@ -73,7 +73,7 @@ export async function listHospitals(ctx: Ctx): Promise<HospitalItem[]> {
 	});
 }
 
-type Bucket = 'available' | 'reserved' | 'occupied';
+type Bucket = 'available' | 'reserved' | 'occupied' | 'out_of_service';
 type Move = { kind: ResourceKind; n: number; from: Bucket; to: Bucket; /** `from` must hold at least this (≥ n). */ atLeast: number; /** The hold-back must still be this. */ heldBack?: number };
 
 /**
@@ -131,10 +131,44 @@ export function reserveUpdate(
 	return counterMove(ctx, hospitalId, moves, stamp);
 }
 
-/** Moves `needs` out of reserved, into occupied (arrival) or back to available (cancellation); only while reserved holds them. */
-export function releaseUpdate(ctx: Ctx, hospitalId: string, needs: [ResourceKind, number][], into: 'occupied' | 'available', stamp: Stamp) {
-	const moves = needs.map(([kind, n]): Move => ({ kind, n, from: 'reserved', to: into, atLeast: n }));
+/** Moves `needs` out of reserved, into occupied (arrival) or back to available (cancellation), per kind; only while reserved holds them. */
+export function releaseUpdate(
+	ctx: Ctx,
+	hospitalId: string,
+	needs: [ResourceKind, number][],
+	into: 'occupied' | 'available' | ((kind: ResourceKind) => 'occupied' | 'available'),
+	stamp: Stamp
+) {
+	const moves = needs.map(([kind, n]): Move => ({ kind, n, from: 'reserved', to: typeof into === 'function' ? into(kind) : into, atLeast: n }));
 	return counterMove(ctx, hospitalId, moves, stamp);
+}
+
+/**
+ * One ventilator changes counter bucket (put in use, freed, sent to cleaning or maintenance…):
+ * moves 1 from `from` to `to` only while `from` still holds one, so the counters never go
+ * below zero and a device cannot be put in use when every counted one is reserved or taken.
+ */
+export function ventilatorCounterMove(ctx: Ctx, hospitalId: string, from: Exclude<Bucket, 'reserved'>, to: Exclude<Bucket, 'reserved'>, stamp: Stamp) {
+	return counterMove(ctx, hospitalId, [{ kind: 'ventilators', n: 1, from, to, atLeast: 1 }], stamp);
+}
+
+/**
+ * `n` newly registered ventilators join the counters (total and available), only while the
+ * total is still what was read, so the pandemic hold-back computed from it stays right.
+ */
+export function ventilatorsAdded(ctx: Ctx, hospitalId: string, n: number, readTotal: number, heldBack: number, stamp: Stamp) {
+	return {
+		Update: {
+			TableName: ctx.db.tables.hospitals,
+			Key: { id: hospitalId },
+			UpdateExpression:
+				'SET #r.#k.#t = #r.#k.#t + :n, #r.#k.#a = #r.#k.#a + :n, #r.#k.#hb = :hb, #v = #v + :one, #ua = :ua, #ub = :ub, #un = :un',
+			ConditionExpression: 'attribute_exists(id) AND #r.#k.#t = :read',
+			ExpressionAttributeNames: { '#r': 'resources', '#k': 'ventilators', '#t': 'total', '#a': 'available', '#hb': 'held_back', '#v': 'version', '#ua': 'updated_at', '#ub': 'updated_by', '#un': 'updated_by_name' },
+			ExpressionAttributeValues: { ':n': n, ':read': readTotal, ':hb': heldBack, ':one': 1, ':ua': stamp.updated_at, ':ub': stamp.updated_by, ':un': stamp.updated_by_name },
+			ReturnValuesOnConditionCheckFailure: 'ALL_OLD'
+		}
+	} satisfies TransactItem;
 }
 
 export function alertPut(ctx: Ctx, item: AlertItem) {

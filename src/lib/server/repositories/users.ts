@@ -15,6 +15,8 @@ export type UserItem = VersionStamp & {
 	patient_id?: string;
 	doctor_id?: string;
 	department?: string;
+	/** The hospital (site) a staff member works at. */
+	hospital_id?: string;
 	last_login?: string;
 	notify_email?: boolean;
 	created_at: string;

@@ -23,6 +23,7 @@ import {
 } from '../repositories/hospitals';
 import {
 	RESOURCE_KINDS,
+	arrivalBucket,
 	haversineKm,
 	takeable,
 	type AlertCreate,
@@ -216,7 +217,7 @@ export async function closeAlert(ctx: Ctx, caller: Caller, alertId: string, stat
 	const hospitalId = a.status === 'en_route' ? a.hospital_id : undefined;
 	const outcome = await transactNamed(ctx, {
 		alert: alertStatusUpdate(ctx, alertId, a.status, status, { closed_at: stamp.updated_at }, stamp),
-		hospital: hospitalId ? releaseUpdate(ctx, hospitalId, needList(a.needs), status === 'arrived' ? 'occupied' : 'available', stamp) : undefined,
+		hospital: hospitalId ? releaseUpdate(ctx, hospitalId, needList(a.needs), status === 'arrived' ? arrivalBucket : 'available', stamp) : undefined,
 		audit: auditPut(ctx, caller, { action: status === 'arrived' ? 'arrive' : 'cancel', resourceType: 'ambulance_alert', resourceId: alertId, changedFields: ['status'] })
 	});
 	if (!outcome.ok) {

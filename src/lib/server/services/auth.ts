@@ -29,7 +29,7 @@ export type { PublicUser };
 
 export const publicUser = (u: UserItem): PublicUser => {
 	const a = actorOf(u);
-	return { id: a.id, email: a.email, name: a.name, role: a.role, patientId: a.patientId, doctorId: a.doctorId };
+	return { id: a.id, email: a.email, name: a.name, role: a.role, patientId: a.patientId, doctorId: a.doctorId, hospitalId: a.hospitalId };
 };
 
 export const emailTaken = () =>

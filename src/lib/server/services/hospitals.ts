@@ -1,13 +1,14 @@
 import crypto from 'node:crypto';
 import type { Ctx } from '../context';
 import type { Caller } from '../actor';
-import { AppError, notFound } from '../errors';
+import { AppError, badRequest, notFound } from '../errors';
 import { authorize, refuse } from '../auth/guard';
-import { managesSites } from '$lib/shared/policy';
+import { changesOwnSiteOnly, managesSites } from '$lib/shared/policy';
 import { transactNamed, unexpectedFailure } from '../db/transaction';
 import { stampNew, versionedUpdate } from '../db/versioned';
 import { auditPut } from './audit';
 import { getHospital, hospitalPut, listHospitals as listHospitalItems, type CountersItem, type HospitalItem } from '../repositories/hospitals';
+import { ventilatorId, ventilatorPut, type VentilatorItem } from '../repositories/ventilators';
 import {
 	RESOURCE_KINDS,
 	heldBackOf,
@@ -54,6 +55,42 @@ export async function announceHospital(ctx: Ctx, id: string): Promise<HospitalVi
 	return view;
 }
 
+/**
+ * Who changes a hospital's beds and ventilators: whoever the matrix lets write hospital
+ * resources, and a nurse only at the hospital her account is tied to (403, audited, otherwise).
+ */
+export async function authorizeSiteWrite(ctx: Ctx, caller: Caller, hospitalId: string): Promise<void> {
+	await authorize(ctx, caller, 'hospital_resources', 'write', { id: hospitalId });
+	const actor = caller.actor!;
+	if (changesOwnSiteOnly(actor.role) && actor.hospitalId !== hospitalId) {
+		await refuse(
+			ctx,
+			caller,
+			'hospital_resources',
+			'write',
+			hospitalId,
+			actor.hospitalId
+				? 'A nurse changes beds and ventilators of her own hospital only.'
+				: 'Your account is not tied to a hospital yet: an administrator sets it under Users.'
+		);
+	}
+}
+
+/** The devices a new hospital starts with: V-001… in the equipment store, available. */
+export function initialVentilators(caller: Caller, hospitalId: string, n: number): VentilatorItem[] {
+	return Array.from({ length: n }, (_, i) => {
+		const serial = `V-${String(i + 1).padStart(3, '0')}`;
+		return stampNew(caller, {
+			id: ventilatorId(hospitalId, serial),
+			hospital_id: hospitalId,
+			serial,
+			serial_lower: serial.toLowerCase(),
+			location: 'Equipment store',
+			status: 'available' as const
+		});
+	});
+}
+
 export async function createHospital(ctx: Ctx, caller: Caller, input: HospitalCreate): Promise<HospitalView> {
 	await authorize(ctx, caller, 'hospital_resources', 'write');
 	// Nurses change bed status; creating a site is an administrator's.
@@ -78,6 +115,8 @@ export async function createHospital(ctx: Ctx, caller: Caller, input: HospitalCr
 	});
 	const outcome = await transactNamed(ctx, {
 		hospital: hospitalPut(ctx, item),
+		// The ventilators counters equal the devices from the first moment.
+		devices: initialVentilators(caller, item.id, input.resources.ventilators.total).map((v) => ventilatorPut(ctx, v)),
 		audit: auditPut(ctx, caller, { action: 'create', resourceType: 'hospital', resourceId: item.id })
 	});
 	if (!outcome.ok) throw unexpectedFailure(outcome);
@@ -132,7 +171,12 @@ export function applyBedChange(c: CountersItem, action: BedChange['action'], n: 
 
 /** Occupy, free, take out of or return to service (nurses and administrators), versioned and audited. */
 export async function changeBeds(ctx: Ctx, caller: Caller, id: string, change: BedChange): Promise<HospitalView> {
-	await authorize(ctx, caller, 'hospital_resources', 'write', { id });
+	await authorizeSiteWrite(ctx, caller, id);
+	if (change.resource === 'ventilators') {
+		throw badRequest('Ventilators are tracked one by one: move a device (POST /api/ventilators/:id/moves) instead.', [
+			{ field: 'resource', message: 'ventilators change device by device' }
+		]);
+	}
 	const h = await readHospitalItem(ctx, id);
 	const next = applyBedChange(h.resources[change.resource], change.action, change.count);
 	if (typeof next === 'string') {

@@ -11,6 +11,7 @@ import { authorize, refuse, requireActor } from '../auth/guard';
 import { hashPassword } from '../auth/passwords';
 import { forgetUserSessions, invalidateUserSessions } from '../auth/sessions';
 import { emailGuardPut, getUser, listUsersByRole, type UserItem } from '../repositories/users';
+import { getHospital } from '../repositories/hospitals';
 import { nameKeys } from '../repositories/patients';
 import { DEFAULT_WEEKLY } from '../repositories/doctors';
 import { ROLES, type Role } from '$lib/shared/roles';
@@ -42,6 +43,8 @@ export type NewUser = {
 	password: string;
 	phone?: string;
 	department?: string;
+	/** The hospital the staff member works at (must exist). */
+	hospitalId?: string;
 	specialization?: string;
 	licenceNumber?: string;
 	dateOfBirth?: string;
@@ -77,6 +80,7 @@ export async function createUser(
 			...(input.bloodGroup ? [] : [{ field: 'bloodGroup', message: 'is required for patients' }])
 		]);
 	}
+	if (input.hospitalId !== undefined) await requireHospital(ctx, input.hospitalId);
 	const id = crypto.randomUUID();
 	const patientId = input.role === 'patient' ? crypto.randomUUID() : undefined;
 	const doctorId = input.role === 'doctor' ? crypto.randomUUID() : undefined;
@@ -88,6 +92,7 @@ export async function createUser(
 		role: input.role,
 		phone: input.phone,
 		department: input.department,
+		hospital_id: input.hospitalId,
 		active: true,
 		password_hash: await hashPassword(input.password, ctx.config.argon2MemoryKib),
 		patient_id: patientId,
@@ -150,7 +155,12 @@ export async function createUser(
 	return userView(user as UserItem);
 }
 
-export type UserChange = { version: number; role?: Role; active?: boolean; name?: string; department?: string };
+export type UserChange = { version: number; role?: Role; active?: boolean; name?: string; department?: string; /** null: no hospital. */ hospitalId?: string | null };
+
+/** A staff member is tied only to a hospital that exists (400 naming the field otherwise). */
+async function requireHospital(ctx: Ctx, hospitalId: string): Promise<void> {
+	if (!(await getHospital(ctx, hospitalId))) throw badRequest('There is no hospital with this id.', [{ field: 'hospitalId', message: 'is not a hospital of this deployment' }]);
+}
 
 // Roles whose accounts carry no linked record, so an admin can move an account among them.
 const PLAIN_STAFF: Role[] = ['nurse', 'front_desk', 'pharmacist', 'paramedic', 'admin'];
@@ -183,6 +193,12 @@ export async function updateUser(ctx: Ctx, caller: Caller, id: string, change: U
 		set.name_lower = change.name.toLowerCase();
 	}
 	if (change.department !== undefined && change.department !== target.department) set.department = change.department;
+	const remove: string[] = [];
+	if (change.hospitalId === null && target.hospital_id) remove.push('hospital_id');
+	else if (change.hospitalId && change.hospitalId !== target.hospital_id) {
+		await requireHospital(ctx, change.hospitalId);
+		set.hospital_id = change.hospitalId;
+	}
 	const action = set.active === false ? 'deactivate' : set.active === true ? 'activate' : 'update';
 	const stamp = await versionedUpdate(ctx, caller, {
 		table: 'users',
@@ -190,6 +206,7 @@ export async function updateUser(ctx: Ctx, caller: Caller, id: string, change: U
 		id,
 		expectedVersion: change.version,
 		set,
+		remove,
 		resourceType: 'user',
 		audit: { action }
 	});
@@ -197,7 +214,9 @@ export async function updateUser(ctx: Ctx, caller: Caller, id: string, change: U
 	if (set.active === false) await invalidateUserSessions(ctx, id, 'deactivated');
 	// A new role is a new set of permissions: the old sessions (and their sockets' rooms) end.
 	else if (set.role) await invalidateUserSessions(ctx, id, 'logout');
-	return userView({ ...target, ...set, ...stamp } as UserItem);
+	const updated = { ...target, ...set, ...stamp } as UserItem;
+	if (remove.length) delete updated.hospital_id;
+	return userView(updated);
 }
 
 export async function listUsers(
