@@ -238,6 +238,7 @@ describe('ambulance alerts', () => {
 		staff.on('hospital:updated', (e) => capacity.push(e));
 		await connected(staff);
 		expect(await subscribe(staff, `hospital:${h.id}`)).toEqual({ ok: true });
+		expect(await subscribe(staff, `hospital-alerts:${h.id}`)).toEqual({ ok: true });
 		const ps = socketOf(medic);
 		const medicSeen: AlertView[] = [];
 		ps.on('ambulance:updated', (e) => medicSeen.push(e));

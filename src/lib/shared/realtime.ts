@@ -4,7 +4,7 @@ import type { PharmacyAlert, PharmacyQueueEvent, PharmacyStockEvent, Prescriptio
 import type { StockRow } from './blood';
 import type { ChatAck, ChatMessageView, ChatReceiptEvent, ChatTypingEvent, ConversationEvent } from './chat';
 import type { RecordType } from './rooms';
-import type { AlertView, HospitalView } from './hospitals';
+import type { AlertCandidatesEvent, AlertView, HospitalView } from './hospitals';
 import type { EmergencyView } from './emergencies';
 export type { RecordType, SlotsRoom } from './rooms';
 export { slotsRoom } from './rooms';
@@ -97,8 +97,10 @@ export type ServerToClientEvents = {
 	'stock:updated': (event: StockRow) => void;
 	/** A hospital's counters or pandemic mode changed, to `hospital:<id>` (apply only a newer `version`). */
 	'hospital:updated': (event: HospitalView) => void;
-	/** An ambulance alert was sent, answered, selected or closed: to each hospital it went to and the paramedic's `user:<id>`. */
+	/** An ambulance alert was sent, answered, selected or closed: to `hospital-alerts:<id>` of each hospital it went to and the paramedic's `user:<id>`. */
 	'ambulance:updated': (event: AlertView) => void;
+	/** An open alert's candidates after a hospital's counts changed (late capacity): to the paramedic's `user:<id>`. */
+	'ambulance:candidates': (event: AlertCandidatesEvent) => void;
 	/** Internal emergencies, to `dept:<slug>` of each affected department and the raiser's `user:<id>`. */
 	'emergency:raised': (event: EmergencyView) => void;
 	'emergency:acknowledged': (event: EmergencyView) => void;
@@ -147,6 +149,7 @@ export const SERVER_EVENTS = [
 	'stock:updated',
 	'hospital:updated',
 	'ambulance:updated',
+	'ambulance:candidates',
 	'emergency:raised',
 	'emergency:acknowledged',
 	'emergency:resolved'

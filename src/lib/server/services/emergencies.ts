@@ -107,7 +107,7 @@ export async function raiseEmergency(ctx: Ctx, caller: Caller, input: EmergencyC
 		}
 		throw unexpectedFailure(outcome);
 	}
-	if (reserve.length) await announceHospital(ctx, input.hospitalId);
+	if (reserve.length) await announceHospital(ctx, caller, input.hospitalId);
 	const v = view(item, []);
 	announce(ctx, v, 'emergency:raised');
 	return v;
@@ -183,7 +183,7 @@ export async function resolveEmergency(ctx: Ctx, caller: Caller, id: string): Pr
 		}
 		throw unexpectedFailure(outcome);
 	}
-	if (held.length) await announceHospital(ctx, e.hospital_id);
+	if (held.length) await announceHospital(ctx, caller, e.hospital_id);
 	const v = await fullView(ctx, id);
 	announce(ctx, v, 'emergency:resolved');
 	return v;
