@@ -192,9 +192,10 @@ export async function closeAlert(ctx: Ctx, caller: Caller, alertId: string, stat
 export async function respondToAlert(ctx: Ctx, caller: Caller, alertId: string, input: AlertResponseInput): Promise<AlertView> {
 	const actor = requireActor(caller);
 	const { hospitalId, response } = input;
-	const a = await readAlertItem(ctx, caller, alertId, 'read');
+	// roles first, before the alert is read: the same 403 whether or not it exists
 	if (!answersAmbulanceAlerts(actor.role)) await refuse(ctx, caller, 'emergency', 'write', alertId, 'Hospital staff answer ambulance alerts.');
 	await requireStaffOf(ctx, caller, hospitalId, alertId);
+	const a = await readAlertItem(ctx, caller, alertId, 'read');
 	if (!a.hospital_ids.includes(hospitalId)) throw notFound('This alert for that hospital');
 	return lanesOf(ctx).run(alertLane(alertId), async () => {
 		const stamp = actorStamp(caller);
