@@ -14,6 +14,12 @@ export const RESOURCE_LABEL: Record<ResourceKind, string> = {
 	icu_beds: 'ICU beds',
 	ventilators: 'Ventilators'
 };
+const ONE: Record<ResourceKind, string> = { general_beds: 'general bed', icu_beds: 'ICU bed', ventilators: 'ventilator' };
+/** "1 ICU bed, 2 ventilators": what an alert needs or an emergency holds, in words. */
+export const needsText = (needs: Partial<Record<ResourceKind, number>>): string =>
+	RESOURCE_KINDS.filter((k) => (needs[k] ?? 0) > 0)
+		.map((k) => `${needs[k]} ${ONE[k]}${needs[k] === 1 ? '' : 's'}`)
+		.join(', ');
 /** Resources pandemic mode holds back for critical cases. */
 export const HELD_BACK_KINDS: readonly ResourceKind[] = ['icu_beds', 'ventilators'];
 
