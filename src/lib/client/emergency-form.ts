@@ -1,4 +1,4 @@
-import { RESOURCE_KINDS, RESOURCE_LABEL, type HospitalView, type Needs, type ResourceKind } from '$lib/shared/hospitals';
+import { RESOURCE_KINDS, type HospitalView, type Needs, type ResourceKind } from '$lib/shared/hospitals';
 import type { EmergencyCreate } from '$lib/shared/emergencies';
 
 /**
@@ -35,15 +35,25 @@ export function emergencyRequest(f: EmergencyForm): EmergencyCreate {
 	};
 }
 
-/** What the form says before sending: a count that is not a whole number, or more than the hospital has free now. */
-export function reserveProblems(f: Pick<EmergencyForm, 'severity' | 'reserve'>, h: HospitalView | undefined): Partial<Record<`reserve.${ResourceKind}`, string>> {
+/** Counts the form refuses before sending: not a whole number of 0 or more. */
+export function reserveProblems(f: Pick<EmergencyForm, 'severity' | 'reserve'>): Partial<Record<`reserve.${ResourceKind}`, string>> {
 	const out: Partial<Record<`reserve.${ResourceKind}`, string>> = {};
 	if (f.severity !== 'critical') return out;
 	for (const k of RESOURCE_KINDS) {
 		const raw = f.reserve[k].trim();
 		const n = Number(raw);
 		if (raw !== '' && (!Number.isInteger(n) || n < 0)) out[`reserve.${k}`] = 'Enter a whole number, 0 or more.';
-		else if (h && n > h.resources[k].available) out[`reserve.${k}`] = `Only ${h.resources[k].available} ${RESOURCE_LABEL[k].toLowerCase()} free now.`;
 	}
 	return out;
+}
+
+/**
+ * The hint beside each count: what the hospital has free now (live), and a warning when more is
+ * asked. Only a warning: the live count may lag, and the hospital's row decides (409 RESOURCES_GONE).
+ */
+export function reserveHint(f: Pick<EmergencyForm, 'reserve'>, k: ResourceKind, h: HospitalView | undefined): string | undefined {
+	if (!h) return undefined;
+	const free = h.resources[k].available;
+	const asked = Number(f.reserve[k]);
+	return Number.isInteger(asked) && asked > free ? `Only ${free} free now: the hospital will refuse ${asked}.` : `${free} free now`;
 }
