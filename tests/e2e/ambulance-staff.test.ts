@@ -137,6 +137,8 @@ describe('staff answer ambulance alerts live', () => {
 
 	it('a critical emergency reserves ICU beds from the form; too many is a plain 409; the list shows what is held and released', async () => {
 		const desk = await signIn(browser, app, doctor, '/doctor', { width: 1024, height: 768 });
+		const pageErrors: string[] = [];
+		desk.on('pageerror', (e) => pageErrors.push(e.message));
 		await desk.goto('/emergencies');
 		await desk.getByTestId('live-status').getByText('Live', { exact: true }).waitFor();
 		await desk.getByLabel('Hospital', { exact: true }).selectOption(otherId);
@@ -173,7 +175,9 @@ describe('staff answer ambulance alerts live', () => {
 		await item.getByTestId('reserved').getByText('released on resolution', { exact: false }).waitFor();
 		await item.locator('summary').click();
 		expect(await item.getByTestId('timeline').textContent()).toContain('Resolved; released 2 ICU beds');
+		await desk.setViewportSize({ width: 768, height: 1024 });
 		await desk.screenshot({ path: `${SHOTS}/emergency-resolved-768x1024.png`, fullPage: true });
+		expect(pageErrors).toEqual([]);
 		await desk.context().close();
 	});
 });

@@ -12,15 +12,16 @@ export type EmergencyForm = {
 	location: string;
 	severity: EmergencyCreate['severity'];
 	departments: string[];
+	/** What is typed per resource. A `type=number` input bound with `bind:value` hands over a number (or null) at run time, so every read goes through `String(…)`/`Number(…)`. */
 	reserve: Record<ResourceKind, string>;
 };
 
-export const emptyReserve = (): Record<ResourceKind, string> => ({ icu_beds: '0', ventilators: '0', general_beds: '0' });
+export const emptyReserve = (): EmergencyForm['reserve'] => ({ icu_beds: '0', ventilators: '0', general_beds: '0' });
 
 /** The counts asked for, only for a critical emergency and only those above zero. */
 export function reserveOf(f: Pick<EmergencyForm, 'severity' | 'reserve'>): Needs {
 	if (f.severity !== 'critical') return {};
-	return Object.fromEntries(RESOURCE_KINDS.map((k) => [k, Number(f.reserve[k])]).filter(([, n]) => Number.isInteger(n) && (n as number) > 0));
+	return Object.fromEntries(RESOURCE_KINDS.map((k) => [k, Number(f.reserve[k] ?? 0)]).filter(([, n]) => Number.isInteger(n) && (n as number) > 0));
 }
 
 export function emergencyRequest(f: EmergencyForm): EmergencyCreate {
@@ -40,7 +41,7 @@ export function reserveProblems(f: Pick<EmergencyForm, 'severity' | 'reserve'>):
 	const out: Partial<Record<`reserve.${ResourceKind}`, string>> = {};
 	if (f.severity !== 'critical') return out;
 	for (const k of RESOURCE_KINDS) {
-		const raw = f.reserve[k].trim();
+		const raw = String(f.reserve[k] ?? '').trim();
 		const n = Number(raw);
 		if (raw !== '' && (!Number.isInteger(n) || n < 0)) out[`reserve.${k}`] = 'Enter a whole number, 0 or more.';
 	}
@@ -54,6 +55,6 @@ export function reserveProblems(f: Pick<EmergencyForm, 'severity' | 'reserve'>):
 export function reserveHint(f: Pick<EmergencyForm, 'reserve'>, k: ResourceKind, h: HospitalView | undefined): string | undefined {
 	if (!h) return undefined;
 	const free = h.resources[k].available;
-	const asked = Number(f.reserve[k]);
+	const asked = Number(f.reserve[k] ?? 0);
 	return Number.isInteger(asked) && asked > free ? `Only ${free} free now: the hospital will refuse ${asked}.` : `${free} free now`;
 }
