@@ -97,7 +97,7 @@ describe('hospitals live', () => {
 		await ward.getByTestId('live-status').getByText('Live', { exact: true }).waitFor();
 		await desk.goto('/emergencies');
 		await desk.getByTestId('live-status').getByText('Live', { exact: true }).waitFor();
-		await desk.getByLabel('Hospital').selectOption(hospitalId);
+		await desk.getByLabel('Hospital', { exact: true }).selectOption(hospitalId);
 		await desk.getByLabel('Type').selectOption('code_blue');
 		await desk.getByLabel('Location').fill('Ward 3, bed 12');
 		await desk.getByLabel('Emergency', { exact: true }).check();

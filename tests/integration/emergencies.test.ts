@@ -4,6 +4,7 @@ import { startTestApp, type TestApp, type TestUser } from '../fixtures/app';
 import { auditEntries, sleep } from './helpers';
 import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from '../../src/lib/shared/realtime';
 import type { EmergencyView } from '../../src/lib/shared/emergencies';
+import { emergencyRequest, emptyReserve, reserveProblems, type EmergencyForm } from '../../src/lib/client/emergency-form';
 
 /** Internal emergencies: live to the affected department's room only, acknowledged once per department, resolved with a timeline. */
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -141,6 +142,41 @@ describe('internal emergencies', () => {
 			'Reserved 2 ICU beds',
 			'Resolved; released 2 ICU beds'
 		]);
+	});
+
+	it('the raise form’s path: what the page posts reserves exactly the typed counts, a too-large count is 409 RESOURCES_GONE with nothing written, a non-critical form sends no reservation', async () => {
+		const read = async () => (await admin.api.get(`/api/hospitals/${hospitalId}`)).body.hospital.resources;
+		const before = await read();
+		const form: EmergencyForm = { hospitalId, type: 'mass_casualty', location: '  Car park  ', severity: 'critical', departments: ['Emergency'], reserve: { ...emptyReserve(), icu_beds: '1', ventilators: '1', general_beds: '' } };
+		expect(reserveProblems(form)).toEqual({});
+		expect(reserveProblems({ ...form, reserve: { ...form.reserve, icu_beds: '1.5' } })).toEqual({ 'reserve.icu_beds': 'Enter a whole number, 0 or more.' });
+		const body = emergencyRequest(form);
+		expect(body).toEqual({ hospitalId, type: 'mass_casualty', location: 'Car park', severity: 'critical', departments: ['Emergency'], reserve: { icu_beds: 1, ventilators: 1 } });
+		const r = await raiser.api.post('/api/emergencies', body);
+		expect(r.status, JSON.stringify(r.body)).toBe(201);
+		expect(r.body.emergency.reserved).toEqual({ icu_beds: 1, ventilators: 1 });
+		expect(r.body.emergency.timeline.map((t: { what: string }) => t.what)).toContain('Reserved 1 ICU bed, 1 ventilator');
+		let now = await read();
+		expect(now.icu_beds).toMatchObject({ available: before.icu_beds.available - 1, reserved: before.icu_beds.reserved + 1 });
+		expect(now.ventilators).toMatchObject({ available: before.ventilators.available - 1, reserved: before.ventilators.reserved + 1 });
+
+		const tooMany = await raiser.api.post('/api/emergencies', emergencyRequest({ ...form, reserve: { ...form.reserve, icu_beds: String(now.icu_beds.available + 1) } }));
+		expect(tooMany.status).toBe(409);
+		expect(tooMany.body.error.code).toBe('RESOURCES_GONE');
+		expect(tooMany.body.error.message).toMatch(/does not have \d+ ICU beds?, 1 ventilator free to reserve now/);
+		expect(await read()).toEqual(now);
+		expect((await erNurse.api.get('/api/emergencies')).body.emergencies.filter((e: EmergencyView) => e.location === 'Car park').length).toBe(1);
+
+		const high = emergencyRequest({ ...form, severity: 'high' });
+		expect(high).not.toHaveProperty('reserve');
+		const h = await raiser.api.post('/api/emergencies', high);
+		expect(h.status).toBe(201);
+		expect(h.body.emergency.reserved).toEqual({});
+
+		for (const id of [r.body.emergency.id, h.body.emergency.id]) expect((await raiser.api.post(`/api/emergencies/${id}/resolution`, {})).status).toBe(200);
+		now = await read();
+		expect(now.icu_beds).toMatchObject({ available: before.icu_beds.available, reserved: before.icu_beds.reserved });
+		expect(now.ventilators).toMatchObject({ available: before.ventilators.available, reserved: before.ventilators.reserved });
 	});
 
 	it('refuses bad input naming the field, and patients', async () => {

@@ -247,6 +247,7 @@ describe('ambulance alerts', () => {
 		staff.on('hospital:updated', (e) => capacity.push(e));
 		await connected(staff);
 		expect(await subscribe(staff, `hospital:${h.id}`)).toEqual({ ok: true });
+		expect(await subscribe(staff, `hospital-alerts:${h.id}`)).toEqual({ ok: true });
 		const ps = socketOf(medic);
 		const medicSeen: AlertView[] = [];
 		ps.on('ambulance:updated', (e) => medicSeen.push(e));
@@ -331,7 +332,8 @@ describe('EDXL-HAVE export', () => {
 		const beds = hosp.HospitalBedCapacityStatus.BedCapacity as { BedType: string; Capacity: { AvailableCount: number; BaselineCount: number } }[];
 		expect(beds.find((b) => b.BedType === 'AdultICU')!.Capacity).toMatchObject({ AvailableCount: 3, BaselineCount: 5 });
 		expect(beds.find((b) => b.BedType === 'MedicalSurgical')!.Capacity.AvailableCount).toBe(12);
-		expect(hosp.HospitalResourcesStatus.Equipment.AvailableCount).toBe(4);
+		expect(hosp.HospitalResourcesStatus.CommentText).toBe('Ventilators: 4 available of 4');
+		expect(hosp.Organization.OrganizationInformation['xnl:OrganisationName']['@_xnl:ID']).toBe(h.id);
 		expect(hosp.EmergencyDepartmentStatus.EMSTraffic.EMSTrafficStatus).toBe('Normal');
 		expect((await fetch(`${app.url}/api/hospitals/${h.id}/have.xml`, { headers: { cookie: patient.api.cookie! } })).status).toBe(403);
 	});

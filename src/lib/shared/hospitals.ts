@@ -14,6 +14,12 @@ export const RESOURCE_LABEL: Record<ResourceKind, string> = {
 	icu_beds: 'ICU beds',
 	ventilators: 'Ventilators'
 };
+const ONE: Record<ResourceKind, string> = { general_beds: 'general bed', icu_beds: 'ICU bed', ventilators: 'ventilator' };
+/** "1 ICU bed, 2 ventilators": what an alert needs or an emergency holds, in words. */
+export const needsText = (needs: Partial<Record<ResourceKind, number>>): string =>
+	RESOURCE_KINDS.filter((k) => (needs[k] ?? 0) > 0)
+		.map((k) => `${needs[k]} ${ONE[k]}${needs[k] === 1 ? '' : 's'}`)
+		.join(', ');
 /** Resources pandemic mode holds back for critical cases. */
 export const HELD_BACK_KINDS: readonly ResourceKind[] = ['icu_beds', 'ventilators'];
 
@@ -143,7 +149,13 @@ export type AlertCreate = z.infer<typeof alertCreateSchema>;
 
 export const selectionSchema = z.object({ hospitalId: id }).strict();
 export const alertStatusSchema = z.object({ status: z.enum(['arrived', 'cancelled']) }).strict();
-export const alertResponseSchema = z.object({ hospitalId: id, response: z.enum(['accept', 'decline']) }).strict();
+/** A decline says why in a few words ("no cath lab tonight"); an accept may not carry a reason. */
+export const alertResponseSchema = z
+	.object({ hospitalId: id, response: z.enum(['accept', 'decline']), reason: lineText(200, 2).optional() })
+	.strict()
+	.refine((r) => r.response === 'accept' || !!r.reason, { message: 'say in a few words why the hospital declines', path: ['reason'] })
+	.refine((r) => r.response === 'decline' || r.reason === undefined, { message: 'only a decline carries a reason', path: ['reason'] });
+export type AlertResponseInput = z.infer<typeof alertResponseSchema>;
 
 export type Candidate = {
 	hospitalId: string;
@@ -151,9 +163,18 @@ export type Candidate = {
 	distanceKm: number;
 	/** What this alert's severity may take now, per resource. */
 	available: Record<ResourceKind, number>;
+	/** Whether it can take the patient now; false for a hospital the alert went to that has since run out. */
+	canTake: boolean;
 };
 
-export type AlertResponse = { response: 'accept' | 'decline'; by: string; at: string };
+export type AlertResponse = { response: 'accept' | 'decline'; by: string; at: string; reason?: string };
+
+/**
+ * `ambulance:candidates`, to the paramedic's `user:<id>` while the alert is open: a hospital's
+ * counts changed, so here is the whole refreshed list (a hospital that can now take the patient
+ * appears; one that ran out stays, `canTake: false`). Keep the one with the latest `at`.
+ */
+export type AlertCandidatesEvent = { alertId: string; candidates: Candidate[]; at: string };
 
 export type AlertView = {
 	id: string;

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
 	ACCESS,
+	AMBULANCE_PANEL_PAGES,
+	showsAmbulancePanel,
 	deniedAsNotFound,
 	readsPrescriptionsOnly,
 	grantOf,
@@ -206,6 +208,22 @@ describe('rooms', () => {
 		expect(ROLES.filter((r) => access(r, 'dept:emergency') === 'record')).toEqual(['doctor', 'nurse', 'front_desk', 'admin', 'super_admin']);
 		expect(access('patient', 'dept:emergency')).toBe('deny');
 		expect(access('paramedic', 'dept:emergency')).toBe('deny');
+	});
+
+	it('a hospital’s ambulance alerts room is for its staff (decided on the user), never paramedics or patients', () => {
+		expect(ROLES.filter((r) => access(r, 'hospital-alerts:h1') === 'record')).toEqual(['doctor', 'nurse', 'front_desk', 'admin', 'super_admin']);
+		for (const r of ['patient', 'paramedic', 'pharmacist'] as const) expect(access(r, 'hospital-alerts:h1'), r).toBe('deny');
+	});
+
+	it('staff see the ambulance panel on their home and the emergencies page; others nowhere', () => {
+		expect(showsAmbulancePanel('nurse', '/nurse')).toBe(true);
+		expect(showsAmbulancePanel('doctor', '/doctor')).toBe(true);
+		expect(showsAmbulancePanel('front_desk', '/front-desk')).toBe(true);
+		expect(showsAmbulancePanel('admin', '/emergencies')).toBe(true);
+		expect(showsAmbulancePanel('nurse', '/doctor')).toBe(false);
+		for (const r of ['patient', 'paramedic', 'pharmacist'] as const) for (const [p] of AMBULANCE_PANEL_PAGES) expect(showsAmbulancePanel(r, p)).toBe(false);
+		// every page the panel is on is a page those roles may open
+		for (const [p, roles] of AMBULANCE_PANEL_PAGES) for (const role of roles) expect(mayOpenPage({ role }, p), `${role} ${p}`).toBe(true);
 	});
 
 	it('a session room is never joined by asking', () => {

@@ -175,8 +175,21 @@ export const sendsAmbulanceAlerts = (role: Role) => role === 'paramedic';
 export const raisesEmergencies = (role: Role) => isClinician(role) || isAdmin(role);
 /** A department's acknowledgement comes from its doctors and nurses (SPEC §2: "R + ack"). */
 export const acknowledgesEmergencies = (role: Role) => isClinician(role);
-/** Hospital staff who answer an ambulance alert for their hospital (accept / decline). */
-export const answersAmbulanceAlerts = (role: Role) => isClinician(role) || isAdmin(role);
+/**
+ * Hospital staff who see a hospital's ambulance alerts live (room `hospital-alerts:<id>`) and
+ * answer them (accept / decline) for that hospital. Whether a user is staff of *that* hospital is
+ * decided on the user by the server (`services/hospital-staff.ts`, `isStaffOfHospital`).
+ */
+export const ANSWERS_AMBULANCE_ALERTS: readonly Role[] = ['doctor', 'nurse', 'front_desk', 'admin', 'super_admin'];
+export const answersAmbulanceAlerts = (role: Role) => ANSWERS_AMBULANCE_ALERTS.includes(role);
+/** Where staff see the ambulance-alerts panel: their home pages and the emergencies page. */
+export const AMBULANCE_PANEL_PAGES: readonly (readonly [path: string, roles: readonly Role[]])[] = [
+	['/doctor', ['doctor']],
+	['/nurse', ['nurse']],
+	['/front-desk', ['front_desk']],
+	['/emergencies', ['doctor', 'nurse', 'admin', 'super_admin']]
+];
+export const showsAmbulancePanel = (role: Role, path: string) => AMBULANCE_PANEL_PAGES.some(([p, roles]) => p === path && roles.includes(role)) && answersAmbulanceAlerts(role);
 
 // ——— Pages (the browser's navigation and the server's page hook) ———
 
@@ -252,8 +265,11 @@ export function roomAccess(actor: { id: string; role: Role; doctorId?: string },
 			// The dispensary's queue carries allergies: for those who run the pharmacy (write).
 			return yes(grantOf(actor.role, 'pharmacy', 'write') !== undefined);
 		case 'hospital':
-			// A hospital's capacity and ambulance alerts: whoever reads beds, ICU and ventilators.
+			// A hospital's capacity: whoever reads beds, ICU and ventilators.
 			return yes(grantOf(actor.role, 'hospital_resources', 'read') !== undefined);
+		case 'hospital-alerts':
+			// Its ambulance alerts carry patients' conditions: that hospital's staff (the user decides).
+			return answersAmbulanceAlerts(actor.role) ? 'record' : 'deny';
 		case 'dept':
 			// Staff who read emergencies; only their own department's room (the user record decides).
 			return grantOf(actor.role, 'emergency', 'read') === 'all' ? 'record' : 'deny';

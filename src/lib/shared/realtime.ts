@@ -4,7 +4,7 @@ import type { PharmacyAlert, PharmacyQueueEvent, PharmacyStockEvent, Prescriptio
 import type { StockRow } from './blood';
 import type { ChatAck, ChatMessageView, ChatReceiptEvent, ChatTypingEvent, ConversationEvent } from './chat';
 import type { RecordType } from './rooms';
-import type { AlertView, HospitalView } from './hospitals';
+import type { AlertCandidatesEvent, AlertView, HospitalView } from './hospitals';
 import type { VentilatorView } from './ventilators';
 import type { EmergencyView } from './emergencies';
 export type { RecordType, SlotsRoom } from './rooms';
@@ -100,8 +100,10 @@ export type ServerToClientEvents = {
 	'hospital:updated': (event: HospitalView) => void;
 	/** A ventilator was registered or moved, to `hospital:<id>` (never with its patient; apply only a newer `version`). */
 	'ventilator:updated': (event: VentilatorView) => void;
-	/** An ambulance alert was sent, answered, selected or closed: to each hospital it went to and the paramedic's `user:<id>`. */
+	/** An ambulance alert was sent, answered, selected or closed: to `hospital-alerts:<id>` of each hospital it went to and the paramedic's `user:<id>`. */
 	'ambulance:updated': (event: AlertView) => void;
+	/** An open alert's candidates after a hospital's counts changed (late capacity): to the paramedic's `user:<id>`. */
+	'ambulance:candidates': (event: AlertCandidatesEvent) => void;
 	/** Internal emergencies, to `dept:<slug>` of each affected department and the raiser's `user:<id>`. */
 	'emergency:raised': (event: EmergencyView) => void;
 	'emergency:acknowledged': (event: EmergencyView) => void;
@@ -151,6 +153,7 @@ export const SERVER_EVENTS = [
 	'hospital:updated',
 	'ventilator:updated',
 	'ambulance:updated',
+	'ambulance:candidates',
 	'emergency:raised',
 	'emergency:acknowledged',
 	'emergency:resolved'

@@ -30,6 +30,7 @@ describe('room names', () => {
 		{ kind: 'chat', conversationId: 'c_0123456789abcdef' },
 		{ kind: 'appointment', appointmentId: uuid },
 		{ kind: 'hospital', hospitalId: uuid },
+		{ kind: 'hospital-alerts', hospitalId: uuid },
 		{ kind: 'dept', department: 'intensive-care' }
 	];
 

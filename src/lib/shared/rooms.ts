@@ -26,6 +26,8 @@ export type AppointmentRoom = `appointment:${string}`;
 export type PharmacyRoom = 'pharmacy';
 /** One hospital's capacity, pandemic mode and ambulance alerts. */
 export type HospitalRoom = `hospital:${string}`;
+/** One hospital's ambulance alerts, for its staff only (not paramedics): `hospital-alerts:<id>`. */
+export type HospitalAlertsRoom = `hospital-alerts:${string}`;
 /** One department's internal emergencies: `dept:<slug>` (see `deptSlug`). */
 export type DeptRoom = `dept:${string}`;
 
@@ -57,6 +59,8 @@ export const room = {
 	/** The dispensary's queue, stock and alerts (`pharmacy:*`): for those who run it. */
 	pharmacy: (): PharmacyRoom => 'pharmacy',
 	hospital: (hospitalId: string): HospitalRoom => `hospital:${hospitalId}`,
+	/** Ambulance alerts for which this hospital is a candidate (`ambulance:updated`), for its staff. */
+	hospitalAlerts: (hospitalId: string): HospitalAlertsRoom => `hospital-alerts:${hospitalId}`,
 	/** A department by its name (any case and spacing) or slug. */
 	dept: (department: string): DeptRoom => `dept:${deptSlug(department)}`
 };
@@ -77,6 +81,7 @@ export type ParsedRoom =
 	| { kind: 'appointment'; appointmentId: string }
 	| { kind: 'pharmacy' }
 	| { kind: 'hospital'; hospitalId: string }
+	| { kind: 'hospital-alerts'; hospitalId: string }
 	| { kind: 'dept'; department: string };
 export type RoomKind = ParsedRoom['kind'];
 
@@ -114,6 +119,8 @@ export function parseRoom(name: unknown): ParsedRoom | null {
 			return n === 1 ? { kind } : null;
 		case 'hospital':
 			return n === 2 && isId(a) ? { kind, hospitalId: a } : null;
+		case 'hospital-alerts':
+			return n === 2 && isId(a) ? { kind, hospitalId: a } : null;
 		case 'dept':
 			return n === 2 && isSlug(a) ? { kind, department: a } : null;
 		default:
@@ -146,6 +153,8 @@ export function roomName(r: ParsedRoom): string {
 			return room.pharmacy();
 		case 'hospital':
 			return room.hospital(r.hospitalId);
+		case 'hospital-alerts':
+			return room.hospitalAlerts(r.hospitalId);
 		case 'dept':
 			return room.dept(r.department);
 	}

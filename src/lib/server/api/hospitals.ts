@@ -99,7 +99,7 @@ export function hospitalRoutes(ctx: Ctx): Router {
 	r.post('/ambulance-alerts/:id/responses', async (req, res) => {
 		const p = params(req, idParams);
 		const b = body(req, alertResponseSchema);
-		res.json({ alert: await ambulance.respondToAlert(ctx, req.caller, p.id, b.hospitalId, b.response) });
+		res.json({ alert: await ambulance.respondToAlert(ctx, req.caller, p.id, b) });
 	});
 
 	return r;

@@ -6,6 +6,7 @@ import { readAppointment } from '../services/appointments';
 import { readMedicalRecord } from '../services/medical-records';
 import { conversationFor } from '../services/chat';
 import { joinDepartment } from '../services/emergencies';
+import { joinHospitalAlerts } from '../services/hospital-staff';
 import { parseRoom, type ParsedRoom, type RoomKind } from '$lib/shared/rooms';
 import { deniedAsNotFound, isClinician, type Resource, roomAccess } from '$lib/shared/policy';
 
@@ -32,11 +33,12 @@ const DENIED: Partial<Record<RoomKind, { resource: Resource; message: string }>>
 	record: { resource: 'users', message: 'You do not have access to this.' },
 	pharmacy: { resource: 'pharmacy', message: 'The pharmacy queue is for pharmacists and administrators.' },
 	hospital: { resource: 'hospital_resources', message: 'Hospital capacity is for hospital staff and paramedics.' },
+	'hospital-alerts': { resource: 'emergency', message: 'A hospital’s ambulance alerts are for its staff.' },
 	dept: { resource: 'emergency', message: 'Department emergencies are for that department’s staff.' }
 };
 
 const idOf = (r: ParsedRoom): string | undefined =>
-	r.kind === 'user' ? r.userId : r.kind === 'doctor-queue' ? r.doctorId : r.kind === 'board' ? r.date : r.kind === 'record' ? r.id : r.kind === 'hospital' ? r.hospitalId : r.kind === 'dept' ? r.department : undefined;
+	r.kind === 'user' ? r.userId : r.kind === 'doctor-queue' ? r.doctorId : r.kind === 'board' ? r.date : r.kind === 'record' ? r.id : r.kind === 'hospital' || r.kind === 'hospital-alerts' ? r.hospitalId : r.kind === 'dept' ? r.department : undefined;
 
 function unknownRoom(name: string): AppError {
 	if (name.startsWith('slots')) {
@@ -92,6 +94,9 @@ export async function canJoin(ctx: Ctx, caller: Caller, name: string): Promise<J
 			return;
 		case 'dept':
 			await joinDepartment(ctx, caller, r.department);
+			return;
+		case 'hospital-alerts':
+			await joinHospitalAlerts(ctx, caller, r.hospitalId);
 			return;
 	}
 	throw unknownRoom(name);

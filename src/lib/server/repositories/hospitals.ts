@@ -205,16 +205,34 @@ export function alertStatusUpdate(ctx: Ctx, id: string, from: AlertStatus, to: A
 	} satisfies TransactItem;
 }
 
-/** A hospital's answer to an open alert (accept / decline), kept per hospital. */
+/**
+ * A hospital's answer to an open alert (accept / decline), kept per hospital; only the first
+ * answer of a hospital counts (`attribute_not_exists`), so a second is refused with the stored one.
+ */
 export function alertResponseUpdate(ctx: Ctx, id: string, hospitalId: string, response: AlertResponse, stamp: Stamp) {
 	return {
 		Update: {
 			TableName: ctx.db.tables.ambulance_alerts,
 			Key: { id },
 			UpdateExpression: 'SET #resp.#h = :r, #v = #v + :one, updated_at = :ua, updated_by = :ub, updated_by_name = :un',
-			ConditionExpression: 'attribute_exists(id) AND #s = :open',
+			ConditionExpression: 'attribute_exists(id) AND #s = :open AND attribute_not_exists(#resp.#h)',
 			ExpressionAttributeNames: { '#resp': 'responses', '#h': hospitalId, '#v': 'version', '#s': 'status' },
 			ExpressionAttributeValues: { ':r': response, ':one': 1, ':open': 'open', ':ua': stamp.updated_at, ':ub': stamp.updated_by, ':un': stamp.updated_by_name },
+			ReturnValuesOnConditionCheckFailure: 'ALL_OLD'
+		}
+	} satisfies TransactItem;
+}
+
+/** A hospital that can now take the patient joins an open alert's candidates (once). Bumps its version. */
+export function alertCandidateAdd(ctx: Ctx, id: string, hospitalId: string, stamp: Stamp) {
+	return {
+		Update: {
+			TableName: ctx.db.tables.ambulance_alerts,
+			Key: { id },
+			UpdateExpression: 'SET #hs = list_append(#hs, :hl), #v = #v + :one, updated_at = :ua, updated_by = :ub, updated_by_name = :un',
+			ConditionExpression: 'attribute_exists(id) AND #s = :open AND NOT contains(#hs, :h)',
+			ExpressionAttributeNames: { '#hs': 'hospital_ids', '#v': 'version', '#s': 'status' },
+			ExpressionAttributeValues: { ':hl': [hospitalId], ':h': hospitalId, ':one': 1, ':open': 'open', ':ua': stamp.updated_at, ':ub': stamp.updated_by, ':un': stamp.updated_by_name },
 			ReturnValuesOnConditionCheckFailure: 'ALL_OLD'
 		}
 	} satisfies TransactItem;
@@ -231,7 +249,10 @@ export async function alertsOfParamedic(ctx: Ctx, paramedicId: string): Promise<
 	});
 }
 
-/** Alerts in one status, newest first (open and en route alerts are few at any time). */
+/**
+ * Alerts in one status, newest first: one Query of that status's partition of
+ * `status-created-index` (open and en route alerts are few at any time; never a Scan).
+ */
 export async function alertsInStatus(ctx: Ctx, status: AlertStatus, limit = 100): Promise<AlertItem[]> {
 	return queryAll<AlertItem>(ctx, {
 		TableName: ctx.db.tables.ambulance_alerts,

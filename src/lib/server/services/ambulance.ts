@@ -8,6 +8,8 @@ import { transactNamed, unexpectedFailure } from '../db/transaction';
 import { actorStamp, stampNew } from '../db/versioned';
 import { auditPut } from './audit';
 import { announceHospital, readHospitalItem } from './hospitals';
+import { alertView, announceAlert, canTake, candidatesFor, needList } from './alert-candidates';
+import { isStaffOfHospital, requireStaffOf } from './hospital-staff';
 import {
 	alertPut,
 	alertResponseUpdate,
@@ -15,27 +17,14 @@ import {
 	alertsInStatus,
 	alertsOfParamedic,
 	getAlert,
-	listHospitals,
 	releaseUpdate,
 	reserveUpdate,
-	type AlertItem,
-	type HospitalItem
+	type AlertItem
 } from '../repositories/hospitals';
-import {
-	RESOURCE_KINDS,
-	arrivalBucket,
-	haversineKm,
-	takeable,
-	type AlertCreate,
-	type AlertView,
-	type Candidate,
-	type Needs,
-	type ResourceKind,
-	type ResourcesGoneDetails,
-	type Severity
-} from '$lib/shared/hospitals';
+import { arrivalBucket, type AlertCreate, type AlertResponse, type AlertResponseInput, type AlertView, type Candidate, type Needs, type ResourceKind, type ResourcesGoneDetails } from '$lib/shared/hospitals';
 import { answersAmbulanceAlerts, sendsAmbulanceAlerts } from '$lib/shared/policy';
-import { room } from '$lib/shared/rooms';
+
+export { alertView };
 
 /**
  * Ambulance alerts (SPEC §3): a paramedic's alert goes to the hospitals within its radius
@@ -54,64 +43,14 @@ function lanesOf(ctx: Ctx): Lanes {
 }
 const SELECT_ATTEMPTS = 10;
 
-const needList = (needs: Needs): [ResourceKind, number][] =>
-	RESOURCE_KINDS.flatMap((k) => ((needs[k] ?? 0) > 0 ? [[k, needs[k]!] as [ResourceKind, number]] : []));
-
-export function alertView(a: AlertItem): AlertView {
-	return {
-		id: a.id,
-		status: a.status,
-		condition: a.condition,
-		severity: a.severity,
-		needs: a.needs,
-		latitude: a.latitude,
-		longitude: a.longitude,
-		radiusKm: a.radius_km,
-		paramedicId: a.paramedic_id,
-		paramedicName: a.paramedic_name,
-		...(a.hospital_id ? { hospitalId: a.hospital_id } : {}),
-		hospitalIds: a.hospital_ids,
-		responses: a.responses ?? {},
-		createdAt: a.created_at,
-		updatedAt: a.updated_at
-	};
-}
-
-/** What a case of this severity may take at a hospital now, per resource. */
-const availableFor = (h: HospitalItem, severity: Severity) =>
-	Object.fromEntries(RESOURCE_KINDS.map((k) => [k, takeable({ available: h.resources[k].available, heldBack: h.resources[k].held_back }, severity)])) as Candidate['available'];
-
-const canTake = (h: HospitalItem, needs: Needs, severity: Severity) => {
-	const avail = availableFor(h, severity);
-	return needList(needs).every(([k, n]) => avail[k] >= n);
-};
-
-/** Hospitals within the radius that can take the patient now, nearest first. */
-export function candidatesAmong(hospitals: HospitalItem[], at: { latitude: number; longitude: number }, radiusKm: number, needs: Needs, severity: Severity): Candidate[] {
-	return hospitals
-		.map((h) => ({ h, d: haversineKm(at, h) }))
-		.filter(({ h, d }) => d <= radiusKm && canTake(h, needs, severity))
-		.sort((a, b) => a.d - b.d)
-		.map(({ h, d }) => ({ hospitalId: h.id, name: h.name, distanceKm: Math.round(d * 100) / 100, available: availableFor(h, severity) }));
-}
-
-async function candidatesFor(ctx: Ctx, a: Pick<AlertItem, 'latitude' | 'longitude' | 'radius_km' | 'needs' | 'severity'>): Promise<Candidate[]> {
-	return candidatesAmong(await listHospitals(ctx), a, a.radius_km, a.needs, a.severity);
-}
-
-function announceAlert(ctx: Ctx, a: AlertItem): AlertView {
-	const view = alertView(a);
-	ctx.bus.emit(room.user(a.paramedic_id), 'ambulance:updated', view);
-	for (const h of a.hospital_ids) ctx.bus.emit(room.hospital(h), 'ambulance:updated', view);
-	return view;
-}
+const alertLane = (alertId: string) => `alert#${alertId}`;
 
 export async function createAlert(ctx: Ctx, caller: Caller, input: AlertCreate): Promise<{ alert: AlertView; candidates: Candidate[] }> {
 	const actor = requireActor(caller);
 	if (!sendsAmbulanceAlerts(actor.role)) await refuse(ctx, caller, 'emergency', 'write', undefined, 'Ambulance alerts are sent by paramedics.');
 	const needs: Needs = Object.fromEntries(needList(input.needs));
 	const base = { latitude: input.latitude, longitude: input.longitude, radius_km: input.radiusKm, needs, severity: input.severity };
-	const candidates = await candidatesFor(ctx, base);
+	const candidates = (await candidatesFor(ctx, base)).filter((c) => c.canTake);
 	const item: AlertItem = stampNew(caller, {
 		id: `amb_${crypto.randomUUID()}`,
 		status: 'open' as const,
@@ -130,11 +69,21 @@ export async function createAlert(ctx: Ctx, caller: Caller, input: AlertCreate):
 	return { alert: announceAlert(ctx, item), candidates };
 }
 
-/** The alert as its paramedic (own) or hospital staff may see it; another paramedic's is 404. */
+/** Whether the caller is staff of a hospital this alert went to (or is going to). */
+async function staffOfAlert(ctx: Ctx, caller: Caller, a: AlertItem): Promise<boolean> {
+	const actor = requireActor(caller);
+	for (const h of new Set([...a.hospital_ids, ...(a.hospital_id ? [a.hospital_id] : [])])) if (await isStaffOfHospital(ctx, actor, h)) return true;
+	return false;
+}
+
+/** The alert as its paramedic (own) or the staff of a hospital it went to may see it; anyone else is told 404. */
 async function readAlertItem(ctx: Ctx, caller: Caller, id: string, mode: 'read' | 'write'): Promise<AlertItem> {
 	const a = await getAlert(ctx, id);
 	if (!a) throw notFound('This ambulance alert');
-	await authorize(ctx, caller, 'emergency', mode, { id, isOwn: (actor) => actor.id === a.paramedic_id, hideExistence: true });
+	const scope = await authorize(ctx, caller, 'emergency', mode, { id, isOwn: (actor) => actor.id === a.paramedic_id, hideExistence: true });
+	if (scope !== 'own' && requireActor(caller).id !== a.paramedic_id && !(await staffOfAlert(ctx, caller, a))) {
+		await refuse(ctx, caller, 'emergency', mode, id, 'This ambulance alert went to other hospitals.');
+	}
 	return a;
 }
 
@@ -143,16 +92,21 @@ export async function readAlert(ctx: Ctx, caller: Caller, id: string): Promise<{
 	return { alert: alertView(a), candidates: a.status === 'open' ? await candidatesFor(ctx, a) : [] };
 }
 
-/** A paramedic's own alerts, newest first; hospital staff see the open and en-route ones (of one hospital if named). */
+/**
+ * A paramedic's own alerts, newest first; hospital staff see the open and en-route ones of the
+ * hospitals they are staff of (of one hospital if named: staff of it only).
+ */
 export async function listAlerts(ctx: Ctx, caller: Caller, hospitalId?: string): Promise<AlertView[]> {
 	const actor = requireActor(caller);
 	const scope = await authorize(ctx, caller, 'emergency', 'read');
 	if (scope === 'own') return (await alertsOfParamedic(ctx, actor.id)).map(alertView);
+	if (hospitalId) await requireStaffOf(ctx, caller, hospitalId);
 	const [open, enRoute] = await Promise.all([alertsInStatus(ctx, 'open'), alertsInStatus(ctx, 'en_route')]);
-	return [...open, ...enRoute]
-		.filter((a) => !hospitalId || a.hospital_ids.includes(hospitalId) || a.hospital_id === hospitalId)
-		.sort((a, b) => b.created_at.localeCompare(a.created_at))
-		.map(alertView);
+	const mine: AlertItem[] = [];
+	for (const a of [...open, ...enRoute]) {
+		if (hospitalId ? a.hospital_ids.includes(hospitalId) || a.hospital_id === hospitalId : await staffOfAlert(ctx, caller, a)) mine.push(a);
+	}
+	return mine.sort((a, b) => b.created_at.localeCompare(a.created_at)).map(alertView);
 }
 
 function gone(hospitalId: string, candidates: Candidate[]): AppError {
@@ -202,8 +156,8 @@ export async function selectHospital(ctx: Ctx, caller: Caller, alertId: string, 
 		}
 		return false;
 	});
-	if (!done) throw gone(hospitalId, (await candidatesFor(ctx, a)).filter((c) => c.hospitalId !== hospitalId));
-	await announceHospital(ctx, hospitalId);
+	if (!done) throw gone(hospitalId, (await candidatesFor(ctx, a)).filter((c) => c.canTake && c.hospitalId !== hospitalId));
+	await announceHospital(ctx, caller, hospitalId);
 	const updated = (await getAlert(ctx, alertId))!;
 	return announceAlert(ctx, { ...updated, hospital_ids: [...new Set([...updated.hospital_ids, hospitalId])] });
 }
@@ -224,25 +178,41 @@ export async function closeAlert(ctx: Ctx, caller: Caller, alertId: string, stat
 		if (outcome.failed === 'alert') throw new AppError(409, 'INVALID_TRANSITION', 'This alert changed at the same moment. Reload it.', { status: outcome.current?.status });
 		throw unexpectedFailure(outcome);
 	}
-	if (hospitalId) await announceHospital(ctx, hospitalId);
+	if (hospitalId) await announceHospital(ctx, caller, hospitalId);
 	return announceAlert(ctx, (await getAlert(ctx, alertId))!);
 }
 
-/** Hospital staff accept or decline an open alert for their hospital; the paramedic sees it live. */
-export async function respondToAlert(ctx: Ctx, caller: Caller, alertId: string, hospitalId: string, response: 'accept' | 'decline'): Promise<AlertView> {
+/**
+ * Staff of a hospital the alert went to accept or decline it for that hospital (a decline says
+ * why); the paramedic and the other hospitals see it live. A hospital answers once: a second
+ * answer for the same hospital, the same or another, is 409 ALREADY_ANSWERED naming the first
+ * (nothing is written). Answers of different hospitals to one alert take turns in a lane, so
+ * twenty at once are all recorded.
+ */
+export async function respondToAlert(ctx: Ctx, caller: Caller, alertId: string, input: AlertResponseInput): Promise<AlertView> {
 	const actor = requireActor(caller);
-	const a = await readAlertItem(ctx, caller, alertId, 'read');
+	const { hospitalId, response } = input;
+	// roles first, before the alert is read: the same 403 whether or not it exists
 	if (!answersAmbulanceAlerts(actor.role)) await refuse(ctx, caller, 'emergency', 'write', alertId, 'Hospital staff answer ambulance alerts.');
+	await requireStaffOf(ctx, caller, hospitalId, alertId);
+	const a = await readAlertItem(ctx, caller, alertId, 'read');
 	if (!a.hospital_ids.includes(hospitalId)) throw notFound('This alert for that hospital');
-	if (a.status !== 'open') throw new AppError(409, 'INVALID_TRANSITION', `This alert is already ${a.status.replace('_', ' ')}.`, { status: a.status });
-	const stamp = actorStamp(caller);
-	const outcome = await transactNamed(ctx, {
-		alert: alertResponseUpdate(ctx, alertId, hospitalId, { response, by: actor.name, at: stamp.updated_at }, stamp),
-		audit: auditPut(ctx, caller, { action: `alert_${response}`, resourceType: 'ambulance_alert', resourceId: alertId, changedFields: ['responses'] })
+	return lanesOf(ctx).run(alertLane(alertId), async () => {
+		const stamp = actorStamp(caller);
+		const answer: AlertResponse = { response, by: actor.name, at: stamp.updated_at, ...(input.reason ? { reason: input.reason } : {}) };
+		const outcome = await transactNamed(ctx, {
+			alert: alertResponseUpdate(ctx, alertId, hospitalId, answer, stamp),
+			audit: auditPut(ctx, caller, { action: `alert_${response}`, resourceType: 'ambulance_alert', resourceId: alertId, changedFields: [`responses.${hospitalId}`] })
+		});
+		if (!outcome.ok) {
+			if (outcome.failed !== 'alert') throw unexpectedFailure(outcome);
+			const current = outcome.current as Partial<AlertItem> | undefined;
+			const first = current?.responses?.[hospitalId];
+			if (current?.status === 'open' && first) {
+				throw new AppError(409, 'ALREADY_ANSWERED', `This hospital already ${first.response === 'accept' ? 'accepted' : 'declined'} this alert (${first.by}).`, { hospitalId, ...first });
+			}
+			throw new AppError(409, 'INVALID_TRANSITION', `This alert is already ${(current?.status ?? 'gone').replace('_', ' ')}.`, { status: current?.status });
+		}
+		return announceAlert(ctx, (await getAlert(ctx, alertId))!);
 	});
-	if (!outcome.ok) {
-		if (outcome.failed === 'alert') throw new AppError(409, 'INVALID_TRANSITION', 'This alert is no longer open.', { status: outcome.current?.status });
-		throw unexpectedFailure(outcome);
-	}
-	return announceAlert(ctx, (await getAlert(ctx, alertId))!);
 }

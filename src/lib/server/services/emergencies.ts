@@ -8,7 +8,7 @@ import { actorStamp, stampNew } from '../db/versioned';
 import { auditPut } from './audit';
 import { announceHospital, readHospitalItem } from './hospitals';
 import { releaseUpdate, reserveUpdate } from '../repositories/hospitals';
-import { RESOURCE_KINDS, RESOURCE_LABEL, type Needs, type ResourceKind, type ResourcesGoneDetails } from '$lib/shared/hospitals';
+import { RESOURCE_KINDS, needsText, type Needs, type ResourceKind, type ResourcesGoneDetails } from '$lib/shared/hospitals';
 import { getUser } from '../repositories/users';
 import { ackPut, acksOf, activeEmergencies, emergencyPut, emergencyTimelineUpdate, getEmergency, type AckItem, type EmergencyItem } from '../repositories/emergencies';
 import { acknowledgesEmergencies, isAdmin, raisesEmergencies } from '$lib/shared/policy';
@@ -23,7 +23,7 @@ import { EMERGENCY_LABEL, type EmergencyCreate, type EmergencyView } from '$lib/
  */
 const needList = (needs: Needs): [ResourceKind, number][] =>
 	RESOURCE_KINDS.flatMap((k) => ((needs[k] ?? 0) > 0 ? [[k, needs[k]!] as [ResourceKind, number]] : []));
-const describe = (needs: [ResourceKind, number][]) => needs.map(([k, n]) => `${n} ${RESOURCE_LABEL[k].replace(/^(General|Ventilators)/, (w) => w.toLowerCase())}`).join(', ');
+const describe = (needs: [ResourceKind, number][]) => needsText(Object.fromEntries(needs));
 
 function view(e: EmergencyItem, acks: AckItem[]): EmergencyView {
 	return {
@@ -107,7 +107,7 @@ export async function raiseEmergency(ctx: Ctx, caller: Caller, input: EmergencyC
 		}
 		throw unexpectedFailure(outcome);
 	}
-	if (reserve.length) await announceHospital(ctx, input.hospitalId);
+	if (reserve.length) await announceHospital(ctx, caller, input.hospitalId);
 	const v = view(item, []);
 	announce(ctx, v, 'emergency:raised');
 	return v;
@@ -183,7 +183,7 @@ export async function resolveEmergency(ctx: Ctx, caller: Caller, id: string): Pr
 		}
 		throw unexpectedFailure(outcome);
 	}
-	if (held.length) await announceHospital(ctx, e.hospital_id);
+	if (held.length) await announceHospital(ctx, caller, e.hospital_id);
 	const v = await fullView(ctx, id);
 	announce(ctx, v, 'emergency:resolved');
 	return v;

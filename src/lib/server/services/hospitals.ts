@@ -7,6 +7,7 @@ import { changesOwnSiteOnly, managesSites } from '$lib/shared/policy';
 import { transactNamed, unexpectedFailure } from '../db/transaction';
 import { stampNew, versionedUpdate } from '../db/versioned';
 import { auditPut } from './audit';
+import { reconsiderOpenAlerts } from './alert-candidates';
 import { getHospital, hospitalPut, listHospitals as listHospitalItems, type CountersItem, type HospitalItem } from '../repositories/hospitals';
 import { ventilatorId, ventilatorPut, type VentilatorItem } from '../repositories/ventilators';
 import {
@@ -46,12 +47,18 @@ export function hospitalView(h: HospitalItem): HospitalView {
 	};
 }
 
-/** Sends a hospital's current row to its room (after a committed write). */
-export async function announceHospital(ctx: Ctx, id: string): Promise<HospitalView | undefined> {
+/**
+ * After a committed change of a hospital's counts: its current row to its room, and the open
+ * ambulance alerts brought up to date with it (late capacity: a hospital that can now take a
+ * patient becomes a candidate; one that ran out is marked so on the paramedic's screen). The
+ * change itself is committed, so a failure here is logged, not answered.
+ */
+export async function announceHospital(ctx: Ctx, caller: Caller, id: string): Promise<HospitalView | undefined> {
 	const h = await getHospital(ctx, id);
 	if (!h) return undefined;
 	const view = hospitalView(h);
 	ctx.bus.emit(room.hospital(id), 'hospital:updated', view);
+	await reconsiderOpenAlerts(ctx, caller, h).catch((err: Error) => ctx.log.warn('open ambulance alerts not reconsidered', { error: err.name, hospitalId: id }));
 	return view;
 }
 
@@ -122,6 +129,7 @@ export async function createHospital(ctx: Ctx, caller: Caller, input: HospitalCr
 	if (!outcome.ok) throw unexpectedFailure(outcome);
 	const view = hospitalView(item);
 	ctx.bus.emit(room.hospital(item.id), 'hospital:updated', view);
+	await reconsiderOpenAlerts(ctx, caller, item).catch((err: Error) => ctx.log.warn('open ambulance alerts not reconsidered', { error: err.name, hospitalId: item.id }));
 	return view;
 }
 
@@ -192,7 +200,7 @@ export async function changeBeds(ctx: Ctx, caller: Caller, id: string, change: B
 		silent: true,
 		audit: { action: `beds_${change.action}`, changedFields: [`resources.${change.resource}`] }
 	});
-	return (await announceHospital(ctx, id))!;
+	return (await announceHospital(ctx, caller, id))!;
 }
 
 /** Pandemic mode on or off, and the share held back for critical cases (administrators). */
@@ -214,5 +222,5 @@ export async function setPandemic(ctx: Ctx, caller: Caller, id: string, change: 
 		silent: true,
 		audit: { action: change.enabled ? 'pandemic_on' : 'pandemic_off', changedFields: ['pandemic', 'resources'] }
 	});
-	return (await announceHospital(ctx, id))!;
+	return (await announceHospital(ctx, caller, id))!;
 }

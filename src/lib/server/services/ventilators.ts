@@ -112,7 +112,7 @@ export async function registerVentilator(ctx: Ctx, caller: Caller, hospitalId: s
 		});
 		if (outcome.ok) {
 			announceVentilator(ctx, item);
-			await announceHospital(ctx, hospitalId);
+			await announceHospital(ctx, caller, hospitalId);
 			return ventilatorView(item, true);
 		}
 		if (outcome.failed === 'device') {
@@ -232,6 +232,6 @@ export async function moveVentilator(ctx: Ctx, caller: Caller, id: string, move:
 		delete updated.patient_name;
 	}
 	announceVentilator(ctx, updated);
-	if (from !== to) await announceHospital(ctx, v.hospital_id);
+	if (from !== to) await announceHospital(ctx, caller, v.hospital_id);
 	return ventilatorView(updated, seesDevicePatients(requireActor(caller).role));
 }
