@@ -6,6 +6,7 @@ import type { ChatAck, ChatMessageView, ChatReceiptEvent, ChatTypingEvent, Conve
 import type { RecordType } from './rooms';
 import type { AlertView, HospitalView } from './hospitals';
 import type { EmergencyView } from './emergencies';
+import type { AnalyticsEvent } from './analytics';
 export type { RecordType, SlotsRoom } from './rooms';
 export { slotsRoom } from './rooms';
 
@@ -103,6 +104,8 @@ export type ServerToClientEvents = {
 	'emergency:raised': (event: EmergencyView) => void;
 	'emergency:acknowledged': (event: EmergencyView) => void;
 	'emergency:resolved': (event: EmergencyView) => void;
+	/** A dashboard figure moved: to `role:admin` and the doctor's `user:<id>`, at most one per room per 300 ms; refetch. */
+	'analytics:updated': (event: AnalyticsEvent) => void;
 };
 
 export type ClientToServerEvents = {
@@ -149,7 +152,8 @@ export const SERVER_EVENTS = [
 	'ambulance:updated',
 	'emergency:raised',
 	'emergency:acknowledged',
-	'emergency:resolved'
+	'emergency:resolved',
+	'analytics:updated'
 ] as const satisfies readonly (keyof ServerToClientEvents)[];
 export type ServerEvent = (typeof SERVER_EVENTS)[number];
 // Compile-time: nothing in ServerToClientEvents is missing from SERVER_EVENTS.
