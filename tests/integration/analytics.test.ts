@@ -166,7 +166,7 @@ async function recount(): Promise<Record<string, Record<string, number>>> {
 		if (!a.date || !a.doctor_id) continue;
 		const day = { total: 1, [`s_${a.status}`]: 1 };
 		const done = a.status === 'COMPLETED' && a.consultation_started_at && a.completed_at;
-		const consult = done ? { consult_ms: Date.parse(a.completed_at) - Date.parse(a.consultation_started_at), consult_n: 1 } : {};
+		const consult: Record<string, number> = done ? { consult_ms: Date.parse(a.completed_at) - Date.parse(a.consultation_started_at), consult_n: 1 } : {};
 		add(rows, `all|${a.date}`, { ...day, ...consult, ...Object.fromEntries(categorize(a.symptoms).map((c) => [`c_${c}`, 1])) });
 		add(rows, `doctor#${a.doctor_id}|${a.date}`, { ...day, ...consult });
 		if (done) add(rows, `doctor#${a.doctor_id}|total`, consult);
