@@ -2,7 +2,8 @@ import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestUser } from '../fixtures/app';
 import { alwaysOpenDoctor, freeSlots, morningZone, todayInZone } from '../fixtures/clinic';
-import { scanAll, sleep } from './helpers';
+import { runWorkerOnce, scanAll, sleep } from './helpers';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { categorize } from '../../src/lib/shared/symptom-categories';
 import { rebuildAnalytics } from '../../src/lib/server/services/analytics';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../src/lib/shared/realtime';
@@ -274,6 +275,18 @@ describe('analytics aggregates', () => {
 		const guards = (await scanAll<any>(app, 'analytics_daily')).filter((r) => r.kind === 'served_guard');
 		expect(guards.length).toBe(first.guards);
 	});
+
+	it('`npm run worker -- --once analytics-rebuild` (the compiled worker) repairs drifted aggregates back to the recount', async () => {
+		const expected = await recount();
+		// Drift: a stray shard row and a wrong count, as a bad restore might leave.
+		await app.ctx.db.doc.send(new PutCommand({ TableName: app.ctx.db.tables.analytics_daily, Item: { pk: 'all#3', sk: today, total: 999, s_PENDING: 7 } }));
+		await app.ctx.db.doc.send(new PutCommand({ TableName: app.ctx.db.tables.analytics_daily, Item: { pk: 'all#1', sk: '2001-01-01', total: 5 } }));
+		expect(await stored()).not.toEqual(expected);
+		const run = await runWorkerOnce(app, 'analytics-rebuild', { INTERNAL_TOKEN: 'analytics-test-token-0123456789', LOG_LEVEL: 'info' });
+		expect(run.code, run.out).toBe(0);
+		expect(run.result).toMatchObject({ deleted: expect.any(Number) });
+		expect(await stored()).toEqual(expected);
+	}, 60_000);
 
 	it('30 concurrent bookings of one day all commit, and the day row counts all 30', async () => {
 		const date = addDays(today, 2);
