@@ -129,5 +129,15 @@ describe('live analytics dashboards', () => {
 		await expect.poll(async () => doctorPage.getByTestId('today-completed').textContent(), { timeout: 3_000 }).toBe('1');
 		expect(await doctorPage.getByTestId('served-week').textContent()).not.toBe('0');
 		await shoot(adminPage, 'admin-analytics-after');
+
+		// The drill-down behind a figure: yesterday's completed visits, from the table's link.
+		const yesterday = addDays(today, -1);
+		await adminPage.getByText('Show the appointments as a table').click();
+		const link = adminPage.locator(`tr[data-day="${yesterday}"] td[data-status="COMPLETED"] a`);
+		const count = Number(await link.textContent());
+		await link.click();
+		await adminPage.waitForURL(`**/admin/analytics/appointments?status=COMPLETED&date=${yesterday}`);
+		await expect.poll(() => adminPage.getByTestId('drill-down').locator('tbody tr').count()).toBe(count);
+		await shoot(adminPage, 'drill-down');
 	}, 60_000);
 });
