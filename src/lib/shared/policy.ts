@@ -129,6 +129,11 @@ export const seesAllQueues = (role: Role) => SEES_ALL_QUEUES.includes(role);
 /** A doctor's live queue: staff who run the floor, and that doctor. */
 export const seesQueue = (actor: { role: Role; doctorId?: string }, doctorId: string) =>
 	seesAllQueues(actor.role) || (actor.role === 'doctor' && actor.doctorId === doctorId);
+/** The hospital's dashboard (GET /api/analytics/admin and its drill-down lists). */
+export const readsHospitalAnalytics = (role: Role) => role === 'admin' || role === 'super_admin';
+/** A doctor's dashboard: that doctor, and whoever reads the hospital's. */
+export const readsDoctorAnalytics = (actor: { role: Role; doctorId?: string }, doctorId: string) =>
+	readsHospitalAnalytics(actor.role) || (actor.role === 'doctor' && actor.doctorId === doctorId);
 /** A day's board of every doctor's appointments. */
 export const seesBoard = (role: Role) => seesAllQueues(role);
 

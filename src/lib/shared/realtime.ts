@@ -7,6 +7,7 @@ import type { RecordType } from './rooms';
 import type { AlertCandidatesEvent, AlertView, HospitalView } from './hospitals';
 import type { VentilatorView } from './ventilators';
 import type { EmergencyView } from './emergencies';
+import type { AnalyticsEvent } from './analytics';
 export type { RecordType, SlotsRoom } from './rooms';
 export { slotsRoom } from './rooms';
 
@@ -108,6 +109,8 @@ export type ServerToClientEvents = {
 	'emergency:raised': (event: EmergencyView) => void;
 	'emergency:acknowledged': (event: EmergencyView) => void;
 	'emergency:resolved': (event: EmergencyView) => void;
+	/** A dashboard figure moved: to `role:admin` and the doctor's `user:<id>`, at most one per room per 300 ms; refetch. */
+	'analytics:updated': (event: AnalyticsEvent) => void;
 };
 
 export type ClientToServerEvents = {
@@ -156,7 +159,8 @@ export const SERVER_EVENTS = [
 	'ambulance:candidates',
 	'emergency:raised',
 	'emergency:acknowledged',
-	'emergency:resolved'
+	'emergency:resolved',
+	'analytics:updated'
 ] as const satisfies readonly (keyof ServerToClientEvents)[];
 export type ServerEvent = (typeof SERVER_EVENTS)[number];
 // Compile-time: nothing in ServerToClientEvents is missing from SERVER_EVENTS.

@@ -13,6 +13,7 @@ import { internalRoutes } from './internal';
 import { pharmacyRoutes } from './pharmacy';
 import { bloodBankRoutes } from './blood-bank';
 import { emergencyRoutes, hospitalRoutes } from './hospitals';
+import { analyticsRoutes } from './analytics';
 
 /** Every /api router, mounted in one place. */
 export function apiRouter(ctx: Ctx): Router {
@@ -31,5 +32,6 @@ export function apiRouter(ctx: Ctx): Router {
 	r.use(bloodBankRoutes(ctx));
 	r.use(hospitalRoutes(ctx));
 	r.use(emergencyRoutes(ctx));
+	r.use(analyticsRoutes(ctx));
 	return r;
 }

@@ -166,6 +166,12 @@ export const TABLES = {
 		indexes: [{ name: 'patient-index', pk: S('patient_id'), sk: S('created_at') }]
 	},
 	services: { pk: S('id') },
+	/**
+	 * The dashboards' daily aggregates (repositories/analytics.ts): `pk` = `<scope>#<shard>`
+	 * (`all`, `doctor#<id>`), `sk` = visit date or `total`; and the patients-served guards
+	 * (`served#<doctorId>[#<week>]`, `sk` = patient id). Updated in the writes' own transactions.
+	 */
+	analytics_daily: { pk: S('pk'), sk: S('sk') },
 	mood_logs: { pk: S('patient_id'), sk: S('date') },
 	/** "Break the glass": a clinician's time-limited read access to a patient outside care. */
 	access_grants: { pk: S('user_id'), sk: S('patient_id'), ttl: 'ttl' },

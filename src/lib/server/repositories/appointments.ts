@@ -1,4 +1,4 @@
-import { BatchGetCommand, GetCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { queryAll } from '../db/query';
 import type { Ctx } from '../context';
 import type { VersionStamp } from '../db/versioned';
@@ -214,4 +214,26 @@ export function reminderClaimUpdate(ctx: Ctx, a: Pick<AppointmentItem, 'id' | 's
 			}
 		}
 	};
+}
+
+/** One page of a day's appointments in one status (status-date-index), for the dashboard's drill-down. */
+export async function appointmentsByStatusPage(
+	ctx: Ctx,
+	status: AppointmentStatus,
+	date: string,
+	limit: number,
+	startKey?: Record<string, unknown>
+): Promise<{ items: AppointmentItem[]; lastKey?: Record<string, unknown> }> {
+	const res = await ctx.db.doc.send(
+		new QueryCommand({
+			TableName: ctx.db.tables.appointments,
+			IndexName: 'status-date-index',
+			KeyConditionExpression: '#st = :s AND #d = :d',
+			ExpressionAttributeNames: { '#st': 'status', '#d': 'date' },
+			ExpressionAttributeValues: { ':s': status, ':d': date },
+			Limit: limit,
+			ExclusiveStartKey: startKey
+		})
+	);
+	return { items: (res.Items ?? []) as AppointmentItem[], lastKey: res.LastEvaluatedKey };
 }

@@ -30,6 +30,8 @@ import {
 	type AppointmentItem
 } from '../repositories/appointments';
 import { currentQueueSeq, nextQueueSeq } from '../repositories/queue';
+import { appointmentAggregates, revenueDelta, servedGuards, type Delta } from '../repositories/analytics';
+import { announceAnalytics } from './analytics-live';
 import {
 	ACTIVE_STATUSES,
 	CLOSED_STATUSES,
@@ -310,6 +312,8 @@ export async function bookAppointment(
 			patientTime,
 			appointment: createPut(ctx, 'appointments', 'id', appt),
 			notices: notice.items,
+			// The dashboards' daily counts move in the same transaction (repositories/analytics.ts).
+			analytics: appointmentAggregates(ctx, undefined, appt),
 			audit: auditPut(ctx, caller, {
 				action: 'create',
 				resourceType: 'appointment',
@@ -327,6 +331,7 @@ export async function bookAppointment(
 	}
 	notice.announce();
 	broadcastAppointment(ctx, appt);
+	announceAnalytics(ctx, [appt.doctor_user_id]);
 	const [view] = await viewsFor(ctx, caller, [appt]);
 	return view!;
 }
@@ -356,6 +361,8 @@ type ChangePlan = {
 	extra: Record<string, TransactItem | TransactItem[]>;
 	/** The day the appointment left, when it moved to another one. */
 	previousDate?: string;
+	/** Aggregate changes beyond the appointment's own (revenue, patients served). */
+	deltas?: Delta[];
 };
 
 /**
@@ -513,6 +520,10 @@ async function planStatus(
 		}));
 		// The record closes with the visit: its vitals are kept with it, and later changes are amendments.
 		if (a.medical_record_id) extra.closeRecord = closeRecordUpdate(ctx, caller, a.medical_record_id, a.vitals, now);
+		// Revenue on the visit date, and the patient counted once as served by this doctor (ever, and this week).
+		const served = await servedGuards(ctx, a.doctor_id, a.patient_id, a.date);
+		Object.assign(extra, served.items);
+		plan.deltas = [revenueDelta(a.date, service.price_cents), ...served.deltas];
 	}
 	if (status === 'CANCELLED') {
 		extra.oldSlot = slotLockDelete(ctx, a.doctor_id, a.start, a.id);
@@ -551,6 +562,8 @@ async function commitChange(
 	for (const k of remove) delete (next as Record<string, unknown>)[k];
 	const notice = status ? patientNotice(ctx, next) : undefined;
 	if (notice) extra.notices = notice.items;
+	const aggregates = appointmentAggregates(ctx, a, next, plan.deltas);
+	if (aggregates.length) extra.analytics = aggregates;
 
 	const stamp = await versionedUpdate(ctx, caller, {
 		table: 'appointments',
@@ -567,6 +580,9 @@ async function commitChange(
 			if (name === 'newSlot') return new AppError(409, 'SLOT_TAKEN', 'That slot was just taken.');
 			if (name === 'onDuty') return new AppError(409, 'DOCTOR_OFF_DUTY', 'The doctor has just gone off duty; the appointment was not moved.');
 			if (name === 'patientTime') return lostRace();
+			if (name === 'servedEver' || name === 'servedWeek') {
+				return new AppError(409, 'VERSION_CONFLICT', 'Another visit of this patient with this doctor was completed at the same moment. Please try again.');
+			}
 			return undefined;
 		}
 	}).catch(async (err) => {
@@ -583,6 +599,7 @@ async function commitChange(
 /** After the commit: every screen that shows it, the closed record, lapsed care, and (a moment later) the queue's places. */
 function afterChange(ctx: Ctx, caller: Caller, a: AppointmentItem, saved: AppointmentItem, status: AppointmentStatus | undefined, plan: ChangePlan): void {
 	broadcastAppointment(ctx, saved, plan.previousDate);
+	if (plan.extra.analytics) announceAnalytics(ctx, [saved.doctor_user_id]);
 	if (plan.extra.closeRecord && a.medical_record_id) announceRecordClosed(ctx, caller, a.medical_record_id, saved.updated_at);
 	if (status === 'CANCELLED') endLapsedCare(ctx, saved);
 	const queueMoved = ['CHECKED_IN', 'CONSULTING', 'COMPLETED', 'CANCELLED'].includes(status ?? '') || (a.status === 'CHECKED_IN' && plan.set.priority !== undefined);
@@ -800,11 +817,12 @@ export async function markMissed(ctx: Ctx, caller: Caller, a: AppointmentItem): 
 		set: { status: 'MISSED', missed_at: missedAt },
 		resourceType: 'appointment',
 		audit: { action: 'status_missed', subject: SCHEDULER_SUBJECT },
-		extra: { notices: notice.items }
+		extra: { notices: notice.items, analytics: appointmentAggregates(ctx, a, next) }
 	});
 	const saved = { ...next, ...stamp } as AppointmentItem;
 	notice.announce();
 	broadcastAppointment(ctx, saved);
+	announceAnalytics(ctx, [saved.doctor_user_id]);
 	endLapsedCare(ctx, saved);
 	return saved;
 }
