@@ -13,7 +13,8 @@ import { workerIdentity } from '../src/lib/server/services/delivery';
  * starts nothing new. Tests drive it through `tick()` and `trigger()`.
  */
 export type JobRun = { signal: AbortSignal; log: Logger; workerId: string };
-export type Job = { name: string; cron: string; run(ctx: Ctx, run: JobRun): Promise<unknown> };
+/** `cron: null`: a maintenance job run only on demand (`npm run worker -- --once <name>`). */
+export type Job = { name: string; cron: string | null; run(ctx: Ctx, run: JobRun): Promise<unknown> };
 
 export type SchedulerOptions = {
 	workerId?: string;
@@ -130,6 +131,7 @@ export function createScheduler(ctx: Ctx, jobs: Job[], opts: SchedulerOptions = 
 			loop();
 			if (opts.cron === false) return;
 			for (const job of jobs) {
+				if (job.cron === null) continue;
 				timers.push(
 					schedule.scheduleJob(`${job.name}@${workerId}`, job.cron, () =>
 						// A run that cannot even start (the database is down) is skipped, never a crash.
@@ -137,7 +139,7 @@ export function createScheduler(ctx: Ctx, jobs: Job[], opts: SchedulerOptions = 
 					)
 				);
 			}
-			log.info('scheduler started', { jobs: jobs.map((j) => `${j.name} (${j.cron})`), leader: isLeader() });
+			log.info('scheduler started', { jobs: jobs.map((j) => `${j.name} (${j.cron ?? 'on demand'})`), leader: isLeader() });
 		},
 		async stop() {
 			stopped = true;

@@ -5,6 +5,7 @@ import { outbox } from './outbox';
 import { housekeeping } from './housekeeping';
 import { pharmacyAlerts } from './pharmacy-alerts';
 import { bloodStock } from './blood-stock';
+import { searchIndex } from './search-index';
 
 /** Every job the worker runs, by name (`npm run worker -- --once <name>`). */
-export const JOBS: Job[] = [reminders, missed, outbox, housekeeping, pharmacyAlerts, bloodStock];
+export const JOBS: Job[] = [reminders, missed, outbox, housekeeping, pharmacyAlerts, bloodStock, searchIndex];
