@@ -127,8 +127,8 @@ export async function searchTerm(
 				...filter,
 				ExpressionAttributeNames: { ...filter?.ExpressionAttributeNames, '#term': 'term' },
 				ExpressionAttributeValues: { ...filter?.ExpressionAttributeValues, ':term': term },
-				// One more than asked tells whether another page exists.
-				Limit: filter ? FILTERED_PAGE : q.limit + 1 - hits.length,
+				// One more than asked tells whether another page exists; a filtered read grows per round.
+				Limit: filter ? Math.min(FILTERED_PAGE, (q.limit + 1) * 2 ** (round + 1)) : q.limit + 1 - hits.length,
 				ExclusiveStartKey: start
 			})
 		);
