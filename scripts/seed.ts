@@ -5,6 +5,7 @@ import { loadConfig } from '../src/lib/server/config';
 import { openRuntime } from '../src/lib/server/runtime';
 import { countFlag, orExit, parseFlags, progress } from './cli';
 import { seedDemoHospital } from './demo-hospital';
+import { rebuildSearchIndex } from '../src/lib/server/services/search-index';
 
 /**
  * `npm run seed`: the demo hospital (see demo-hospital.ts): people, services, a roster and
@@ -37,6 +38,9 @@ try {
 	if (report.today.noSlot) {
 		console.log(`  (today's clinic hours are nearly over: ${report.today.noSlot} of today's visits found no free slot left)`);
 	}
+	// New accounts were indexed in their own transactions; this indexes those of an older seed (idempotent).
+	const indexed = await rebuildSearchIndex(runtime.ctx);
+	console.log(`  search index: ${indexed.patients} patients and ${indexed.users} accounts`);
 
 	console.log('\nDemo logins (password for all of them: ' + password + ')');
 	for (const email of report.logins) console.log(`  ${email}`);

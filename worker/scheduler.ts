@@ -13,7 +13,7 @@ import { workerIdentity } from '../src/lib/server/services/delivery';
  * starts nothing new. Tests drive it through `tick()` and `trigger()`.
  */
 export type JobRun = { signal: AbortSignal; log: Logger; workerId: string };
-/** `cron: null`: never scheduled, run on demand only (`--once`). */
+/** `cron: null`: a maintenance job run only on demand (`npm run worker -- --once <name>`). */
 export type Job = { name: string; cron: string | null; run(ctx: Ctx, run: JobRun): Promise<unknown> };
 
 export type SchedulerOptions = {
@@ -139,7 +139,7 @@ export function createScheduler(ctx: Ctx, jobs: Job[], opts: SchedulerOptions = 
 					)
 				);
 			}
-			log.info('scheduler started', { jobs: jobs.map((j) => `${j.name} (${j.cron})`), leader: isLeader() });
+			log.info('scheduler started', { jobs: jobs.map((j) => `${j.name} (${j.cron ?? 'on demand'})`), leader: isLeader() });
 		},
 		async stop() {
 			stopped = true;

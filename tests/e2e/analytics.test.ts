@@ -69,7 +69,7 @@ beforeAll(async () => {
 			}
 		}
 	}
-	await rebuildAnalytics(app.ctx);
+	await rebuildAnalytics({ ...app.ctx, db: app.setup });
 	await admin.api.post('/api/hospitals', {
 		name: 'Riverside General', latitude: 51.5, longitude: -0.12, departments: ['Emergency'],
 		resources: { general_beds: { total: 40 }, icu_beds: { total: 6 }, ventilators: { total: 4 } }

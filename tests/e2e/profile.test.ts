@@ -81,9 +81,8 @@ describe('stale-copy warning on the patient form', () => {
 		await b.getByRole('button', { name: 'Log in' }).click();
 		await b.waitForURL('**/front-desk');
 
-		await b.getByLabel('Patient name').fill('mari');
-		await b.getByRole('button', { name: 'Search' }).click();
-		await b.getByRole('link', { name: `Open ${PATIENT.name}` }).click();
+		await b.getByRole('combobox', { name: 'Patient name or phone' }).fill('mari');
+		await b.getByRole('option', { name: PATIENT.name }).click();
 		await b.waitForURL('**/patients/*');
 		patientId = path(b).split('/')[2]!;
 

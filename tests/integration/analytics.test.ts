@@ -265,9 +265,9 @@ describe('analytics aggregates', () => {
 
 	it('the rebuild job recounts to the same aggregates, and running it twice changes nothing', async () => {
 		const before = await stored();
-		const first = await rebuildAnalytics(app.ctx);
+		const first = await rebuildAnalytics({ ...app.ctx, db: app.setup });
 		expect(await stored()).toEqual(before);
-		const second = await rebuildAnalytics(app.ctx);
+		const second = await rebuildAnalytics({ ...app.ctx, db: app.setup });
 		expect(second.rows).toBe(first.rows);
 		expect(second.deleted).toBe(0);
 		expect(await stored()).toEqual(await recount());

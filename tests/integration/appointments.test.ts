@@ -92,7 +92,7 @@ describe('booking', () => {
 			expect(r.body.error.details.alternatives.length).toBeGreaterThan(0);
 			expect(r.body.error.details.alternatives.map((s: { start: string }) => s.start)).not.toContain(start);
 		}
-		const stored = await app.ctx.db.doc.send(new ScanCommand({ TableName: app.ctx.db.tables.appointments }));
+		const stored = await app.setup.doc.send(new ScanCommand({ TableName: app.ctx.db.tables.appointments }));
 		expect((stored.Items ?? []).filter((a) => a.doctor_id === doctor.doctorId && a.start === new Date(start).toISOString())).toHaveLength(1);
 	});
 
@@ -201,7 +201,7 @@ describe('status machine', () => {
 		await setStatus(desk, a, 'CONFIRMED');
 		const n = await patient.api.get('/api/notifications');
 		expect(n.body.items.some((x: { kind: string; relatedId: string }) => x.kind === 'appointment_confirmed' && x.relatedId === a.id)).toBe(true);
-		const out = await app.ctx.db.doc.send(new ScanCommand({ TableName: app.ctx.db.tables.outbox }));
+		const out = await app.setup.doc.send(new ScanCommand({ TableName: app.ctx.db.tables.outbox }));
 		expect((out.Items ?? []).some((o) => o.related_id === a.id && o.kind === 'appointment_confirmed' && o.channel === 'sms')).toBe(true);
 	});
 });
@@ -295,14 +295,14 @@ describe('clinical records access', () => {
 	it('a doctor without the patient in care cannot read their records; the denial is audited', async () => {
 		const r = await otherDoctor.api.get(`/api/medical-records?patientId=${patient.patientId}`);
 		expect(r.status).toBe(403);
-		const audit = await app.ctx.db.doc.send(new ScanCommand({ TableName: app.ctx.db.tables.audit_logs }));
+		const audit = await app.setup.doc.send(new ScanCommand({ TableName: app.ctx.db.tables.audit_logs }));
 		expect((audit.Items ?? []).some((e) => e.user_id === otherDoctor.id && e.outcome === 'denied' && e.resource_type === 'medical_record')).toBe(true);
 	});
 
 	it('reading a medical record is audited', async () => {
 		const list = await patient.api.get(`/api/medical-records?patientId=${patient.patientId}`);
 		expect(list.status).toBe(200);
-		const audit = await app.ctx.db.doc.send(new ScanCommand({ TableName: app.ctx.db.tables.audit_logs }));
+		const audit = await app.setup.doc.send(new ScanCommand({ TableName: app.ctx.db.tables.audit_logs }));
 		expect((audit.Items ?? []).some((e) => e.user_id === patient.id && e.resource_type === 'medical_record' && e.action === 'list')).toBe(true);
 	});
 

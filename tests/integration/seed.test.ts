@@ -39,6 +39,16 @@ afterAll(async () => {
 });
 
 describe('the demo seed', () => {
+	it('leaves every seeded patient findable by any word of the name', async () => {
+		const desk = await as('front-desk1@demo.medtrack.local');
+		const me = await (await as('patient@demo.medtrack.local')).get<{ user: { name: string } }>('/api/me');
+		const name = me.body.user.name;
+		const last = name.split(' ').at(-1)!;
+		const r = await desk.get<{ patients: { name: string }[] }>(`/api/patients/search?q=${encodeURIComponent(last.slice(0, 3).toUpperCase())}`);
+		expect(r.status).toBe(200);
+		expect(r.body.patients.map((p) => p.name)).toContain(name);
+	});
+
 	it('gives every demo doctor the roster, so there is a clinic day whatever the weekday', async () => {
 		expect(first.rosters).toEqual({ created: 12, existed: 0 });
 		const desk = await as('front-desk1@demo.medtrack.local');
@@ -150,7 +160,7 @@ describe('the demo seed', () => {
 		};
 		const seeded = await sums();
 		expect(Object.keys(seeded).length).toBeGreaterThan(0);
-		await rebuildAnalytics(app.ctx);
+		await rebuildAnalytics({ ...app.ctx, db: app.setup });
 		expect(await sums()).toEqual(seeded);
 		const admin = await as('admin@demo.medtrack.local');
 		const d = (await admin.get<{ days: { date: string; total: number; byStatus: Record<string, number> }[] }>('/api/analytics/admin?days=7')).body;

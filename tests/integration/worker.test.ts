@@ -116,7 +116,7 @@ async function remindedBy(pid: number): Promise<number> {
 	let n = 0;
 	let startKey: Record<string, unknown> | undefined;
 	do {
-		const res = await app.ctx.db.doc.send(
+		const res = await app.setup.doc.send(
 			new ScanCommand({
 				TableName: app.ctx.db.tables.appointments,
 				FilterExpression: 'contains(reminder_by, :pid)',

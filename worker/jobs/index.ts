@@ -6,6 +6,7 @@ import { housekeeping } from './housekeeping';
 import { pharmacyAlerts } from './pharmacy-alerts';
 import { bloodStock } from './blood-stock';
 import { analyticsRebuild } from './analytics-rebuild';
+import { searchIndex } from './search-index';
 
 /** Every job the worker runs, by name (`npm run worker -- --once <name>`). */
-export const JOBS: Job[] = [reminders, missed, outbox, housekeeping, pharmacyAlerts, bloodStock, analyticsRebuild];
+export const JOBS: Job[] = [reminders, missed, outbox, housekeeping, pharmacyAlerts, bloodStock, analyticsRebuild, searchIndex];

@@ -41,11 +41,12 @@ export function whenSessionLost(fn: () => void) {
 	onSessionLost = fn;
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
 	let res: Response;
 	try {
 		res = await fetch(path, {
 			method,
+			signal,
 			credentials: 'same-origin',
 			headers: {
 				accept: 'application/json',
@@ -53,7 +54,9 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
 			},
 			body: body === undefined ? undefined : JSON.stringify(body)
 		});
-	} catch {
+	} catch (err) {
+		// A request its caller cancelled (a newer search replaced it) is not a network failure.
+		if (signal?.aborted) throw err;
 		throw new ApiError(0, 'NETWORK', 'MedTrack could not be reached. Check the connection and try again.');
 	}
 	if (res.status === 204) return undefined as T;
@@ -80,7 +83,8 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
 
 /** The one JSON client the pages use: same origin, the session cookie goes along by itself. */
 export const api = {
-	get: <T>(path: string, query?: Query) => request<T>('GET', path + qs(query)),
+	/** `signal` cancels it (the promise then rejects with the AbortError). */
+	get: <T>(path: string, query?: Query, opts: { signal?: AbortSignal } = {}) => request<T>('GET', path + qs(query), undefined, opts.signal),
 	post: <T>(path: string, body: unknown = {}) => request<T>('POST', path, body),
 	patch: <T>(path: string, body: unknown = {}) => request<T>('PATCH', path, body),
 	put: <T>(path: string, body: unknown = {}) => request<T>('PUT', path, body)

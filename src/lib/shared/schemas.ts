@@ -65,6 +65,12 @@ export const patientUpdateSchema = patientUpdateSchemaWith(phone);
 export type PatientUpdate = z.infer<typeof patientUpdateSchema>;
 
 /** A patient record as the API returns it. */
+/**
+ * One patient search result. Front desk and administrators get every field; doctors and nurses
+ * name and date of birth (what identifies a person before emergency access); pharmacists the name.
+ */
+export type PatientHit = { id: string; name: string; phone?: string; bloodGroup?: string; dateOfBirth?: string };
+
 export type PatientView = {
 	id: string;
 	version: number;

@@ -50,6 +50,7 @@ const updateBody = z
 
 const listQuery = z
 	.object({
+		q: lineText(120, 1).optional(),
 		role: role.optional(),
 		cursor: z.string().max(2000).optional(),
 		limit: z.coerce.number().int().min(1).max(100).default(50)

@@ -4,13 +4,14 @@ import type { Ctx } from '../context';
 import { body, params, query, withIfMatch } from '../http/validate';
 import * as patients from '../services/patients';
 import { grantEmergencyAccess } from '../services/emergency-access';
-import { id, patientUpdateSchemaWith } from '$lib/shared/schemas';
+import { bloodGroup, id, patientUpdateSchemaWith } from '$lib/shared/schemas';
 import { phoneNumber } from '$lib/shared/phone';
 import { lineText } from '$lib/shared/text';
 import { allergiesUpdateSchema } from '$lib/shared/allergies';
 
 const idParams = z.object({ id });
-const searchQuery = z
+/** The first search (`?name=`, 50 a page): kept for old clients, answered by the new search on `q`. */
+const legacyQuery = z
 	.object({
 		name: lineText(120, 1),
 		cursor: z.string().max(2000).optional(),
@@ -18,15 +19,32 @@ const searchQuery = z
 	})
 	.strict();
 
+const searchQuery = (phone: ReturnType<typeof phoneNumber>) =>
+	z
+		.object({
+			q: lineText(120, 1).optional(),
+			phone: phone.optional(),
+			bloodGroup: bloodGroup.optional(),
+			cursor: z.string().max(2000).optional(),
+			limit: z.coerce.number().int().min(1).max(100).default(20)
+		})
+		.strict();
+
 const emergencyBody = z.object({ reason: lineText(500, 10, 'say why you need this chart, in at least 10 characters') }).strict();
 
 export function patientRoutes(ctx: Ctx): Router {
 	const r = Router();
 	const patientUpdateSchema = patientUpdateSchemaWith(phoneNumber(ctx.config.phoneRegion));
+	const searchSchema = searchQuery(phoneNumber(ctx.config.phoneRegion));
+
+	r.get('/patients/search', async (req, res) => {
+		res.json(await patients.findPatients(ctx, req.caller, query(req, searchSchema)));
+	});
 
 	r.get('/patients', async (req, res) => {
-		const q = query(req, searchQuery);
-		res.json(await patients.searchPatients(ctx, req.caller, q));
+		const { name, ...rest } = query(req, legacyQuery);
+		const found = await patients.findPatients(ctx, req.caller, { q: name, ...rest });
+		res.json({ items: found.patients, nextCursor: found.nextCursor });
 	});
 
 	r.get('/patients/:id', async (req, res) => {

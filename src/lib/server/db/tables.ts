@@ -27,8 +27,8 @@ export const TABLES = {
 	patients: {
 		pk: S('id'),
 		indexes: [
-			{ name: 'user-index', pk: S('user_id') },
-			{ name: 'name-index', pk: S('name_initial'), sk: S('name_lower') }
+			{ name: 'user-index', pk: S('user_id') }
+			// Search by name, phone or blood group: `search_terms` (name-index, whole-name prefix only, is gone).
 		]
 	},
 	doctors: {
@@ -183,6 +183,13 @@ export const TABLES = {
 			{ name: 'date-time-index', pk: S('log_date'), sk: S('timestamp') }
 		]
 	},
+	/**
+	 * Search index items (`db/search-index.ts`): one item per term of a record (`term` =
+	 * `<kind>#<term>`, e.g. `patient#n:mar`, `patient#p:+12025550143`, `user#n:anne`), sorted by
+	 * the normalised name (`sort` = `<name>\u0001<id>`), carrying what a result shows. Written in
+	 * the record's own transaction, so a search never sees a name the record no longer has.
+	 */
+	search_terms: { pk: S('term'), sk: S('sort') },
 	locks: {
 		pk: S('id'),
 		// sparse: only rows with both a kind and a ttl (throttles, claims, leases); housekeeping queries it

@@ -1,14 +1,15 @@
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Ctx } from '../context';
 import type { VersionStamp } from '../db/versioned';
+import { indexWrites, searchTerm, type SearchEntry, type SearchFilter } from '../db/search-index';
+import type { TransactItem } from '../db/transaction';
 import type { Allergy } from '$lib/shared/allergies';
+import { namePrefixes } from '$lib/shared/search';
 
 export type PatientItem = VersionStamp & {
 	id: string;
 	user_id?: string;
 	name: string;
-	name_lower: string;
-	name_initial: string;
 	email?: string;
 	phone: string;
 	date_of_birth: string;
@@ -24,12 +25,6 @@ export type PatientItem = VersionStamp & {
 	created_at: string;
 };
 
-/** Index attributes derived from a name, for prefix search. */
-export function nameKeys(name: string) {
-	const lower = name.trim().toLowerCase();
-	return { name_lower: lower, name_initial: lower.charAt(0) || '_' };
-}
-
 export async function getPatient(ctx: Ctx, id: string): Promise<PatientItem | undefined> {
 	const res = await ctx.db.doc.send(
 		new GetCommand({ TableName: ctx.db.tables.patients, Key: { id }, ConsistentRead: true })
@@ -37,22 +32,35 @@ export async function getPatient(ctx: Ctx, id: string): Promise<PatientItem | un
 	return res.Item as PatientItem | undefined;
 }
 
-export async function searchPatientsByName(
-	ctx: Ctx,
-	prefix: string,
-	limit: number,
-	startKey?: Record<string, unknown>
-) {
-	const lower = prefix.trim().toLowerCase();
-	const res = await ctx.db.doc.send(
-		new QueryCommand({
-			TableName: ctx.db.tables.patients,
-			IndexName: 'name-index',
-			KeyConditionExpression: 'name_initial = :i AND begins_with(name_lower, :p)',
-			ExpressionAttributeValues: { ':i': lower.charAt(0), ':p': lower },
-			Limit: limit,
-			ExclusiveStartKey: startKey
-		})
-	);
+/** A patient as the search index holds them: name prefixes, phone and blood group, carrying the result's fields. */
+export function patientSearchEntry(p: Pick<PatientItem, 'id' | 'name' | 'phone' | 'blood_group' | 'date_of_birth'>): SearchEntry {
+	return {
+		kind: 'patient',
+		id: p.id,
+		name: p.name,
+		terms: [...namePrefixes(p.name).map((w) => `n:${w}`), ...(p.phone ? [`p:${p.phone}`] : []), ...(p.blood_group ? [`b:${p.blood_group}`] : [])],
+		data: { phone: p.phone, blood_group: p.blood_group, date_of_birth: p.date_of_birth }
+	};
+}
+
+/** The index items of a patient's creation (`before` undefined) or change, for its transaction. */
+export function patientIndexWrites(ctx: Ctx, before: Parameters<typeof patientSearchEntry>[0] | undefined, after: Parameters<typeof patientSearchEntry>[0]): TransactItem[] {
+	return indexWrites(ctx, before && patientSearchEntry(before), patientSearchEntry(after));
+}
+
+export type PatientHit = { id: string; name: string; phone?: string; blood_group?: string; date_of_birth?: string };
+
+/** One page of patients under one index term (`n:<prefix>`, `p:<E.164>`, `b:<group>`), by name. */
+export async function searchPatientTerm(ctx: Ctx, q: { term: string; filter?: SearchFilter; limit: number; after?: string }) {
+	const page = await searchTerm(ctx, { kind: 'patient', ...q });
+	return {
+		hits: page.hits.map((h): PatientHit => ({ id: h.entity_id, name: h.name, phone: h.phone, blood_group: h.blood_group, date_of_birth: h.date_of_birth })),
+		next: page.next
+	};
+}
+
+/** A page of every patient, for the search-index backfill job only (a maintenance job, never a request path). */
+export async function scanPatientsForMaintenance(ctx: Ctx, startKey?: Record<string, unknown>) {
+	const res = await ctx.db.doc.send(new ScanCommand({ TableName: ctx.db.tables.patients, Limit: 200, ExclusiveStartKey: startKey }));
 	return { items: (res.Items ?? []) as PatientItem[], lastKey: res.LastEvaluatedKey };
 }

@@ -12,8 +12,8 @@ import { actorOf, createSession, invalidateOtherSessions, invalidateSession, inv
 import { allowResetRequest, LoginThrottled, reserveLoginAttempt } from '../auth/throttle';
 import { generateToken, tokenId } from '../auth/tokens';
 import { consumeSessionDelete, getSession, sessionCreatePut, type SessionItem } from '../repositories/sessions';
-import { emailGuardPut, getUser, getUserByEmail, lastLoginUpdate, type UserItem } from '../repositories/users';
-import { nameKeys } from '../repositories/patients';
+import { emailGuardPut, getUser, getUserByEmail, lastLoginUpdate, userIndexWrites, type UserItem } from '../repositories/users';
+import { patientIndexWrites } from '../repositories/patients';
 import type { PublicUser } from '$lib/shared/views';
 
 export type Registration = {
@@ -60,7 +60,6 @@ export async function registerPatient(ctx: Ctx, caller: Caller, input: Registrat
 		id: patientId,
 		user_id: userId,
 		name: input.name,
-		...nameKeys(input.name),
 		email: input.email,
 		phone: input.phone,
 		date_of_birth: input.dateOfBirth,
@@ -70,6 +69,8 @@ export async function registerPatient(ctx: Ctx, caller: Caller, input: Registrat
 		user: createPut(ctx, 'users', 'id', user),
 		email: emailGuardPut(ctx, input.email, userId),
 		patient: createPut(ctx, 'patients', 'id', patient),
+		patientSearch: patientIndexWrites(ctx, undefined, patient),
+		userSearch: userIndexWrites(ctx, undefined, user),
 		audit: auditPut(ctx, registrant, {
 			action: 'register',
 			resourceType: 'patient',

@@ -1,13 +1,16 @@
 import type { Ctx } from '../context';
 import type { Caller } from '../actor';
 import { AppError, badRequest, notFound } from '../errors';
-import { decodeCursor, encodeCursor, resumeQuery, startKeySchema } from '../db/cursor';
+import { decodeCursor, encodeCursor } from '../db/cursor';
+import { z } from 'zod';
 import { authorize, careOf, deny, refuse, requireActor } from '../auth/guard';
 import { allergiesWeakened, type Allergy } from '$lib/shared/allergies';
 import { recordAudit } from './audit';
 import { conflictError, versionedUpdate } from '../db/versioned';
-import { getPatient, nameKeys, searchPatientsByName, type PatientItem } from '../repositories/patients';
-import type { PatientUpdate, PatientView } from '$lib/shared/schemas';
+import { getPatient, patientIndexWrites, searchPatientTerm, type PatientHit as StoredHit, type PatientItem } from '../repositories/patients';
+import type { SearchFilter } from '../db/search-index';
+import { planNameQuery, words } from '$lib/shared/search';
+import type { PatientHit, PatientUpdate, PatientView } from '$lib/shared/schemas';
 import { deniedAsNotFound, isAdmin, isClinician, weakensAllergies } from '$lib/shared/policy';
 
 export function patientView(p: PatientItem): PatientView {
@@ -135,7 +138,6 @@ export async function updatePatient(
 		const v = change[k];
 		if (v !== undefined && v !== current[field]) set[field] = v;
 	}
-	if (typeof set.name === 'string') Object.assign(set, nameKeys(set.name));
 	if (Object.keys(set).length === 0 && change.version === current.version) return patientView(current);
 	const stamp = await versionedUpdate(ctx, caller, {
 		table: 'patients',
@@ -143,32 +145,67 @@ export async function updatePatient(
 		id,
 		expectedVersion: change.version,
 		set,
-		resourceType: 'patient'
+		resourceType: 'patient',
+		// The search index follows in the same transaction: the new name is found at once, the old one no more.
+		extra: { search: patientIndexWrites(ctx, current, { ...current, ...set }) }
 	});
 	return patientView({ ...current, ...set, ...stamp } as PatientItem);
 }
 
-export async function searchPatients(
-	ctx: Ctx,
-	caller: Caller,
-	q: { name: string; cursor?: string; limit: number }
-): Promise<{ items: PatientView[]; nextCursor: string | null }> {
+export type PatientSearch = { q?: string; phone?: string; bloodGroup?: string; cursor?: string; limit: number };
+
+const cursorState = z.object({ after: z.string().min(1).max(1000) }).strict();
+
+/**
+ * Patients by any word of the name (prefix, accents and case ignored), by phone (E.164, as
+ * stored) or blood group, or any combination, ordered by name; one Query on one index term
+ * (the most selective the filters give: phone, else the longest name word, else blood group),
+ * with the other filters applied to the attributes the index items carry. Front desk and
+ * administrators see and filter on every field. Doctors and nurses find anyone by name to
+ * identify them (name and date of birth, exactly what the emergency-access refusal of
+ * `readPatient` shows); pharmacists by name, names only. Phone and blood-group filters are
+ * for those who may see them: a filter is an answer ("this person has that number"). Each
+ * search is audited with the names of the filters used, never their values.
+ */
+export async function findPatients(ctx: Ctx, caller: Caller, s: PatientSearch): Promise<{ patients: PatientHit[]; nextCursor: string | null }> {
 	const actor = requireActor(caller);
-	// Clinicians find a patient outside their care to identify them (name and date of birth)
-	// before breaking the glass; nothing else about them.
-	const clinician = isClinician(actor.role);
-	const grant = clinician ? 'identify' : await authorize(ctx, caller, 'patient', 'read');
+	const grant = isClinician(actor.role) ? 'identify' : await authorize(ctx, caller, 'patient', 'read');
 	if (grant !== 'all' && grant !== 'name' && grant !== 'identify') {
-		await refuse(ctx, caller, 'patient', 'read', undefined, 'Searching all patients is for front desk and administrators.');
+		await refuse(ctx, caller, 'patient', 'read', undefined, 'Patient search is for staff: front desk, administrators, doctors, nurses and pharmacists.');
 	}
-	const scope = `patients:name:${q.name.trim().toLowerCase()}`;
-	const startKey = q.cursor ? decodeCursor(ctx.cursorKey, scope, q.cursor, startKeySchema) : undefined;
-	const page = await resumeQuery(startKey, () => searchPatientsByName(ctx, q.name, q.limit, startKey));
-	await recordAudit(ctx, caller, { action: 'search', resourceType: 'patient' });
-	return {
-		items: page.items.map((p) =>
-			grant === 'name' ? nameOnly(p) : grant === 'identify' ? { ...nameOnly(p), dateOfBirth: p.date_of_birth } : patientView(p)
-		),
-		nextCursor: page.lastKey ? encodeCursor(ctx.cursorKey, scope, page.lastKey) : null
-	};
+	const used = (['q', 'phone', 'bloodGroup'] as const).filter((k) => s[k] !== undefined);
+	if (grant !== 'all' && (s.phone !== undefined || s.bloodGroup !== undefined)) {
+		await refuse(ctx, caller, 'patient', 'read', undefined, grant === 'name' ? 'Pharmacy searches patients by name only.' : 'Doctors and nurses search patients by name; phone and blood group are for front desk and administrators.');
+	}
+	const qWords = s.q !== undefined ? words(s.q) : [];
+	if (used.length === 0 || (s.q !== undefined && qWords.length === 0)) {
+		throw badRequest('Say whom to find: a name, a phone number or a blood group.', [
+			{ field: 'q', message: s.q !== undefined ? 'needs at least one letter or digit' : 'give q, phone or bloodGroup' }
+		]);
+	}
+	let term: string;
+	const filter: SearchFilter = {};
+	if (s.phone) {
+		term = `p:${s.phone}`;
+		if (qWords.length) filter.nameWords = [...new Set(qWords)].sort();
+	} else if (s.q !== undefined) {
+		const plan = planNameQuery(s.q)!;
+		term = `n:${plan.term}`;
+		if (plan.also.length) filter.nameWords = plan.also;
+	} else {
+		term = `b:${s.bloodGroup}`;
+	}
+	if (s.bloodGroup && !term.startsWith('b:')) filter.equals = { blood_group: s.bloodGroup };
+	// A cursor continues the query it came from and no other.
+	const scope = `patients:search:${JSON.stringify([term, filter])}`;
+	const after = s.cursor ? decodeCursor(ctx.cursorKey, scope, s.cursor, cursorState).after : undefined;
+	const page = await searchPatientTerm(ctx, { term, filter, limit: s.limit, after });
+	await recordAudit(ctx, caller, { action: 'search', resourceType: 'patient', changedFields: [...used] });
+	const shown = (h: StoredHit): PatientHit =>
+		grant === 'all'
+			? { id: h.id, name: h.name, phone: h.phone, bloodGroup: h.blood_group, dateOfBirth: h.date_of_birth }
+			: grant === 'identify'
+				? { id: h.id, name: h.name, dateOfBirth: h.date_of_birth }
+				: { id: h.id, name: h.name };
+	return { patients: page.hits.map(shown), nextCursor: page.next ? encodeCursor(ctx.cursorKey, scope, { after: page.next }) : null };
 }

@@ -10,11 +10,13 @@ import { transactNamed, unexpectedFailure } from '../db/transaction';
 import { authorize, refuse, requireActor } from '../auth/guard';
 import { hashPassword } from '../auth/passwords';
 import { forgetUserSessions, invalidateUserSessions } from '../auth/sessions';
-import { emailGuardPut, getUser, listUsersByRole, type UserItem } from '../repositories/users';
+import { emailGuardPut, getUser, getUsers, listUsersByRole, searchUserTerm, userIndexWrites, type UserItem } from '../repositories/users';
 import { getHospital } from '../repositories/hospitals';
-import { nameKeys } from '../repositories/patients';
+import { patientIndexWrites } from '../repositories/patients';
 import { DEFAULT_WEEKLY } from '../repositories/doctors';
 import { ROLES, type Role } from '$lib/shared/roles';
+import { planNameQuery } from '$lib/shared/search';
+import type { SearchFilter } from '../db/search-index';
 import { publicUser } from './auth';
 import type { UserView } from '$lib/shared/views';
 
@@ -99,26 +101,23 @@ export async function createUser(
 		doctor_id: doctorId,
 		notify_email: true
 	});
+	const patient = patientId
+		? stampNew(caller, {
+				id: patientId,
+				user_id: id,
+				name: input.name,
+				email: input.email,
+				phone: input.phone!,
+				date_of_birth: input.dateOfBirth!,
+				blood_group: input.bloodGroup!
+			})
+		: undefined;
 	const outcome = await transactNamed(ctx, {
 		user: createPut(ctx, 'users', 'id', user),
 		email: emailGuardPut(ctx, input.email, id),
-		patient: patientId
-			? createPut(
-					ctx,
-					'patients',
-					'id',
-					stampNew(caller, {
-						id: patientId,
-						user_id: id,
-						name: input.name,
-						...nameKeys(input.name),
-						email: input.email,
-						phone: input.phone,
-						date_of_birth: input.dateOfBirth,
-						blood_group: input.bloodGroup
-					})
-				)
-			: undefined,
+		userSearch: userIndexWrites(ctx, undefined, user),
+		patient: patient ? createPut(ctx, 'patients', 'id', patient) : undefined,
+		patientSearch: patient ? patientIndexWrites(ctx, undefined, patient) : undefined,
 		doctor: doctorId
 			? createPut(
 					ctx,
@@ -208,7 +207,8 @@ export async function updateUser(ctx: Ctx, caller: Caller, id: string, change: U
 		set,
 		remove,
 		resourceType: 'user',
-		audit: { action }
+		audit: { action },
+		extra: { search: userIndexWrites(ctx, target, { ...target, ...set }) }
 	});
 	forgetUserSessions(ctx, id);
 	if (set.active === false) await invalidateUserSessions(ctx, id, 'deactivated');
@@ -222,9 +222,10 @@ export async function updateUser(ctx: Ctx, caller: Caller, id: string, change: U
 export async function listUsers(
 	ctx: Ctx,
 	caller: Caller,
-	q: { role?: Role; cursor?: string; limit: number }
+	q: { q?: string; role?: Role; cursor?: string; limit: number }
 ): Promise<{ items: UserView[]; nextCursor: string | null }> {
 	await authorize(ctx, caller, 'users', 'read');
+	if (q.q !== undefined) return searchUsers(ctx, { ...q, q: q.q });
 	// The cursor names the role being paged and where in it we stopped.
 	type State = { role: Role; key?: Record<string, unknown> };
 	const scope = `users:${q.role ?? '*'}`;
@@ -285,9 +286,36 @@ export async function updateMe(
 		id: actor.id,
 		expectedVersion: change.version,
 		set,
-		resourceType: 'user'
+		resourceType: 'user',
+		extra: { search: userIndexWrites(ctx, u, { ...u, ...set }) }
 	});
 	forgetUserSessions(ctx, actor.id);
 	return userView({ ...u, ...set, ...stamp } as UserItem);
 }
 
+
+/**
+ * Accounts by name or e-mail, in name order, through the same search index as patients: any
+ * word of the name or of the address's local part, by prefix, accents and case ignored
+ * (`mar` finds María Gómez and anne.marshall@…); a query with an `@` is an address prefix.
+ * `role` narrows it. One Query per page on one term, the rest filtered on carried attributes.
+ */
+async function searchUsers(ctx: Ctx, q: { q: string; role?: Role; cursor?: string; limit: number }): Promise<{ items: UserView[]; nextCursor: string | null }> {
+	const text = q.q.trim().toLowerCase();
+	const at = text.indexOf('@');
+	const plan = planNameQuery(at >= 0 ? text.slice(0, at) : text);
+	if (!plan) {
+		throw badRequest('Type part of a name or an e-mail address.', [{ field: 'q', message: 'needs at least one letter or digit (before the @ of an address)' }]);
+	}
+	const filter: SearchFilter = {
+		...(plan.also.length ? { nameWords: plan.also } : {}),
+		...(at >= 0 ? { beginsWith: { email: text } } : {}),
+		...(q.role ? { equals: { role: q.role } } : {})
+	};
+	const term = `n:${plan.term}`;
+	const scope = `users:search:${JSON.stringify([term, filter])}`;
+	const after = q.cursor ? decodeCursor(ctx.cursorKey, scope, q.cursor, z.object({ after: z.string().min(1).max(1000) }).strict()).after : undefined;
+	const page = await searchUserTerm(ctx, { term, filter, limit: q.limit, after });
+	const found = await getUsers(ctx, page.ids);
+	return { items: found.map(userView), nextCursor: page.next ? encodeCursor(ctx.cursorKey, scope, { after: page.next }) : null };
+}
