@@ -1,6 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp, type TestUser } from '../fixtures/app';
+import { startTestApp, tieToHospital, type TestApp, type TestUser } from '../fixtures/app';
 import { auditEntries, sleep } from './helpers';
 import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from '../../src/lib/shared/realtime';
 import type { AlertView, HospitalView } from '../../src/lib/shared/hospitals';
@@ -123,7 +123,7 @@ describe('registering ventilators', () => {
 describe('moving ventilators', () => {
 	it('a nurse assigns a device to a patient, moves and frees it: counters follow, each move is logged (from, to, who, why), audited and live', async () => {
 		const h = await hospital('Vent Flow', 30, 2);
-		await tieNurse(nurseA, h.id);
+		await tieToHospital(admin, nurseA, h.id);
 		const s = socketOf(doctor);
 		const heard: VentilatorView[] = [];
 		const counts: HospitalView[] = [];
@@ -189,7 +189,7 @@ describe('moving ventilators', () => {
 
 	it('30 concurrent moves of 30 devices: every one lands once and the counters equal the devices', async () => {
 		const h = await hospital('Vent Thirty', 40, 30);
-		await tieNurse(nurseA, h.id);
+		await tieToHospital(admin, nurseA, h.id);
 		const list = await devices(h.id);
 		expect(list).toHaveLength(30);
 		const t0 = Date.now();
@@ -210,7 +210,7 @@ describe('moving ventilators', () => {
 
 	it('10 concurrent moves of the same device at the same version: exactly one wins, nine get 409 naming the winner', async () => {
 		const h = await hospital('Vent Ten', 50, 2);
-		await tieNurse(nurseA, h.id);
+		await tieToHospital(admin, nurseA, h.id);
 		const [v] = await devices(h.id);
 		const res = await Promise.all(
 			Array.from({ length: 10 }, (_, i) => (i % 2 ? move(admin, v!, { status: 'in_use', patientId: patient.patientId, reason: `Try ${i}` }) : move(nurseA, v!, { status: 'maintenance', reason: `Try ${i}` })))
@@ -228,7 +228,7 @@ describe('moving ventilators', () => {
 
 	it('never below zero: while every available ventilator is reserved for an ambulance, no device can be put in use (409 saying why)', async () => {
 		const h = await hospital('Vent Reserved', -70, 3);
-		await tieNurse(nurseA, h.id);
+		await tieToHospital(admin, nurseA, h.id);
 		const at = { latitude: -70.05, longitude: 100 };
 		const a = await medic.api.post('/api/ambulance-alerts', { condition: 'ARDS, needs ventilation', severity: 'critical', needs: { ventilators: 2 }, ...at, radiusKm: 20 });
 		expect(a.status, JSON.stringify(a.body)).toBe(201);
@@ -269,7 +269,7 @@ describe('moving ventilators', () => {
 });
 
 describe('who may move ventilators', () => {
-	beforeAll(() => tieNurse(nurseA, home.id));
+	beforeAll(() => tieToHospital(admin, nurseA, home.id));
 	it('a nurse of another hospital, a nurse tied to none, a doctor, the front desk and patients are refused (403, audited); readers read', async () => {
 		const [v] = await devices(home.id);
 		const other1 = await move(nurseB, v!, { location: 'Elsewhere' });
@@ -332,9 +332,3 @@ describe('who may move ventilators', () => {
 	});
 });
 
-/** Ties a nurse to a hospital (and keeps the test's user object's idea of it current). */
-async function tieNurse(user: TestUser, hospitalId: string): Promise<void> {
-	const version = (await admin.api.get(`/api/admin/users/${user.id}`)).body.user.version;
-	const r = await admin.api.patch(`/api/admin/users/${user.id}`, { version, hospitalId });
-	expect(r.status, JSON.stringify(r.body)).toBe(200);
-}

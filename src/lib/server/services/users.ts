@@ -15,6 +15,7 @@ import { getHospital } from '../repositories/hospitals';
 import { nameKeys } from '../repositories/patients';
 import { DEFAULT_WEEKLY } from '../repositories/doctors';
 import { ROLES, type Role } from '$lib/shared/roles';
+import { tiesToHospital } from '$lib/shared/policy';
 import { publicUser } from './auth';
 import type { UserView } from '$lib/shared/views';
 
@@ -80,7 +81,7 @@ export async function createUser(
 			...(input.bloodGroup ? [] : [{ field: 'bloodGroup', message: 'is required for patients' }])
 		]);
 	}
-	if (input.hospitalId !== undefined) await requireHospital(ctx, input.hospitalId);
+	if (input.hospitalId !== undefined) await requireHospital(ctx, input.role, input.hospitalId);
 	const id = crypto.randomUUID();
 	const patientId = input.role === 'patient' ? crypto.randomUUID() : undefined;
 	const doctorId = input.role === 'doctor' ? crypto.randomUUID() : undefined;
@@ -157,8 +158,11 @@ export async function createUser(
 
 export type UserChange = { version: number; role?: Role; active?: boolean; name?: string; department?: string; /** null: no hospital. */ hospitalId?: string | null };
 
-/** A staff member is tied only to a hospital that exists (400 naming the field otherwise). */
-async function requireHospital(ctx: Ctx, hospitalId: string): Promise<void> {
+/** A staff member (never a patient) is tied only to a hospital that exists (400 naming the field otherwise). */
+async function requireHospital(ctx: Ctx, role: Role, hospitalId: string): Promise<void> {
+	if (!tiesToHospital(role)) {
+		throw badRequest('A patient account is not tied to a hospital: only staff work at one.', [{ field: 'hospitalId', message: 'cannot be set on a patient account' }]);
+	}
 	if (!(await getHospital(ctx, hospitalId))) throw badRequest('There is no hospital with this id.', [{ field: 'hospitalId', message: 'is not a hospital of this deployment' }]);
 }
 
@@ -196,7 +200,7 @@ export async function updateUser(ctx: Ctx, caller: Caller, id: string, change: U
 	const remove: string[] = [];
 	if (change.hospitalId === null && target.hospital_id) remove.push('hospital_id');
 	else if (change.hospitalId && change.hospitalId !== target.hospital_id) {
-		await requireHospital(ctx, change.hospitalId);
+		await requireHospital(ctx, change.role ?? target.role, change.hospitalId);
 		set.hospital_id = change.hospitalId;
 	}
 	const action = set.active === false ? 'deactivate' : set.active === true ? 'activate' : 'update';
