@@ -71,6 +71,19 @@ const email = (role: NewUser['role'], i: number, n: number) => `${role.replace('
 const DOCTORS = 12;
 const DEMO_LOGINS = ['admin', 'doctor1', 'nurse1', 'front-desk1', 'pharmacist', 'paramedic', 'patient'].map((l) => `${l}@demo.medtrack.local`);
 
+/**
+ * Where each demo staff member works (README "Logging in" lists it): most at Central, a few at
+ * Riverside and Northgate so each site has its own doctors, nurses and front desk. Administrators
+ * oversee every site and the paramedic rides an ambulance, so neither is tied to one.
+ */
+export const DEMO_STAFF_SITES: Record<'doctor' | 'nurse' | 'front_desk' | 'pharmacist', (i: number) => string> = {
+	doctor: (i) => (i <= 8 ? 'MedTrack Central' : i <= 10 ? 'MedTrack Riverside' : 'MedTrack Northgate'),
+	nurse: (i) => (i <= 4 ? 'MedTrack Central' : i === 5 ? 'MedTrack Riverside' : 'MedTrack Northgate'),
+	front_desk: (i) => (i === 1 ? 'MedTrack Central' : 'MedTrack Riverside'),
+	pharmacist: () => 'MedTrack Central'
+};
+export const demoSiteOf = (role: keyof typeof DEMO_STAFF_SITES, i: number) => DEMO_STAFF_SITES[role](i);
+
 /** Everyone in the demo hospital, the same every run (a small seeded PRNG). */
 export function demoPeople(patients: number, password: string): NewUser[] {
 	let state = 20261123;
@@ -313,12 +326,14 @@ export async function seedDemoHospital(ctx: Ctx, opts: SeedOptions): Promise<See
 	const hospitals = await seedSites(ctx, admin, patientIds.slice(0, 3));
 	opts.log?.(`hospitals: ${hospitals.created} added, ${hospitals.existed} already there, ${hospitals.ventilators} ventilators registered`);
 
-	// 7. The nurses work at a site (nurse1–4 at Central, nurse5 at Riverside, nurse6 at Northgate): a nurse changes beds and ventilators there only.
+	// 7. The staff work at a site (see DEMO_STAFF_SITES): they answer that site's ambulance alerts, nurses change its beds and ventilators.
 	const siteIds = new Map((await listHospitals(ctx, admin)).map((h) => [h.name, h.id]));
-	for (let i = 1; i <= 6; i++) {
-		const u = await user(email('nurse', i, 6));
-		const site = siteIds.get(i <= 4 ? 'MedTrack Central' : i === 5 ? 'MedTrack Riverside' : 'MedTrack Northgate');
-		if (site && !u.hospital_id) await updateUser(ctx, admin, u.id, { version: u.version, hospitalId: site });
+	for (const [role, n] of [['doctor', DOCTORS], ['nurse', 6], ['front_desk', 2], ['pharmacist', 1]] as const) {
+		for (let i = 1; i <= n; i++) {
+			const u = await user(email(role, i, n));
+			const site = siteIds.get(demoSiteOf(role, i));
+			if (site && !u.hospital_id) await updateUser(ctx, admin, u.id, { version: u.version, hospitalId: site });
+		}
 	}
 
 	return { accounts, services, rosters, today: reports[0]!, tomorrow: reports[1]!, ...pharmacy, bloodUnits, hospitals, logins: DEMO_LOGINS };

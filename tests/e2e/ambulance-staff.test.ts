@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, signIn } from '../fixtures/browser';
-import { startTestApp, type TestApp, type TestUser } from '../fixtures/app';
+import { startTestApp, tieToHospital, type TestApp, type TestUser } from '../fixtures/app';
 
 /**
  * Two browsers: a paramedic sends an alert; a nurse whose home screen is open sees it appear
@@ -44,6 +44,8 @@ beforeAll(async () => {
 		resources: { general_beds: { total: 25 }, icu_beds: { total: 2 }, ventilators: { total: 2 } }
 	});
 	otherId = o.body.hospital.id;
+	// the nurse works at Riverside, the doctor at Northgate
+	await Promise.all([tieToHospital(admin, nurse, hospitalId), tieToHospital(admin, doctor, otherId)]);
 	browser = await launchChromium();
 });
 
@@ -68,8 +70,10 @@ describe('staff answer ambulance alerts live', () => {
 			signIn(browser, app, nurse, '/nurse', { width: 1024, height: 768 })
 		]);
 		const panel = ward.getByTestId('ambulance-panel');
-		await panel.getByLabel('Your hospital').selectOption(hospitalId);
+		// her own hospital, without asking
+		await panel.getByText('Alerts for Riverside General, live.').waitFor();
 		await panel.getByTestId('no-ambulances').waitFor();
+		expect(await panel.locator('select').count()).toBe(0);
 		await ward.getByTestId('live-status').getByText('Live', { exact: true }).waitFor();
 		await ward.screenshot({ path: `${SHOTS}/nurse-panel-empty-1024x768.png` });
 
@@ -84,10 +88,10 @@ describe('staff answer ambulance alerts live', () => {
 		await ward.setViewportSize({ width: 768, height: 1024 });
 		await ward.screenshot({ path: `${SHOTS}/nurse-panel-alert-768x1024.png` });
 
-		// the hospital's choice is remembered on this device
+		// after a reload it is still her hospital's alerts (the account decides, not the device)
 		await ward.reload();
 		await panel.locator('[data-testid^="ambulance-"]').first().waitFor();
-		expect(await panel.getByLabel('Your hospital').inputValue()).toBe(hospitalId);
+		await panel.getByText('Alerts for Riverside General, live.').waitFor();
 
 		const t1 = Date.now();
 		await panel.getByRole('button', { name: 'Accept the alert at Riverside General' }).click();
@@ -116,7 +120,7 @@ describe('staff answer ambulance alerts live', () => {
 			signIn(browser, app, doctor, '/doctor', { width: 1024, height: 768 })
 		]);
 		const panel = home.getByTestId('ambulance-panel');
-		await panel.getByLabel('Your hospital').selectOption(otherId);
+		await panel.getByText('Alerts for Northgate Hospital, live.').waitFor();
 		await panel.getByTestId('no-ambulances').waitFor();
 		await sendAlert(paramedic);
 		await paramedic.getByTestId(`candidate-${otherId}`).waitFor();
@@ -141,7 +145,8 @@ describe('staff answer ambulance alerts live', () => {
 		desk.on('pageerror', (e) => pageErrors.push(e.message));
 		await desk.goto('/emergencies');
 		await desk.getByTestId('live-status').getByText('Live', { exact: true }).waitFor();
-		await desk.getByLabel('Hospital', { exact: true }).selectOption(otherId);
+		// the doctor works at Northgate: the form raises there, with no choice
+		await desk.getByTestId('raise-hospital').getByText('Northgate Hospital').waitFor();
 		await desk.getByLabel('Type').selectOption('mass_casualty');
 		await desk.getByLabel('Location').fill('Main entrance');
 		await desk.getByLabel('Severity').selectOption('critical');
@@ -179,5 +184,29 @@ describe('staff answer ambulance alerts live', () => {
 		await desk.screenshot({ path: `${SHOTS}/emergency-resolved-768x1024.png`, fullPage: true });
 		expect(pageErrors).toEqual([]);
 		await desk.context().close();
+	});
+
+	it('staff tied to no hospital are told who sets it, with no picker; an administrator picks any hospital', async () => {
+		const untied = await app.userOf('front_desk', { name: 'Una Untied' });
+		const [front, overseer] = await Promise.all([
+			signIn(browser, app, untied, '/front-desk', { width: 768, height: 1024 }),
+			signIn(browser, app, admin, '/admin', { width: 1024, height: 768 })
+		]);
+		const panel = front.getByTestId('ambulance-panel');
+		await panel.getByTestId('no-hospital').getByText('An administrator sets your hospital under Users', { exact: false }).waitFor();
+		expect(await panel.locator('select').count()).toBe(0);
+		await front.screenshot({ path: `${SHOTS}/front-desk-untied-768x1024.png` });
+
+		await overseer.goto('/emergencies');
+		const adminPanel = overseer.getByTestId('ambulance-panel');
+		await adminPanel.getByLabel('Ambulances for').selectOption(otherId);
+		await adminPanel.getByText('Alerts for Northgate Hospital, live.').waitFor();
+		await adminPanel.locator('[data-testid="no-ambulances"], [data-testid^="ambulance-"]').first().waitFor();
+		// the raise form offers every hospital to an administrator
+		const options = await overseer.getByLabel('Hospital', { exact: true }).locator('option').allTextContents();
+		expect(options).toEqual(expect.arrayContaining(['Riverside General', 'Northgate Hospital']));
+		await overseer.screenshot({ path: `${SHOTS}/admin-emergencies-picker-1024x768.png`, fullPage: true });
+		await front.context().close();
+		await overseer.context().close();
 	});
 });

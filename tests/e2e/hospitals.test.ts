@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, signIn } from '../fixtures/browser';
-import { startTestApp, type TestApp, type TestUser } from '../fixtures/app';
+import { startTestApp, tieToHospital, type TestApp, type TestUser } from '../fixtures/app';
 
 /**
  * Two browsers: an administrator watches the capacity page while a paramedic on a tablet sends an
@@ -36,6 +36,8 @@ beforeAll(async () => {
 		resources: { general_beds: { total: 40 }, icu_beds: { total: 6 }, ventilators: { total: 4 } }
 	});
 	hospitalId = h.body.hospital.id;
+	// the nurse and the raiser work at Riverside: its staff raise and acknowledge its emergencies
+	await Promise.all([tieToHospital(admin, nurse, hospitalId), tieToHospital(admin, raiser, hospitalId)]);
 	await admin.api.post('/api/hospitals', {
 		name: 'Northgate Hospital',
 		latitude: 51.62,
@@ -97,7 +99,9 @@ describe('hospitals live', () => {
 		await ward.getByTestId('live-status').getByText('Live', { exact: true }).waitFor();
 		await desk.goto('/emergencies');
 		await desk.getByTestId('live-status').getByText('Live', { exact: true }).waitFor();
-		await desk.getByLabel('Hospital', { exact: true }).selectOption(hospitalId);
+		// the raiser's own hospital, no choice
+		await desk.getByTestId('raise-hospital').getByText('Riverside General').waitFor();
+		expect(await desk.getByLabel('Hospital', { exact: true }).count()).toBe(0);
 		await desk.getByLabel('Type').selectOption('code_blue');
 		await desk.getByLabel('Location').fill('Ward 3, bed 12');
 		await desk.getByLabel('Emergency', { exact: true }).check();

@@ -1,7 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp, type TestUser } from '../fixtures/app';
-import { auditEntries, sleep } from './helpers';
+import { startTestApp, tieToHospital, type TestApp, type TestUser } from '../fixtures/app';
+import { auditEntries, countItems, sleep } from './helpers';
 import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from '../../src/lib/shared/realtime';
 import type { EmergencyView } from '../../src/lib/shared/emergencies';
 import { emergencyRequest, emptyReserve, reserveProblems, type EmergencyForm } from '../../src/lib/client/emergency-form';
@@ -37,6 +37,8 @@ beforeAll(async () => {
 		resources: { general_beds: { total: 10 }, icu_beds: { total: 2 }, ventilators: { total: 2 } }
 	});
 	hospitalId = h.body.hospital.id;
+	// they all work at General: its staff raise, acknowledge and resolve its emergencies
+	await Promise.all([raiser, erNurse, erDoctor, radNurse].map((u) => tieToHospital(admin, u, hospitalId)));
 });
 afterEach(() => {
 	for (const s of open.splice(0)) s.close();
@@ -177,6 +179,39 @@ describe('internal emergencies', () => {
 		now = await read();
 		expect(now.icu_beds).toMatchObject({ available: before.icu_beds.available, reserved: before.icu_beds.reserved });
 		expect(now.ventilators).toMatchObject({ available: before.ventilators.available, reserved: before.ventilators.reserved });
+	});
+
+	it('staff of another hospital, or of none, neither raise, acknowledge nor resolve General’s emergencies (403, nothing written); an administrator does', async () => {
+		const other = await admin.api.post('/api/hospitals', { name: 'Elsewhere', latitude: 2, longitude: 2, departments: ['Emergency'], resources: { general_beds: { total: 1 }, icu_beds: { total: 1 }, ventilators: { total: 0 } } });
+		const [outsider, untied] = await Promise.all([
+			app.userOf('nurse', { name: 'Otto Outsider', department: 'Emergency', hospitalId: other.body.hospital.id }),
+			app.userOf('doctor', { name: 'Una Untied', department: 'Emergency' })
+		]);
+		const before = await countItems(app, 'emergencies');
+		const icu = async () => (await admin.api.get(`/api/hospitals/${hospitalId}`)).body.hospital.resources.icu_beds;
+		const held = (await icu()).reserved;
+		const body = { hospitalId, type: 'code_blue', location: 'Ward 1', severity: 'critical', departments: ['Emergency'], reserve: { icu_beds: 1 } };
+		const o = await outsider.api.post('/api/emergencies', body);
+		expect(o.status).toBe(403);
+		expect(o.body.error.message).toMatch(/another hospital/);
+		const u = await untied.api.post('/api/emergencies', body);
+		expect(u.status).toBe(403);
+		expect(u.body.error.message).toMatch(/not tied to a hospital/);
+		expect(await countItems(app, 'emergencies')).toBe(before);
+		expect((await icu()).reserved).toBe(held);
+		expect((await auditEntries(app, (e) => e.outcome === 'denied' && e.resource_id === hospitalId && [outsider.id, untied.id].includes(e.user_id))).length).toBe(2);
+
+		const raised = await raiser.api.post('/api/emergencies', { ...body, reserve: undefined });
+		expect(raised.status, JSON.stringify(raised.body)).toBe(201);
+		const id = raised.body.emergency.id as string;
+		for (const x of [outsider, untied]) {
+			expect((await x.api.post(`/api/emergencies/${id}/acknowledgements`, {})).status).toBe(403);
+			expect((await x.api.post(`/api/emergencies/${id}/resolution`, {})).status).toBe(403);
+			expect((await x.api.get('/api/emergencies')).body.emergencies.map((e: EmergencyView) => e.id)).not.toContain(id);
+		}
+		const still = (await admin.api.get(`/api/emergencies/${id}`)).body.emergency as EmergencyView;
+		expect(still).toMatchObject({ status: 'active', acknowledgements: [] });
+		expect((await admin.api.post(`/api/emergencies/${id}/resolution`, {})).status).toBe(200);
 	});
 
 	it('refuses bad input naming the field, and patients', async () => {

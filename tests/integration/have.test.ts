@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp, type TestUser } from '../fixtures/app';
+import { startTestApp, tieToHospital, type TestApp, type TestUser } from '../fixtures/app';
 
 /**
  * `GET /api/hospitals/:id/have.xml` checked against the structure of OASIS EDXL-HAVE 1.0: the
@@ -76,7 +76,10 @@ describe('EDXL-HAVE 1.0', () => {
 		expect(none.xml).toContain('<CapacityStatus>NotAvailable</CapacityStatus>');
 
 		const full = await haveOf('Full House', { general_beds: 1, icu_beds: 1, ventilators: 1 });
-		await nurse.api.post(`/api/hospitals/${full.hospital.id}/beds`, { version: 1, resource: 'general_beds', action: 'occupy', count: 1 });
+		// the nurse works there: only its own staff change a hospital's beds
+		await tieToHospital(admin, nurse, full.hospital.id);
+		const occupied = await nurse.api.post(`/api/hospitals/${full.hospital.id}/beds`, { version: 1, resource: 'general_beds', action: 'occupy', count: 1 });
+		expect(occupied.status, JSON.stringify(occupied.body)).toBe(200);
 		const after = await (await fetch(`${app.url}/api/hospitals/${full.hospital.id}/have.xml`, { headers: { cookie: nurse.api.cookie! } })).text();
 		expect(after).toContain('<EMSTrafficStatus>Closed</EMSTrafficStatus>');
 		expect(await validateAll([open.xml, none.xml, after])).toEqual(['valid', 'valid', 'valid']);

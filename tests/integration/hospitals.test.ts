@@ -1,6 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp, type TestUser } from '../fixtures/app';
+import { startTestApp, tieToHospital, type TestApp, type TestUser } from '../fixtures/app';
 import { auditEntries, sleep } from './helpers';
 import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from '../../src/lib/shared/realtime';
 import type { AlertView, Candidate, HospitalView } from '../../src/lib/shared/hospitals';
@@ -65,12 +65,6 @@ async function hospital(name: string, latitude: number, longitude: number, total
 const alert = (user: TestUser, at: { latitude: number; longitude: number }, extra: Record<string, unknown> = {}) =>
 	user.api.post('/api/ambulance-alerts', { condition: 'Chest pain, suspected STEMI', severity: 'high', needs: { icu_beds: 1 }, ...at, ...extra });
 
-/** An administrator ties a staff member to a hospital (a nurse changes beds of her own hospital only). */
-async function tie(user: TestUser, hospitalId: string): Promise<void> {
-	const version = (await admin.api.get(`/api/admin/users/${user.id}`)).body.user.version;
-	const r = await admin.api.patch(`/api/admin/users/${user.id}`, { version, hospitalId });
-	expect(r.status, JSON.stringify(r.body)).toBe(200);
-}
 
 const read = async (id: string): Promise<HospitalView> => (await admin.api.get(`/api/hospitals/${id}`)).body.hospital;
 
@@ -101,7 +95,7 @@ describe('hospitals', () => {
 
 	it('a nurse occupies and frees beds, versioned, audited and live on hospital:<id>; a stale version is 409', async () => {
 		const h = await hospital('Bed Hospital', 10, 10);
-		await tie(nurse, h.id);
+		await tieToHospital(admin, nurse, h.id);
 		const s = socketOf(doctor);
 		const seen: HospitalView[] = [];
 		s.on('hospital:updated', (e) => seen.push(e));
@@ -240,6 +234,7 @@ describe('ambulance alerts', () => {
 
 	it('hospital staff see an alert live and answer it; the paramedic hears the answer and the selection', async () => {
 		const h = await hospital('Live Hospital', 60, 100);
+		await tieToHospital(admin, nurse, h.id);
 		const staff = socketOf(nurse);
 		const staffSeen: AlertView[] = [];
 		const capacity: HospitalView[] = [];
@@ -318,7 +313,7 @@ describe('EDXL-HAVE export', () => {
 	it('parses as XML, escapes names and carries the current counts', async () => {
 		const { XMLParser, XMLValidator } = await import('fast-xml-parser');
 		const h = await hospital(`St "Anne's" <Heart> & Lung`, 33, 33, { general_beds: 12, icu_beds: 5, ventilators: 4 });
-		await tie(nurse, h.id);
+		await tieToHospital(admin, nurse, h.id);
 		await nurse.api.post(`/api/hospitals/${h.id}/beds`, { version: 1, resource: 'icu_beds', action: 'occupy', count: 2 });
 		const r = await fetch(`${app.url}/api/hospitals/${h.id}/have.xml`, { headers: { cookie: doctor.api.cookie! } });
 		expect(r.status).toBe(200);

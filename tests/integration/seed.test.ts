@@ -169,6 +169,29 @@ describe('the demo seed', () => {
 		expect(d.days.at(-1)!.byStatus.COMPLETED).toBe(todays.filter((a) => a.status === 'COMPLETED').length);
 	});
 
+	it('every demo staff account works at its site (admins and the paramedic at none), and answers only that site', async () => {
+		const siteOf = new Map(((await (await as('admin@demo.medtrack.local')).get<{ hospitals: { id: string; name: string }[] }>('/api/hospitals')).body.hospitals).map((h) => [h.id, h.name]));
+		const cases: [string, string | undefined][] = [
+			['doctor1@demo.medtrack.local', 'MedTrack Central'],
+			['doctor9@demo.medtrack.local', 'MedTrack Riverside'],
+			['doctor12@demo.medtrack.local', 'MedTrack Northgate'],
+			['nurse5@demo.medtrack.local', 'MedTrack Riverside'],
+			['front-desk1@demo.medtrack.local', 'MedTrack Central'],
+			['front-desk2@demo.medtrack.local', 'MedTrack Riverside'],
+			['pharmacist@demo.medtrack.local', 'MedTrack Central'],
+			['admin@demo.medtrack.local', undefined],
+			['paramedic@demo.medtrack.local', undefined]
+		];
+		for (const [login, site] of cases) {
+			const me = (await (await as(login)).get<{ user: { hospitalId?: string } }>('/api/me')).body.user;
+			expect(me.hospitalId ? siteOf.get(me.hospitalId) : undefined, login).toBe(site);
+		}
+		const doctor = await as('doctor1@demo.medtrack.local');
+		const [central, riverside] = ['MedTrack Central', 'MedTrack Riverside'].map((n) => [...siteOf].find(([, name]) => name === n)![0]);
+		expect((await doctor.get(`/api/ambulance-alerts?hospitalId=${central}`)).status).toBe(200);
+		expect((await doctor.get(`/api/ambulance-alerts?hospitalId=${riverside}`)).status).toBe(403);
+	});
+
 	it('a second run creates nothing and changes no appointment', async () => {
 		const before = { appointments: await countItems(app, 'appointments'), records: await countItems(app, 'medical_records'), users: await countItems(app, 'users') };
 		const second = await seedDemoHospital(app.ctx, { patients: 12, password: PASSWORD });

@@ -1,6 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp, type TestUser } from '../fixtures/app';
+import { startTestApp, tieToHospital, type TestApp, type TestUser } from '../fixtures/app';
 import { auditEntries, sleep } from './helpers';
 import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from '../../src/lib/shared/realtime';
 import type { AlertView, HospitalView } from '../../src/lib/shared/hospitals';
@@ -65,6 +65,8 @@ const devices = async (hospitalId: string, as: TestUser = admin): Promise<Ventil
 	expect(r.status, JSON.stringify(r.body)).toBe(200);
 	return r.body.ventilators;
 };
+/** Patients of their own: one patient is on one ventilator at a time, so each test brings its own. */
+const patientsOf = (n: number, tag: string) => Promise.all(Array.from({ length: n }, (_, i) => app.userOf('patient', { name: `${tag} Patient ${i}` })));
 const move = (as: TestUser, v: { id: string; version: number }, change: Record<string, unknown>) =>
 	as.api.post(`/api/ventilators/${v.id}/moves`, { version: v.version, reason: 'Ward round', ...change });
 
@@ -123,7 +125,7 @@ describe('registering ventilators', () => {
 describe('moving ventilators', () => {
 	it('a nurse assigns a device to a patient, moves and frees it: counters follow, each move is logged (from, to, who, why), audited and live', async () => {
 		const h = await hospital('Vent Flow', 30, 2);
-		await tieNurse(nurseA, h.id);
+		await tieToHospital(admin, nurseA, h.id);
 		const s = socketOf(doctor);
 		const heard: VentilatorView[] = [];
 		const counts: HospitalView[] = [];
@@ -189,14 +191,15 @@ describe('moving ventilators', () => {
 
 	it('30 concurrent moves of 30 devices: every one lands once and the counters equal the devices', async () => {
 		const h = await hospital('Vent Thirty', 40, 30);
-		await tieNurse(nurseA, h.id);
+		await tieToHospital(admin, nurseA, h.id);
 		const list = await devices(h.id);
 		expect(list).toHaveLength(30);
+		const ventilated = await patientsOf(10, 'Thirty');
 		const t0 = Date.now();
 		const res = await Promise.all(
 			list.map((v, i) =>
 				i % 3 === 0
-					? move(nurseA, v, { status: 'in_use', patientId: (i % 2 ? patient : patient2).patientId, reason: 'Ventilated' })
+					? move(nurseA, v, { status: 'in_use', patientId: ventilated[i / 3]!.patientId, reason: 'Ventilated' })
 					: i % 3 === 1
 						? move(nurseA, v, { status: 'maintenance', location: 'Biomedical engineering', reason: 'Annual service' })
 						: move(nurseA, v, { location: `ICU bay ${i}`, reason: 'Placed at the bedside' })
@@ -210,10 +213,11 @@ describe('moving ventilators', () => {
 
 	it('10 concurrent moves of the same device at the same version: exactly one wins, nine get 409 naming the winner', async () => {
 		const h = await hospital('Vent Ten', 50, 2);
-		await tieNurse(nurseA, h.id);
+		await tieToHospital(admin, nurseA, h.id);
 		const [v] = await devices(h.id);
+		const [someone] = await patientsOf(1, 'Ten');
 		const res = await Promise.all(
-			Array.from({ length: 10 }, (_, i) => (i % 2 ? move(admin, v!, { status: 'in_use', patientId: patient.patientId, reason: `Try ${i}` }) : move(nurseA, v!, { status: 'maintenance', reason: `Try ${i}` })))
+			Array.from({ length: 10 }, (_, i) => (i % 2 ? move(admin, v!, { status: 'in_use', patientId: someone!.patientId, reason: `Try ${i}` }) : move(nurseA, v!, { status: 'maintenance', reason: `Try ${i}` })))
 		);
 		const won = res.filter((r) => r.status === 200);
 		const lost = res.filter((r) => r.status === 409);
@@ -228,7 +232,7 @@ describe('moving ventilators', () => {
 
 	it('never below zero: while every available ventilator is reserved for an ambulance, no device can be put in use (409 saying why)', async () => {
 		const h = await hospital('Vent Reserved', -70, 3);
-		await tieNurse(nurseA, h.id);
+		await tieToHospital(admin, nurseA, h.id);
 		const at = { latitude: -70.05, longitude: 100 };
 		const a = await medic.api.post('/api/ambulance-alerts', { condition: 'ARDS, needs ventilation', severity: 'critical', needs: { ventilators: 2 }, ...at, radiusKm: 20 });
 		expect(a.status, JSON.stringify(a.body)).toBe(201);
@@ -238,7 +242,8 @@ describe('moving ventilators', () => {
 
 		// three devices, one counted available: three concurrent assignments, exactly one lands
 		const list = await devices(h.id);
-		const res = await Promise.all(list.map((v) => move(nurseA, v, { status: 'in_use', patientId: patient.patientId, reason: 'Ventilated on arrival' })));
+		const [p0, p1, p2, arriving] = await patientsOf(4, 'Reserved');
+		const res = await Promise.all(list.map((v, i) => move(nurseA, v, { status: 'in_use', patientId: [p0, p1, p2][i]!.patientId, reason: 'Ventilated on arrival' })));
 		expect(res.map((r) => r.status).sort()).toEqual([200, 409, 409]);
 		const refused = res.filter((r) => r.status === 409);
 		expect(refused.every((r) => r.body.error.code === 'NO_VENTILATOR_AVAILABLE')).toBe(true);
@@ -256,7 +261,7 @@ describe('moving ventilators', () => {
 		expect((await medic.api.post(`/api/ambulance-alerts/${alert.id}/status`, { status: 'arrived' })).status).toBe(200);
 		expect((await read(h.id)).resources.ventilators).toMatchObject({ available: 2, reserved: 0, occupied: 1 });
 		const free = (await devices(h.id)).find((v) => v.status === 'available')!;
-		expect((await move(nurseA, free, { status: 'in_use', patientId: patient2.patientId, reason: 'Arrived by ambulance' })).status).toBe(200);
+		expect((await move(nurseA, free, { status: 'in_use', patientId: arriving!.patientId, reason: 'Arrived by ambulance' })).status).toBe(200);
 		await expectCountsEqualDevices(h.id);
 	});
 
@@ -268,8 +273,62 @@ describe('moving ventilators', () => {
 	});
 });
 
+describe('one patient, one ventilator', () => {
+	it('a patient on one device cannot be put on another (409 PATIENT_ON_VENTILATOR naming it, nothing written); freed, they can', async () => {
+		const h = await hospital('Vent One', 60, 3);
+		await tieToHospital(admin, nurseA, h.id);
+		const [p] = await patientsOf(1, 'Single');
+		const [a, b] = await devices(h.id);
+		expect((await move(nurseA, a!, { status: 'in_use', patientId: p!.patientId, reason: 'Intubated' })).status).toBe(200);
+		const second = await move(nurseA, b!, { status: 'in_use', patientId: p!.patientId, reason: 'Second device' });
+		expect(second.status).toBe(409);
+		expect(second.body.error.code).toBe('PATIENT_ON_VENTILATOR');
+		expect(second.body.error.message).toContain(a!.serial);
+		expect(second.body.error.details).toMatchObject({ field: 'patientId', ventilatorId: a!.id, serial: a!.serial, hospitalId: h.id });
+		// nothing half-written: the second device is untouched, no log entry, counters unchanged
+		const untouched = await admin.api.get(`/api/ventilators/${b!.id}`);
+		expect(untouched.body.ventilator).toMatchObject({ status: 'available', version: 1 });
+		expect(untouched.body.moves).toHaveLength(0);
+		expect((await read(h.id)).resources.ventilators).toMatchObject({ occupied: 1, available: 2 });
+		// an administrator at another hospital is refused the same way: the guard is the patient's, not the site's
+		const [elsewhere] = await devices(other.id);
+		expect((await move(admin, elsewhere!, { status: 'in_use', patientId: p!.patientId, reason: 'Transferred?' })).body.error?.code).toBe('PATIENT_ON_VENTILATOR');
+		// moving the device with its patient keeps the guard; freeing it gives the patient back
+		const moved = await move(nurseA, { id: a!.id, version: 2 }, { location: 'ICU bed 9', reason: 'Bed move' });
+		expect(moved.status).toBe(200);
+		expect((await move(nurseA, b!, { status: 'in_use', patientId: p!.patientId, reason: 'Still on the first' })).status).toBe(409);
+		expect((await move(nurseA, { id: a!.id, version: 3 }, { status: 'cleaning', reason: 'Extubated' })).status).toBe(200);
+		const now = await move(nurseA, b!, { status: 'in_use', patientId: p!.patientId, reason: 'Re-intubated' });
+		expect(now.status, JSON.stringify(now.body)).toBe(200);
+		await expectCountsEqualDevices(h.id);
+	});
+
+	it('two devices assigned the same patient at the same moment: one 200, one 409 PATIENT_ON_VENTILATOR; 10 pairs at once, each once', async () => {
+		const h = await hospital('Vent Race', 61, 20);
+		await tieToHospital(admin, nurseA, h.id);
+		const list = await devices(h.id);
+		const ps = await patientsOf(10, 'Race');
+		const t0 = Date.now();
+		const res = await Promise.all(list.map((v, i) => move(i % 2 ? admin : nurseA, v, { status: 'in_use', patientId: ps[Math.floor(i / 2)]!.patientId, reason: 'Ventilated' })));
+		console.log(`20 concurrent assignments, 2 per patient: ${res.filter((r) => r.status === 200).length} × 200, ${res.filter((r) => r.status === 409).length} × 409 in ${Date.now() - t0} ms`);
+		for (let k = 0; k < 10; k++) {
+			const pair = [res[2 * k]!, res[2 * k + 1]!];
+			expect(pair.map((r) => r.status).sort(), JSON.stringify(pair.map((r) => r.body))).toEqual([200, 409]);
+			const lost = pair.find((r) => r.status === 409)!;
+			const won = pair.find((r) => r.status === 200)!;
+			expect(lost.body.error.code).toBe('PATIENT_ON_VENTILATOR');
+			expect(lost.body.error.details.ventilatorId).toBe(won.body.ventilator.id);
+		}
+		const after = await devices(h.id);
+		const onPatients = after.filter((v) => v.status === 'in_use').map((v) => v.patient!.id);
+		expect(onPatients.sort()).toEqual(ps.map((p) => p.patientId!).sort());
+		expect((await read(h.id)).resources.ventilators).toMatchObject({ occupied: 10, available: 10 });
+		await expectCountsEqualDevices(h.id);
+	});
+});
+
 describe('who may move ventilators', () => {
-	beforeAll(() => tieNurse(nurseA, home.id));
+	beforeAll(() => tieToHospital(admin, nurseA, home.id));
 	it('a nurse of another hospital, a nurse tied to none, a doctor, the front desk and patients are refused (403, audited); readers read', async () => {
 		const [v] = await devices(home.id);
 		const other1 = await move(nurseB, v!, { location: 'Elsewhere' });
@@ -330,11 +389,32 @@ describe('who may move ventilators', () => {
 		const [v2] = await devices(home.id);
 		expect((await move(u, v2!, { location: 'ICU bay 10' })).status).toBe(403);
 	});
+
+	it('a patient account is never tied to a hospital: 400 naming hospitalId on create and on change, nothing written', async () => {
+		const p = await app.userOf('patient', { name: 'Tina Tied' });
+		const version = (await admin.api.get(`/api/admin/users/${p.id}`)).body.user.version;
+		const r = await admin.api.patch(`/api/admin/users/${p.id}`, { version, hospitalId: home.id });
+		expect(r.status).toBe(400);
+		expect(r.body.error.details).toEqual([expect.objectContaining({ field: 'hospitalId' })]);
+		const after = (await admin.api.get(`/api/admin/users/${p.id}`)).body.user;
+		expect(after.version).toBe(version);
+		expect(after.hospitalId).toBeUndefined();
+		const created = await admin.api.post('/api/admin/users', {
+			name: 'Newly Tied',
+			email: `tied.${Date.now()}@test.medtrack`,
+			role: 'patient',
+			password: 'Corr3ct-Horse!',
+			phone: '+12025551111',
+			dateOfBirth: '1980-04-12',
+			bloodGroup: 'O+',
+			hospitalId: home.id
+		});
+		expect(created.status).toBe(400);
+		expect(created.body.error.details[0].field).toBe('hospitalId');
+		// staff of any other role may be tied
+		const desk = await app.userOf('front_desk');
+		const ok = await admin.api.patch(`/api/admin/users/${desk.id}`, { version: (await admin.api.get(`/api/admin/users/${desk.id}`)).body.user.version, hospitalId: home.id });
+		expect(ok.status).toBe(200);
+	});
 });
 
-/** Ties a nurse to a hospital (and keeps the test's user object's idea of it current). */
-async function tieNurse(user: TestUser, hospitalId: string): Promise<void> {
-	const version = (await admin.api.get(`/api/admin/users/${user.id}`)).body.user.version;
-	const r = await admin.api.patch(`/api/admin/users/${user.id}`, { version, hospitalId });
-	expect(r.status, JSON.stringify(r.body)).toBe(200);
-}

@@ -170,8 +170,6 @@ export const weakensAllergies = (role: Role) => role === 'doctor';
 
 /** Adding hospitals and switching pandemic mode are administrators' (nurses change bed status only). */
 export const managesSites = (role: Role) => isAdmin(role);
-/** A nurse changes beds and ventilators of the hospital her account is tied to only; administrators any. */
-export const changesOwnSiteOnly = (role: Role) => role === 'nurse';
 /** Who sees which patient a ventilator is on: hospital staff, not paramedics on the road. */
 export const seesDevicePatients = (role: Role) => role !== 'paramedic' && grantOf(role, 'hospital_resources', 'read') !== undefined;
 /** Ambulance alerts are sent by paramedics (SPEC §2: emergency alerts "own RW"). */
@@ -187,6 +185,32 @@ export const acknowledgesEmergencies = (role: Role) => isClinician(role);
  */
 export const ANSWERS_AMBULANCE_ALERTS: readonly Role[] = ['doctor', 'nurse', 'front_desk', 'admin', 'super_admin'];
 export const answersAmbulanceAlerts = (role: Role) => ANSWERS_AMBULANCE_ALERTS.includes(role);
+
+/**
+ * ★ THE rule of "staff of this hospital", for the server and the browser alike: administrators
+ * oversee every site; every other role that answers ambulance alerts (doctors, nurses, front
+ * desk) is staff of the one hospital their account is tied to (`users.hospital_id`, set by an
+ * administrator under Users), and of none while untied. It decides who hears, lists and answers a
+ * hospital's ambulance alerts, who changes its beds and ventilators (with the matrix's write), and
+ * who raises, acknowledges and resolves its internal emergencies. The server enforces it through
+ * `services/hospital-staff.ts` only; screens ask it to show the right hospital.
+ */
+export type StaffOfHospital = { ok: true } | { ok: false; why: 'role' | 'untied' | 'other_hospital' };
+export function staffOfHospital(actor: { role: Role; hospitalId?: string }, hospitalId: string): StaffOfHospital {
+	if (isAdmin(actor.role)) return { ok: true };
+	if (!answersAmbulanceAlerts(actor.role)) return { ok: false, why: 'role' };
+	if (!actor.hospitalId) return { ok: false, why: 'untied' };
+	return actor.hospitalId === hospitalId ? { ok: true } : { ok: false, why: 'other_hospital' };
+}
+/** Which hospitals a user works for, as screens show them: any (administrators), their own, none yet (untied staff), or none at all. */
+export type StaffSites = { kind: 'any' } | { kind: 'own'; hospitalId: string } | { kind: 'untied' } | { kind: 'none' };
+export function staffSites(actor: { role: Role; hospitalId?: string }): StaffSites {
+	if (isAdmin(actor.role)) return { kind: 'any' };
+	if (!answersAmbulanceAlerts(actor.role)) return { kind: 'none' };
+	return actor.hospitalId ? { kind: 'own', hospitalId: actor.hospitalId } : { kind: 'untied' };
+}
+/** Accounts an administrator may tie to a hospital: staff, never a patient's. */
+export const tiesToHospital = (role: Role) => role !== 'patient';
 /** Where staff see the ambulance-alerts panel: their home pages and the emergencies page. */
 export const AMBULANCE_PANEL_PAGES: readonly (readonly [path: string, roles: readonly Role[]])[] = [
 	['/doctor', ['doctor']],

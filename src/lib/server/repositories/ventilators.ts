@@ -58,6 +58,40 @@ export function moveLogPut(ctx: Ctx, item: Omit<VentilatorMoveItem, 'at_key'>) {
 	} satisfies TransactItem;
 }
 
+/**
+ * One patient, one ventilator: while a device is in use for a patient, the ventilators table
+ * holds a guard row `ventilator-patient#<patientId>` naming that device, put only if absent in
+ * the assigning move's transaction and deleted in the freeing one. It carries no `hospital_id` or
+ * `serial_lower`, so it never appears in `hospital-index`.
+ */
+export type PatientGuardItem = { id: string; kind: 'ventilator-patient'; patient_id: string; device_id: string; device_serial: string; device_hospital_id: string; since: string };
+export const patientGuardId = (patientId: string) => `ventilator-patient#${patientId}`;
+
+export function patientGuardPut(ctx: Ctx, g: Omit<PatientGuardItem, 'id' | 'kind'>) {
+	const item: PatientGuardItem = { id: patientGuardId(g.patient_id), kind: 'ventilator-patient', ...g };
+	return {
+		Put: { TableName: ctx.db.tables.ventilators, Item: item, ConditionExpression: 'attribute_not_exists(id)', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }
+	} satisfies TransactItem;
+}
+
+/** Frees the patient's guard, only if it is this device's (a concurrent change makes the move fail rather than free another device's). */
+export function patientGuardDelete(ctx: Ctx, patientId: string, deviceId: string) {
+	return {
+		Delete: {
+			TableName: ctx.db.tables.ventilators,
+			Key: { id: patientGuardId(patientId) },
+			ConditionExpression: 'device_id = :d',
+			ExpressionAttributeValues: { ':d': deviceId },
+			ReturnValuesOnConditionCheckFailure: 'ALL_OLD'
+		}
+	} satisfies TransactItem;
+}
+
+export async function getPatientGuard(ctx: Ctx, patientId: string): Promise<PatientGuardItem | undefined> {
+	const res = await ctx.db.doc.send(new GetCommand({ TableName: ctx.db.tables.ventilators, Key: { id: patientGuardId(patientId) }, ConsistentRead: true }));
+	return res.Item as PatientGuardItem | undefined;
+}
+
 export async function getVentilator(ctx: Ctx, id: string): Promise<VentilatorItem | undefined> {
 	const res = await ctx.db.doc.send(new GetCommand({ TableName: ctx.db.tables.ventilators, Key: { id }, ConsistentRead: true }));
 	return res.Item as VentilatorItem | undefined;

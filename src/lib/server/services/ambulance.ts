@@ -9,7 +9,7 @@ import { actorStamp, stampNew } from '../db/versioned';
 import { auditPut } from './audit';
 import { announceHospital, readHospitalItem } from './hospitals';
 import { alertView, announceAlert, canTake, candidatesFor, needList } from './alert-candidates';
-import { isStaffOfHospital, requireStaffOf } from './hospital-staff';
+import { ANSWERING_ALERTS, isStaffOfHospital, requireStaffOf } from './hospital-staff';
 import {
 	alertPut,
 	alertResponseUpdate,
@@ -70,9 +70,9 @@ export async function createAlert(ctx: Ctx, caller: Caller, input: AlertCreate):
 }
 
 /** Whether the caller is staff of a hospital this alert went to (or is going to). */
-async function staffOfAlert(ctx: Ctx, caller: Caller, a: AlertItem): Promise<boolean> {
+function staffOfAlert(caller: Caller, a: AlertItem): boolean {
 	const actor = requireActor(caller);
-	for (const h of new Set([...a.hospital_ids, ...(a.hospital_id ? [a.hospital_id] : [])])) if (await isStaffOfHospital(ctx, actor, h)) return true;
+	for (const h of new Set([...a.hospital_ids, ...(a.hospital_id ? [a.hospital_id] : [])])) if (isStaffOfHospital(actor, h)) return true;
 	return false;
 }
 
@@ -81,7 +81,7 @@ async function readAlertItem(ctx: Ctx, caller: Caller, id: string, mode: 'read' 
 	const a = await getAlert(ctx, id);
 	if (!a) throw notFound('This ambulance alert');
 	const scope = await authorize(ctx, caller, 'emergency', mode, { id, isOwn: (actor) => actor.id === a.paramedic_id, hideExistence: true });
-	if (scope !== 'own' && requireActor(caller).id !== a.paramedic_id && !(await staffOfAlert(ctx, caller, a))) {
+	if (scope !== 'own' && requireActor(caller).id !== a.paramedic_id && !staffOfAlert(caller, a)) {
 		await refuse(ctx, caller, 'emergency', mode, id, 'This ambulance alert went to other hospitals.');
 	}
 	return a;
@@ -100,11 +100,11 @@ export async function listAlerts(ctx: Ctx, caller: Caller, hospitalId?: string):
 	const actor = requireActor(caller);
 	const scope = await authorize(ctx, caller, 'emergency', 'read');
 	if (scope === 'own') return (await alertsOfParamedic(ctx, actor.id)).map(alertView);
-	if (hospitalId) await requireStaffOf(ctx, caller, hospitalId);
+	if (hospitalId) await requireStaffOf(ctx, caller, hospitalId, { mode: 'read', doing: ANSWERING_ALERTS });
 	const [open, enRoute] = await Promise.all([alertsInStatus(ctx, 'open'), alertsInStatus(ctx, 'en_route')]);
 	const mine: AlertItem[] = [];
 	for (const a of [...open, ...enRoute]) {
-		if (hospitalId ? a.hospital_ids.includes(hospitalId) || a.hospital_id === hospitalId : await staffOfAlert(ctx, caller, a)) mine.push(a);
+		if (hospitalId ? a.hospital_ids.includes(hospitalId) || a.hospital_id === hospitalId : staffOfAlert(caller, a)) mine.push(a);
 	}
 	return mine.sort((a, b) => b.created_at.localeCompare(a.created_at)).map(alertView);
 }
@@ -194,7 +194,7 @@ export async function respondToAlert(ctx: Ctx, caller: Caller, alertId: string, 
 	const { hospitalId, response } = input;
 	// roles first, before the alert is read: the same 403 whether or not it exists
 	if (!answersAmbulanceAlerts(actor.role)) await refuse(ctx, caller, 'emergency', 'write', alertId, 'Hospital staff answer ambulance alerts.');
-	await requireStaffOf(ctx, caller, hospitalId, alertId);
+	await requireStaffOf(ctx, caller, hospitalId, { resourceId: alertId, doing: ANSWERING_ALERTS });
 	const a = await readAlertItem(ctx, caller, alertId, 'read');
 	if (!a.hospital_ids.includes(hospitalId)) throw notFound('This alert for that hospital');
 	return lanesOf(ctx).run(alertLane(alertId), async () => {

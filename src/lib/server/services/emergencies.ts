@@ -7,6 +7,7 @@ import { transactNamed, unexpectedFailure } from '../db/transaction';
 import { actorStamp, stampNew } from '../db/versioned';
 import { auditPut } from './audit';
 import { announceHospital, readHospitalItem } from './hospitals';
+import { isStaffOfHospital, requireStaffOf } from './hospital-staff';
 import { releaseUpdate, reserveUpdate } from '../repositories/hospitals';
 import { RESOURCE_KINDS, needsText, type Needs, type ResourceKind, type ResourcesGoneDetails } from '$lib/shared/hospitals';
 import { getUser } from '../repositories/users';
@@ -73,6 +74,7 @@ export async function raiseEmergency(ctx: Ctx, caller: Caller, input: EmergencyC
 	await authorize(ctx, caller, 'emergency', 'write');
 	if (!raisesEmergencies(actor.role)) await refuse(ctx, caller, 'emergency', 'write', undefined, 'Hospital staff raise internal emergencies.');
 	await readHospitalItem(ctx, input.hospitalId);
+	await requireStaffOf(ctx, caller, input.hospitalId, { doing: 'raise internal emergencies' });
 	const reserve = needList(input.reserve ?? {});
 	const departments = [...new Map(input.departments.map((d) => [deptSlug(d), d.trim()])).values()];
 	const now = new Date().toISOString();
@@ -121,7 +123,9 @@ export async function listActive(ctx: Ctx, caller: Caller): Promise<EmergencyVie
 	let mine = all;
 	if (!isAdmin(actor.role)) {
 		const dept = (await getUser(ctx, actor.id))?.department;
-		mine = dept ? all.filter((e) => e.departments.some((d) => deptSlug(d) === deptSlug(dept)) || e.raised_by === actor.id) : all.filter((e) => e.raised_by === actor.id);
+		// their department's at the hospital they are staff of, and what they raised themselves
+		const ours = (e: EmergencyItem) => !!dept && isStaffOfHospital(actor, e.hospital_id) && e.departments.some((d) => deptSlug(d) === deptSlug(dept));
+		mine = all.filter((e) => ours(e) || e.raised_by === actor.id);
 	}
 	return Promise.all(mine.map(async (e) => view(e, await acksOf(ctx, e.id))));
 }
@@ -142,6 +146,7 @@ export async function acknowledge(ctx: Ctx, caller: Caller, id: string): Promise
 	if (!acknowledgesEmergencies(actor.role) || !department) {
 		await refuse(ctx, caller, 'emergency', 'write', id, 'Only staff of an affected department acknowledge this emergency.');
 	}
+	await requireStaffOf(ctx, caller, e.hospital_id, { resourceId: id, doing: 'acknowledge emergencies' });
 	if (e.status !== 'active') throw new AppError(409, 'INVALID_TRANSITION', 'This emergency is already resolved.');
 	const stamp = actorStamp(caller);
 	const responseSeconds = Math.max(0, Math.round((Date.parse(stamp.updated_at) - Date.parse(e.created_at)) / 100) / 10);
@@ -169,6 +174,7 @@ export async function resolveEmergency(ctx: Ctx, caller: Caller, id: string): Pr
 	if (!raisesEmergencies(actor.role)) await refuse(ctx, caller, 'emergency', 'write', id, 'Hospital staff resolve internal emergencies.');
 	const e = await getEmergency(ctx, id);
 	if (!e) throw notFound('This emergency');
+	await requireStaffOf(ctx, caller, e.hospital_id, { resourceId: id, doing: 'resolve internal emergencies' });
 	const held = needList(e.reserved ?? {});
 	const stamp = actorStamp(caller);
 	const outcome = await transactNamed(ctx, {

@@ -3,7 +3,8 @@ import type { Ctx } from '../context';
 import type { Caller } from '../actor';
 import { AppError, badRequest, notFound } from '../errors';
 import { authorize, refuse } from '../auth/guard';
-import { changesOwnSiteOnly, managesSites } from '$lib/shared/policy';
+import { managesSites } from '$lib/shared/policy';
+import { requireStaffOf } from './hospital-staff';
 import { transactNamed, unexpectedFailure } from '../db/transaction';
 import { stampNew, versionedUpdate } from '../db/versioned';
 import { auditPut } from './audit';
@@ -63,24 +64,13 @@ export async function announceHospital(ctx: Ctx, caller: Caller, id: string): Pr
 }
 
 /**
- * Who changes a hospital's beds and ventilators: whoever the matrix lets write hospital
- * resources, and a nurse only at the hospital her account is tied to (403, audited, otherwise).
+ * Who changes a hospital's beds and ventilators: whoever the matrix lets write hospital resources
+ * (nurses, administrators), and only as staff of that hospital (`requireStaffOf`: a nurse at the
+ * hospital her account is tied to, administrators anywhere; 403, audited, otherwise).
  */
 export async function authorizeSiteWrite(ctx: Ctx, caller: Caller, hospitalId: string): Promise<void> {
 	await authorize(ctx, caller, 'hospital_resources', 'write', { id: hospitalId });
-	const actor = caller.actor!;
-	if (changesOwnSiteOnly(actor.role) && actor.hospitalId !== hospitalId) {
-		await refuse(
-			ctx,
-			caller,
-			'hospital_resources',
-			'write',
-			hospitalId,
-			actor.hospitalId
-				? 'A nurse changes beds and ventilators of her own hospital only.'
-				: 'Your account is not tied to a hospital yet: an administrator sets it under Users.'
-		);
-	}
+	await requireStaffOf(ctx, caller, hospitalId, { resource: 'hospital_resources', doing: 'change beds and ventilators' });
 }
 
 /** The devices a new hospital starts with: V-001… in the equipment store, available. */

@@ -17,6 +17,7 @@ import { DEFAULT_WEEKLY } from '../repositories/doctors';
 import { ROLES, type Role } from '$lib/shared/roles';
 import { planNameQuery } from '$lib/shared/search';
 import type { SearchFilter } from '../db/search-index';
+import { tiesToHospital } from '$lib/shared/policy';
 import { publicUser } from './auth';
 import type { UserView } from '$lib/shared/views';
 
@@ -82,7 +83,7 @@ export async function createUser(
 			...(input.bloodGroup ? [] : [{ field: 'bloodGroup', message: 'is required for patients' }])
 		]);
 	}
-	if (input.hospitalId !== undefined) await requireHospital(ctx, input.hospitalId);
+	if (input.hospitalId !== undefined) await requireHospital(ctx, input.role, input.hospitalId);
 	const id = crypto.randomUUID();
 	const patientId = input.role === 'patient' ? crypto.randomUUID() : undefined;
 	const doctorId = input.role === 'doctor' ? crypto.randomUUID() : undefined;
@@ -156,8 +157,11 @@ export async function createUser(
 
 export type UserChange = { version: number; role?: Role; active?: boolean; name?: string; department?: string; /** null: no hospital. */ hospitalId?: string | null };
 
-/** A staff member is tied only to a hospital that exists (400 naming the field otherwise). */
-async function requireHospital(ctx: Ctx, hospitalId: string): Promise<void> {
+/** A staff member (never a patient) is tied only to a hospital that exists (400 naming the field otherwise). */
+async function requireHospital(ctx: Ctx, role: Role, hospitalId: string): Promise<void> {
+	if (!tiesToHospital(role)) {
+		throw badRequest('A patient account is not tied to a hospital: only staff work at one.', [{ field: 'hospitalId', message: 'cannot be set on a patient account' }]);
+	}
 	if (!(await getHospital(ctx, hospitalId))) throw badRequest('There is no hospital with this id.', [{ field: 'hospitalId', message: 'is not a hospital of this deployment' }]);
 }
 
@@ -195,7 +199,7 @@ export async function updateUser(ctx: Ctx, caller: Caller, id: string, change: U
 	const remove: string[] = [];
 	if (change.hospitalId === null && target.hospital_id) remove.push('hospital_id');
 	else if (change.hospitalId && change.hospitalId !== target.hospital_id) {
-		await requireHospital(ctx, change.hospitalId);
+		await requireHospital(ctx, change.role ?? target.role, change.hospitalId);
 		set.hospital_id = change.hospitalId;
 	}
 	const action = set.active === false ? 'deactivate' : set.active === true ? 'activate' : 'update';

@@ -13,6 +13,9 @@ import {
 	getVentilator,
 	moveLogPut,
 	movesOf,
+	getPatientGuard,
+	patientGuardDelete,
+	patientGuardPut,
 	ventilatorId,
 	ventilatorPut,
 	ventilatorsOfHospital,
@@ -155,6 +158,17 @@ export async function readVentilator(
 	};
 }
 
+/** 409 PATIENT_ON_VENTILATOR: the patient is already on another device, named with where it is. */
+function patientOnVentilator(patientName: string, guard: Record<string, unknown> | undefined): AppError {
+	const serial = typeof guard?.device_serial === 'string' ? guard.device_serial : undefined;
+	return new AppError(
+		409,
+		'PATIENT_ON_VENTILATOR',
+		`${patientName} is already on ventilator ${serial ?? 'another device'}: free that device first, then put the patient on this one.`,
+		{ field: 'patientId', ventilatorId: guard?.device_id ?? null, serial: serial ?? null, hospitalId: guard?.device_hospital_id ?? null }
+	);
+}
+
 /**
  * Moves a device (location, status, patient), versioned on the device: 409 VERSION_CONFLICT
  * names who changed it. Nurses of its hospital and administrators; the reason is required.
@@ -184,6 +198,15 @@ export async function moveVentilator(ctx: Ctx, caller: Caller, id: string, move:
 		...(plan.patientId !== v.patient_id ? ['patient'] : [])
 	];
 	const hospital = from !== to ? await readHospitalItem(ctx, v.hospital_id) : undefined;
+	// One patient, one ventilator: the patient's guard row is taken with the assignment and given back with the freeing.
+	const assigning = inUse && plan.patientId !== v.patient_id ? plan.patientId : undefined;
+	// (a guard naming another device is left alone: two devices on one patient from before the guard existed)
+	const freeing = !inUse && v.patient_id && (await getPatientGuard(ctx, v.patient_id))?.device_id === id ? v.patient_id : undefined;
+	const patientGuard = assigning
+		? patientGuardPut(ctx, { patient_id: assigning, device_id: id, device_serial: v.serial, device_hospital_id: v.hospital_id, since: stamp.updated_at })
+		: freeing
+			? patientGuardDelete(ctx, freeing, id)
+			: undefined;
 	const result = await versionedUpdate(ctx, caller, {
 		table: 'ventilators',
 		pkName: 'id',
@@ -195,6 +218,7 @@ export async function moveVentilator(ctx: Ctx, caller: Caller, id: string, move:
 		silent: true,
 		audit: { action: inUse && plan.patientId !== v.patient_id ? 'ventilator_assign' : v.patient_id && !inUse ? 'ventilator_free' : 'ventilator_move', changedFields, reason: move.reason },
 		extra: {
+			patientGuard,
 			hospital: from !== to ? ventilatorCounterMove(ctx, v.hospital_id, from, to, stamp) : undefined,
 			log: moveLogPut(ctx, {
 				ventilator_id: id,
@@ -211,6 +235,7 @@ export async function moveVentilator(ctx: Ctx, caller: Caller, id: string, move:
 			})
 		},
 		onFailed: (name, current) => {
+			if (name === 'patientGuard') return assigning ? patientOnVentilator(patientName ?? 'This patient', current) : undefined;
 			if (name !== 'hospital') return undefined;
 			if (!current) return notFound('This hospital');
 			const c = (current as { resources?: { ventilators?: { available: number; reserved: number } } }).resources?.ventilators;
