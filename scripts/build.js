@@ -27,7 +27,8 @@ export const SERVER_ENTRIES = {
 	'bench/realtime': 'scripts/bench/realtime.ts',
 	'bench/realtime-server': 'scripts/bench/realtime-server.ts',
 	'bench/realtime-clients': 'scripts/bench/realtime-clients.ts',
-	'bench/stock': 'scripts/bench/stock.ts'
+	'bench/stock': 'scripts/bench/stock.ts',
+	'bench/search-analytics': 'scripts/bench/search-analytics.ts'
 };
 
 /** @typedef {(line: string) => void} Log */
