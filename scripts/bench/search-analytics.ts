@@ -26,7 +26,8 @@ import { barChartSvg } from './chart';
  *
  * It loads N patients (their rows, and their search index items through the same
  * `putIndexEntries` the backfill job uses) and M appointments spread over the last year into a
- * fresh DynamoDB Local, with progress bars. Then, over HTTP as the front desk / an admin:
+ * fresh DynamoDB Local, with progress bars (today's lists are the same 100 appointments at both
+ * history sizes; the rest is history on the 365 days before). Then, over HTTP as the front desk / an admin:
  * - name (prefix `mar`, a whole surname), phone (typed with spaces and brackets) and blood-group
  *   searches, each `samples` times, beside a raw 20-item `Query` of the same index term through
  *   the SDK in the same run: search p95 ÷ raw p95 (target ≤ 2);
@@ -43,6 +44,7 @@ const PATIENTS = orExit(() => countFlag(f.patients, 'patients', 10_000));
 const APPOINTMENTS = orExit(() => countFlag(f.appointments, 'appointments', 100_000));
 const SAMPLES = orExit(() => countFlag(f.samples, 'samples', 100));
 const SMALL = Math.min(1_000, APPOINTMENTS);
+const TODAY_LIST = Math.min(100, SMALL);
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 type Stat = { p50: number; p95: number; samples: number };
@@ -138,7 +140,9 @@ try {
 	const appointment = (i: number): AppointmentItem => {
 		const p = patients[(i * 7919) % PATIENTS]!;
 		const d = doctors[i % doctors.length]!;
-		const date = addDays(today, -Math.floor((i * 2654435761) % 365));
+		// The first TODAY_LIST are today's lists (10 a doctor, the same at both history sizes);
+		// every other appointment is history, on one of the 365 days before today.
+		const date = i < TODAY_LIST ? today : addDays(today, -1 - Math.floor((i * 2654435761) % 365));
 		const status = date === today ? (['PENDING', 'CONFIRMED', 'CHECKED_IN', 'COMPLETED'] as const)[i % 4] : STATUSES[i % STATUSES.length]!;
 		const start = `${date}T${String(8 + (i % 9)).padStart(2, '0')}:${i % 2 ? '30' : '00'}:00.000Z`;
 		const end = new Date(Date.parse(start) + 30 * 60_000).toISOString();

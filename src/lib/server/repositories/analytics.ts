@@ -174,12 +174,16 @@ export async function readAggregates(ctx: Ctx, scope: string, sks: string[]): Pr
 
 // ——— Maintenance (the rebuild job only: never on a request path) ———
 
-/** Every item of a table, page by page (a Scan: for the offline rebuild alone). */
+/**
+ * Every item of a table, page by page (a Scan: for the offline rebuild alone). Pages of 500
+ * items, so each request stays well inside the database deadline even on a busy database with
+ * 100,000 appointments (a 1 MB page did not: bench:search-analytics).
+ */
 export async function scanTable<T>(ctx: Ctx, table: 'appointments' | 'invoices' | 'analytics_daily', input: Omit<ScanCommandInput, 'TableName'> = {}): Promise<T[]> {
 	const out: T[] = [];
 	let start: Record<string, unknown> | undefined;
 	do {
-		const res = await ctx.db.doc.send(new ScanCommand({ TableName: ctx.db.tables[table], ExclusiveStartKey: start, ...input }));
+		const res = await ctx.db.doc.send(new ScanCommand({ TableName: ctx.db.tables[table], ExclusiveStartKey: start, Limit: 500, ...input }));
 		out.push(...((res.Items ?? []) as T[]));
 		start = res.LastEvaluatedKey;
 	} while (start);
