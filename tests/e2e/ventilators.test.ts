@@ -61,9 +61,13 @@ describe('ventilators live', () => {
 
 		await a.getByRole('button', { name: 'Assign V-001 to a patient' }).click();
 		const dialog = a.getByTestId('ventilator-dialog');
-		await dialog.getByLabel('Patient name').fill('Petra');
-		await dialog.getByRole('button', { name: 'Search' }).click();
-		await dialog.getByRole('button', { name: 'Choose Petra Vent' }).click();
+		// The search box, by keyboard: type, arrow down to the patient, Enter picks her.
+		const box = dialog.getByRole('combobox', { name: 'Patient name' });
+		await box.fill('Petra');
+		await dialog.getByRole('option', { name: /Petra Vent/ }).waitFor();
+		await box.press('ArrowDown');
+		await box.press('Enter');
+		await dialog.getByTestId('chosen-patient').getByText('Petra Vent').waitFor();
 		await dialog.getByLabel('Location (ward, room or bed)').fill('ICU bed 6');
 		await dialog.getByLabel('Reason').fill('Intubated for respiratory failure');
 		await a.screenshot({ path: `${SHOTS}/assign-dialog-1024x768.png` });

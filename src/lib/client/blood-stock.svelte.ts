@@ -1,4 +1,5 @@
-import { api, messageOf } from './api';
+import { api } from './api';
+import { VersionedRows } from './versioned-rows.svelte';
 import { listen, subscribe } from './realtime.svelte';
 import type { StockRow } from '$lib/shared/blood';
 import type { StockAlertEvent } from '$lib/shared/realtime';
@@ -24,75 +25,48 @@ export type LiveStock = {
 const keyOf = (r: { bloodGroup: string; component: string }) => `${r.bloodGroup}#${r.component}`;
 
 export function liveStock(): LiveStock {
-	let rows = $state.raw<StockRow[]>([]);
-	let status = $state<'loading' | 'ready' | 'failed'>('loading');
-	let error = $state<string | null>(null);
+	const list = new VersionedRows<StockRow>({
+		key: keyOf,
+		load: async () => (await api.get<{ stock: StockRow[] }>('/api/blood-bank/stock')).stock
+	});
 	let alertedAt = $state<Record<string, string>>({});
-	let fetching: Promise<void> | null = null;
-
-	function apply(row: StockRow) {
-		const i = rows.findIndex((r) => keyOf(r) === keyOf(row));
-		if (i < 0) return;
-		if (row.version < rows[i]!.version) return;
-		rows = rows.map((r, j) => (j === i ? row : r));
-	}
-
-	function refetch(): Promise<void> {
-		if (fetching) return fetching;
-		fetching = (async () => {
-			try {
-				const res = await api.get<{ stock: StockRow[] }>('/api/blood-bank/stock');
-				const held = new Map(rows.map((r) => [keyOf(r), r]));
-				// An event newer than this answer may have arrived while it was on its way.
-				rows = res.stock.map((r) => {
-					const mine = held.get(keyOf(r));
-					return mine && mine.version > r.version ? mine : r;
-				});
-				status = 'ready';
-				error = null;
-			} catch (err) {
-				error = messageOf(err);
-				if (status === 'loading') status = 'failed';
-			} finally {
-				fetching = null;
-			}
-		})();
-		return fetching;
-	}
+	const refetch = () => list.refetch();
+	/** The alert may beat its row's update: show the row as the alert says at once. */
+	const mark = (e: StockAlertEvent, critical: boolean) => {
+		const held = list.get(keyOf(e));
+		if (held && held.critical !== critical) list.update(keyOf(e), (r) => ({ ...r, available: e.available, threshold: e.threshold, critical }));
+	};
 
 	const stops = [
-		subscribe(room.role('admin'), { onResync: () => void refetch(), onRefused: (m) => (error = m) }),
-		listen('stock:updated', (row) => apply(row)),
+		subscribe(room.role('admin'), { onResync: () => void refetch(), onRefused: (m) => (list.error = m) }),
+		listen('stock:updated', (row) => list.apply(row)),
 		listen('stock:critical', (e: StockAlertEvent) => {
 			alertedAt = { ...alertedAt, [keyOf(e)]: e.at };
-			const i = rows.findIndex((r) => keyOf(r) === keyOf(e));
-			// The alert may beat its row's update: show it critical at once.
-			if (i >= 0 && !rows[i]!.critical) rows = rows.map((r, j) => (j === i ? { ...r, available: e.available, threshold: e.threshold, critical: true } : r));
+			mark(e, true);
 		}),
 		listen('stock:recovered', (e: StockAlertEvent) => {
 			const next = { ...alertedAt };
 			delete next[keyOf(e)];
 			alertedAt = next;
-			const i = rows.findIndex((r) => keyOf(r) === keyOf(e));
-			if (i >= 0 && rows[i]!.critical) rows = rows.map((r, j) => (j === i ? { ...r, available: e.available, threshold: e.threshold, critical: false } : r));
+			mark(e, false);
 		})
 	];
 	void refetch();
 
 	return {
 		get rows() {
-			return rows;
+			return list.rows;
 		},
 		get status() {
-			return status;
+			return list.status;
 		},
 		get error() {
-			return error;
+			return list.error;
 		},
 		get alertedAt() {
 			return alertedAt;
 		},
-		apply,
+		apply: (row: StockRow) => void list.apply(row),
 		refetch,
 		stop: () => stops.forEach((s) => s())
 	};

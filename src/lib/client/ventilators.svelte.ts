@@ -1,4 +1,5 @@
-import { api, messageOf } from './api';
+import { api } from './api';
+import { VersionedRows } from './versioned-rows.svelte';
 import { listen, subscribe } from './realtime.svelte';
 import { room } from '$lib/shared/rooms';
 import type { VentilatorMove, VentilatorView } from '$lib/shared/ventilators';
@@ -10,63 +11,44 @@ import type { VentilatorMove, VentilatorView } from '$lib/shared/ventilators';
  * whoever may see its patient; after a reconnect the list is fetched again.
  */
 export function liveVentilators(hospitalId: string, opts: { seesPatients: boolean }) {
-	let rows = $state.raw<VentilatorView[]>([]);
-	let status = $state<'loading' | 'ready' | 'failed'>('loading');
-	let error = $state<string | null>(null);
-
-	function put(v: VentilatorView) {
-		const i = rows.findIndex((r) => r.id === v.id);
-		if (i >= 0 && v.version < rows[i]!.version) return;
-		rows = i < 0 ? [...rows, v].sort((a, b) => a.serial.localeCompare(b.serial)) : rows.map((r, j) => (j === i ? v : r));
-	}
-
-	async function refetch() {
-		try {
-			const res = await api.get<{ ventilators: VentilatorView[] }>(`/api/hospitals/${hospitalId}/ventilators`);
-			const held = new Map(rows.map((r) => [r.id, r]));
-			rows = res.ventilators.map((v) => {
-				const mine = held.get(v.id);
-				return mine && mine.version > v.version ? mine : v;
-			});
-			status = 'ready';
-			error = null;
-		} catch (err) {
-			error = messageOf(err);
-			if (status === 'loading') status = 'failed';
-		}
-	}
+	const list = new VersionedRows<VentilatorView>({
+		key: (v) => v.id,
+		load: async () => (await api.get<{ ventilators: VentilatorView[] }>(`/api/hospitals/${hospitalId}/ventilators`)).ventilators,
+		order: (a, b) => a.serial.localeCompare(b.serial),
+		addUnknown: true
+	});
 
 	async function heard(v: VentilatorView) {
 		if (v.hospitalId !== hospitalId) return;
-		const before = rows.find((r) => r.id === v.id);
+		const before = list.get(v.id);
 		if (before && v.version <= before.version) return;
-		if (v.status === 'in_use' && before?.status === 'in_use' && before.patient) put({ ...v, patient: before.patient });
-		else put(v);
-		if (v.status === 'in_use' && opts.seesPatients && !(before?.status === 'in_use' && before.patient)) {
+		const knownPatient = v.status === 'in_use' && before?.status === 'in_use' ? before.patient : undefined;
+		list.apply(knownPatient ? { ...v, patient: knownPatient } : v);
+		if (v.status === 'in_use' && opts.seesPatients && !knownPatient) {
 			try {
-				put((await api.get<{ ventilator: VentilatorView }>(`/api/ventilators/${v.id}`, { limit: '1' })).ventilator);
+				list.apply((await api.get<{ ventilator: VentilatorView }>(`/api/ventilators/${v.id}`, { limit: '1' })).ventilator);
 			} catch {
 				/* the row already shows it in use; the name comes with the next fetch */
 			}
 		}
 	}
 
-	const leave = subscribe(room.hospital(hospitalId), { onResync: () => void refetch() });
+	const leave = subscribe(room.hospital(hospitalId), { onResync: () => void list.refetch() });
 	const stop = listen('ventilator:updated', (v) => void heard(v));
-	void refetch();
+	void list.refetch();
 
 	return {
 		get rows() {
-			return rows;
+			return list.rows;
 		},
 		get status() {
-			return status;
+			return list.status;
 		},
 		get error() {
-			return error;
+			return list.error;
 		},
-		put,
-		refetch,
+		put: (v: VentilatorView) => void list.apply(v),
+		refetch: () => list.refetch(),
 		stop() {
 			stop();
 			leave();
