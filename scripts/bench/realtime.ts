@@ -9,6 +9,7 @@ import { startDynamoLocal, type EmbeddedDb } from '../../src/lib/server/db/embed
 import { morningZone } from '../../tests/fixtures/clinic';
 import { countFlag, orExit, parseFlags, progress } from '../cli';
 import { barChartSvg } from './chart';
+import { percentile } from './stats';
 
 /**
  * `npm run bench:realtime [-- --clients 1000 --doctors 20 --writes 200]`
@@ -33,11 +34,7 @@ type Ready = {
 	transactShape?: Shape;
 };
 
-const pct = (xs: number[], p: number) => {
-	if (!xs.length) return NaN;
-	const s = [...xs].sort((a, b) => a - b);
-	return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
+const pct = percentile;
 const stats = (xs: number[]) => ({ n: xs.length, p50: pct(xs, 50), p95: pct(xs, 95), p99: pct(xs, 99), max: Math.max(...xs) });
 const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '—');
 

@@ -19,6 +19,7 @@ import { addDays, todayIn } from '../../src/lib/shared/time';
 import { BLOOD_GROUPS } from '../../src/lib/shared/blood';
 import { countFlag, orExit, parseFlags, progress } from '../cli';
 import { barChartSvg } from './chart';
+import { percentile } from './stats';
 
 /**
  * `npm run bench:search-analytics [-- --patients 10000 --appointments 100000 --samples 60]`:
@@ -46,7 +47,7 @@ const SAMPLES = orExit(() => countFlag(f.samples, 'samples', 100));
 const SMALL = Math.min(1_000, APPOINTMENTS);
 const TODAY_LIST = Math.min(100, SMALL);
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const pct = percentile;
 type Stat = { p50: number; p95: number; samples: number };
 const stat = (xs: number[]): Stat => ({ p50: +pct(xs, 50).toFixed(2), p95: +pct(xs, 95).toFixed(2), samples: xs.length });
 

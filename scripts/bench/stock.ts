@@ -12,6 +12,7 @@ import { systemCaller } from '../../src/lib/server/actor';
 import { addDays, todayIn } from '../../src/lib/shared/time';
 import { countFlag, orExit, parseFlags, progress } from '../cli';
 import { barChartSvg } from './chart';
+import { percentile } from './stats';
 import { BLOOD_GROUPS, BLOOD_COMPONENTS } from '../../src/lib/shared/blood';
 
 /**
@@ -28,7 +29,7 @@ const f = orExit(() => parseFlags({ n: { type: 'string', value: '<count>' }, rou
 const N = orExit(() => countFlag(f.n, 'n', 200));
 const ROUNDS = orExit(() => countFlag(f.rounds, 'rounds', 3));
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const pct = percentile;
 type Side = { wallMs: number; perSecond: number; p50: number; p95: number; ok: number; refused: number };
 const side = (lat: number[], wallMs: number, ok: number, refused: number): Side => ({
 	wallMs: Math.round(wallMs),
