@@ -125,7 +125,8 @@ describe('registering ventilators', () => {
 describe('moving ventilators', () => {
 	it('a nurse assigns a device to a patient, moves and frees it: counters follow, each move is logged (from, to, who, why), audited and live', async () => {
 		const h = await hospital('Vent Flow', 30, 2);
-		await tieToHospital(admin, nurseA, h.id);
+		// the doctor reads the device's patient as staff of its hospital (another site's staff see status and location only)
+		await Promise.all([tieToHospital(admin, nurseA, h.id), tieToHospital(admin, doctor, h.id)]);
 		const s = socketOf(doctor);
 		const heard: VentilatorView[] = [];
 		const counts: HospitalView[] = [];

@@ -170,8 +170,13 @@ export const weakensAllergies = (role: Role) => role === 'doctor';
 
 /** Adding hospitals and switching pandemic mode are administrators' (nurses change bed status only). */
 export const managesSites = (role: Role) => isAdmin(role);
-/** Who sees which patient a ventilator is on: hospital staff, not paramedics on the road. */
-export const seesDevicePatients = (role: Role) => role !== 'paramedic' && grantOf(role, 'hospital_resources', 'read') !== undefined;
+/**
+ * Who sees which patient a ventilator is on: staff of the device's hospital (`staffOfHospital`:
+ * its tied doctors, nurses and front desk, administrators), never paramedics on the road nor
+ * another site's staff, who read the device's status and location only.
+ */
+export const seesDevicePatients = (actor: { role: Role; hospitalId?: string }, hospitalId: string) =>
+	actor.role !== 'paramedic' && grantOf(actor.role, 'hospital_resources', 'read') !== undefined && staffOfHospital(actor, hospitalId).ok;
 /** Ambulance alerts are sent by paramedics (SPEC §2: emergency alerts "own RW"). */
 export const sendsAmbulanceAlerts = (role: Role) => role === 'paramedic';
 /** Internal emergencies are raised and resolved by clinicians and administrators. */

@@ -21,7 +21,7 @@ import {
 	reserveUpdate,
 	type AlertItem
 } from '../repositories/hospitals';
-import { arrivalBucket, type AlertCreate, type AlertResponse, type AlertResponseInput, type AlertView, type Candidate, type Needs, type ResourceKind, type ResourcesGoneDetails } from '$lib/shared/hospitals';
+import { arrivalBucket, haversineKm, type AlertCreate, type AlertResponse, type AlertResponseInput, type AlertView, type Candidate, type Needs, type ResourceKind, type ResourcesGoneDetails } from '$lib/shared/hospitals';
 import { answersAmbulanceAlerts, sendsAmbulanceAlerts } from '$lib/shared/policy';
 
 export { alertView };
@@ -127,6 +127,13 @@ export async function selectHospital(ctx: Ctx, caller: Caller, alertId: string, 
 	const a = await readAlertItem(ctx, caller, alertId, 'write');
 	if (!sendsAmbulanceAlerts(actor.role)) await refuse(ctx, caller, 'emergency', 'write', alertId, 'The paramedic who sent the alert chooses the hospital.');
 	if (a.status !== 'open') throw new AppError(409, 'INVALID_TRANSITION', `This alert is ${a.status.replace('_', ' ')}; a hospital can be chosen only while it is open.`, { status: a.status });
+	const target = await readHospitalItem(ctx, hospitalId);
+	if (haversineKm(a, target) > a.radius_km) {
+		throw new AppError(409, 'NOT_A_CANDIDATE', `${target.name} is ${Math.round(haversineKm(a, target))} km away, outside this alert's ${a.radius_km} km radius: choose one of its candidates.`, {
+			field: 'hospitalId',
+			hospitalId
+		});
+	}
 	const needs = needList(a.needs);
 	const critical = a.severity === 'critical';
 
@@ -165,6 +172,8 @@ export async function selectHospital(ctx: Ctx, caller: Caller, alertId: string, 
 /** Arrived (the reservation becomes occupancy) or cancelled (the reservation, if any, is given back). */
 export async function closeAlert(ctx: Ctx, caller: Caller, alertId: string, status: 'arrived' | 'cancelled'): Promise<AlertView> {
 	const a = await readAlertItem(ctx, caller, alertId, 'write');
+	// Staff of a hospital the alert went to read it, but only its crew closes it: otherwise another site's staff could end a reservation elsewhere.
+	if (!sendsAmbulanceAlerts(requireActor(caller).role)) await refuse(ctx, caller, 'emergency', 'write', alertId, 'The paramedic who sent the alert marks it arrived or cancels it.');
 	const allowed = status === 'arrived' ? a.status === 'en_route' : a.status === 'open' || a.status === 'en_route';
 	if (!allowed) throw new AppError(409, 'INVALID_TRANSITION', `This alert is ${a.status.replace('_', ' ')}; it cannot become ${status}.`, { status: a.status });
 	const stamp = actorStamp(caller);

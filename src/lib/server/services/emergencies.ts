@@ -53,10 +53,15 @@ async function fullView(ctx: Ctx, id: string): Promise<EmergencyView> {
 	return view(e, acks);
 }
 
+/**
+ * To each affected department's room, the raiser and administrators (`role:admin`: they follow
+ * every site's). Never to `hospital:<id>`: paramedics and every site's staff are in that room,
+ * and an internal emergency is for its hospital's departments.
+ */
 function announce(ctx: Ctx, v: EmergencyView, event: 'emergency:raised' | 'emergency:acknowledged' | 'emergency:resolved') {
 	for (const d of v.departments) ctx.bus.emit(room.dept(d), event, v);
 	ctx.bus.emit(room.user(v.raisedBy), event, v);
-	ctx.bus.emit(room.hospital(v.hospitalId), event, v);
+	ctx.bus.emit(room.role('admin'), event, v);
 }
 
 /** A user joins only their own department's room (administrators oversee every department). */
@@ -130,8 +135,18 @@ export async function listActive(ctx: Ctx, caller: Caller): Promise<EmergencyVie
 	return Promise.all(mine.map(async (e) => view(e, await acksOf(ctx, e.id))));
 }
 
+/**
+ * One emergency: for its raiser and the staff of its hospital (`requireStaffOf`; administrators
+ * of any). Another site's staff are refused (403, audited); a paramedic, whose "own" emergency
+ * records are their ambulance alerts, is told it does not exist.
+ */
 export async function readEmergency(ctx: Ctx, caller: Caller, id: string): Promise<EmergencyView> {
-	await authorize(ctx, caller, 'emergency', 'read', { id });
+	const e = await getEmergency(ctx, id);
+	const scope = await authorize(ctx, caller, 'emergency', 'read', { id, isOwn: (actor) => !!e && actor.id === e.raised_by, hideExistence: true });
+	if (!e) throw notFound('This emergency');
+	if (scope !== 'own' && e.raised_by !== requireActor(caller).id) {
+		await requireStaffOf(ctx, caller, e.hospital_id, { mode: 'read', resourceId: id, doing: 'follow internal emergencies' });
+	}
 	return fullView(ctx, id);
 }
 

@@ -131,7 +131,7 @@ export async function registerVentilator(ctx: Ctx, caller: Caller, hospitalId: s
 export async function listVentilators(ctx: Ctx, caller: Caller, hospitalId: string): Promise<VentilatorView[]> {
 	await authorize(ctx, caller, 'hospital_resources', 'read', { id: hospitalId });
 	await readHospitalItem(ctx, hospitalId);
-	const withPatient = seesDevicePatients(requireActor(caller).role);
+	const withPatient = seesDevicePatients(requireActor(caller), hospitalId);
 	return (await ventilatorsOfHospital(ctx, hospitalId)).map((v) => ventilatorView(v, withPatient));
 }
 
@@ -150,7 +150,7 @@ export async function readVentilator(
 	const v = await getVentilator(ctx, id);
 	if (!v) throw notFound('This ventilator');
 	const page = await resumeQuery(start, () => movesOf(ctx, id, q.limit, start));
-	const withPatient = seesDevicePatients(requireActor(caller).role);
+	const withPatient = seesDevicePatients(requireActor(caller), v.hospital_id);
 	return {
 		ventilator: ventilatorView(v, withPatient),
 		moves: page.items.map((m) => moveView(m, withPatient)),
@@ -258,5 +258,5 @@ export async function moveVentilator(ctx: Ctx, caller: Caller, id: string, move:
 	}
 	announceVentilator(ctx, updated);
 	if (from !== to) await announceHospital(ctx, caller, v.hospital_id);
-	return ventilatorView(updated, seesDevicePatients(requireActor(caller).role));
+	return ventilatorView(updated, seesDevicePatients(requireActor(caller), v.hospital_id));
 }
