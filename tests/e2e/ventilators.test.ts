@@ -59,20 +59,24 @@ describe('ventilators live', () => {
 		await a.screenshot({ path: `${SHOTS}/nurse-1024x768.png`, fullPage: true });
 		await b.screenshot({ path: `${SHOTS}/nurse-768x1024.png`, fullPage: true });
 
-		await a.getByRole('button', { name: 'Assign V-001 to a patient' }).click();
+		// Keyboard only, as at a bedside tablet with a keyboard: Enter opens the dialog with focus in
+		// the patient search, ↓ Enter picks, focus moves on to Reason, Enter in a field saves.
+		await a.getByRole('button', { name: 'Assign V-001 to a patient' }).focus();
+		await a.keyboard.press('Enter');
 		const dialog = a.getByTestId('ventilator-dialog');
-		// The search box, by keyboard: type, arrow down to the patient, Enter picks her.
-		const box = dialog.getByRole('combobox', { name: 'Patient name' });
-		await box.fill('Petra');
+		const search = dialog.getByRole('combobox', { name: 'Patient name' });
+		await expect.poll(() => search.evaluate((el) => el === document.activeElement)).toBe(true);
+		await a.keyboard.type('Petra');
 		await dialog.getByRole('option', { name: /Petra Vent/ }).waitFor();
-		await box.press('ArrowDown');
-		await box.press('Enter');
+		await a.keyboard.press('ArrowDown');
+		await a.keyboard.press('Enter');
 		await dialog.getByTestId('chosen-patient').getByText('Petra Vent').waitFor();
+		await expect.poll(() => a.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('reason');
+		await a.keyboard.type('Intubated for respiratory failure');
 		await dialog.getByLabel('Location (ward, room or bed)').fill('ICU bed 6');
-		await dialog.getByLabel('Reason').fill('Intubated for respiratory failure');
 		await a.screenshot({ path: `${SHOTS}/assign-dialog-1024x768.png` });
 		const t0 = Date.now();
-		await dialog.getByRole('button', { name: 'Put in use' }).click();
+		await a.keyboard.press('Enter');
 		const row = b.locator('[data-testid="ventilator-V-001"][data-status="in_use"]');
 		await row.waitFor({ timeout: 3_000 });
 		const ms = Date.now() - t0;

@@ -43,6 +43,11 @@ export function formatDate(ymd: string | null | undefined, fallback = '—'): st
 	return calendarDate.format(new Date(`${ymd}T00:00:00Z`));
 }
 
+/** An average consultation length in minutes ("12 min", "4.5 min"); below one minute says so rather than "0 min". */
+export function consultLength(minutes: number): string {
+	return minutes < 1 ? 'under 1 min' : `${minutes} min`;
+}
+
 /** Years between a YYYY-MM-DD birth date and today. */
 export function ageOf(ymd: string | null | undefined): number | null {
 	if (!ymd || !/^\d{4}-\d{2}-\d{2}$/.test(ymd)) return null;

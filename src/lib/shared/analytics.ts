@@ -43,6 +43,8 @@ export type AdminDashboard = {
 	days: DayFigures[];
 	symptoms: SymptomTrend[];
 	revenue: RevenueDay[];
+	/** ISO 4217 code the revenue is billed in. */
+	currency: string;
 	bloodStock: StockRow[];
 	occupancy: OccupancyRow[];
 	/** Completed visits on the days shown: their count and average consultation length. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { phoneNumber, toE164 } from './phone';
+import { displayPhone, phoneNumber, toE164 } from './phone';
 
 describe('phone numbers', () => {
 	it('are stored in E.164 whichever way they were typed', () => {
@@ -24,5 +24,11 @@ describe('phone numbers', () => {
 		const r = us.safeParse('202\u0000555 0143');
 		expect(r.success).toBe(false);
 		expect(r.error?.issues[0]?.message).toContain('U+0000');
+	});
+
+	it('shows a stored number with the spaces people read it with, and leaves anything else as it is', () => {
+		expect(displayPhone('+12025550143')).toBe('+1 202 555 0143');
+		expect(displayPhone('+442071838750')).toBe('+44 20 7183 8750');
+		expect(displayPhone('not a phone')).toBe('not a phone');
 	});
 });

@@ -39,3 +39,8 @@ export function phoneNumber(region: CountryCode) {
 			return e164;
 		});
 }
+
+/** A stored E.164 number as people read it, with its spaces ("+1 202 555 0143"); anything unparsable as it is. */
+export function displayPhone(e164: string): string {
+	return parsePhoneNumberFromString(e164)?.formatInternational() ?? e164;
+}

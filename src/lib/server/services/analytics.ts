@@ -26,6 +26,7 @@ import {
 	type Counters,
 	type Delta
 } from '../repositories/analytics';
+import { BILLING_CURRENCY } from '$lib/shared/billing';
 import { PRIORITY_RANK, STATUSES, type AppointmentStatus } from '$lib/shared/appointments';
 import { CATEGORY_IDS, CATEGORY_LABEL, changePercent, isRising, trendSentence } from '$lib/shared/symptom-categories';
 import { RESOURCE_KINDS } from '$lib/shared/hospitals';
@@ -86,6 +87,7 @@ export async function adminDashboard(ctx: Ctx, caller: Caller, opts: { days?: nu
 			const cents = num(rows.get(date), 'revenue_cents');
 			return { date, amountCents: cents, amount: cents / 100 };
 		}),
+		currency: BILLING_CURRENCY,
 		bloodStock,
 		occupancy: hospitals.map((h) => ({
 			hospitalId: h.id,

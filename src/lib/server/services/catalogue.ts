@@ -4,6 +4,7 @@ import { createPut, stampNew } from '../db/versioned';
 import { transactNamed, unexpectedFailure } from '../db/transaction';
 import { auditPut } from './audit';
 import { getServiceRow, type ServiceItem } from '../repositories/catalogue';
+import { BILLING_CURRENCY } from '$lib/shared/billing';
 
 /** The services catalogue (billing): what the hospital charges for. */
 export type { ServiceItem };
@@ -11,10 +12,10 @@ export type { ServiceItem };
 export const CONSULTATION_SERVICE_ID = 'consultation-standard';
 
 export const DEFAULT_SERVICES: Omit<ServiceItem, 'version'>[] = [
-	{ id: CONSULTATION_SERVICE_ID, name: 'Consultation', price_cents: 5000, currency: 'USD', duration_minutes: 15, category: 'consultation', active: true },
-	{ id: 'consultation-specialist', name: 'Specialist consultation', price_cents: 9000, currency: 'USD', duration_minutes: 30, category: 'consultation', active: true },
-	{ id: 'lab-blood-panel', name: 'Blood panel', price_cents: 4500, currency: 'USD', duration_minutes: 10, category: 'laboratory', active: true },
-	{ id: 'imaging-xray', name: 'X-ray', price_cents: 12000, currency: 'USD', duration_minutes: 20, category: 'imaging', active: true }
+	{ id: CONSULTATION_SERVICE_ID, name: 'Consultation', price_cents: 5000, currency: BILLING_CURRENCY, duration_minutes: 15, category: 'consultation', active: true },
+	{ id: 'consultation-specialist', name: 'Specialist consultation', price_cents: 9000, currency: BILLING_CURRENCY, duration_minutes: 30, category: 'consultation', active: true },
+	{ id: 'lab-blood-panel', name: 'Blood panel', price_cents: 4500, currency: BILLING_CURRENCY, duration_minutes: 10, category: 'laboratory', active: true },
+	{ id: 'imaging-xray', name: 'X-ray', price_cents: 12000, currency: BILLING_CURRENCY, duration_minutes: 20, category: 'imaging', active: true }
 ];
 
 /** Creates the default services that are missing; existing rows are left as they are. */

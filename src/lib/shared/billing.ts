@@ -1,0 +1,2 @@
+/** The currency the hospital bills in: the services catalogue's prices and the revenue figures are in it. */
+export const BILLING_CURRENCY = 'USD';
