@@ -155,3 +155,222 @@ describe('rename races leave the index holding exactly the stored record', () =>
 		expect(await indexDrift('user', u.id)).toEqual({ orphans: [], missing: [] });
 	});
 });
+
+// ——— Search: who gets what ———
+
+describe('every role × the search endpoints: who gets what', () => {
+	let target: Awaited<ReturnType<typeof newPatient>>;
+	beforeAll(async () => {
+		target = await newPatient('Leaky Matrixperson', '+12025550611', 'AB+', '1961-02-03');
+	});
+
+	it('patient search: all fields for front desk and administrators, name + date of birth for doctors and nurses, the name for pharmacists, 403 for patients and paramedics, 401 signed out', async () => {
+		const want: Record<string, string[] | number> = {
+			front_desk: ['bloodGroup', 'dateOfBirth', 'id', 'name', 'phone'],
+			admin: ['bloodGroup', 'dateOfBirth', 'id', 'name', 'phone'],
+			super_admin: ['bloodGroup', 'dateOfBirth', 'id', 'name', 'phone'],
+			doctor: ['dateOfBirth', 'id', 'name'],
+			nurse: ['dateOfBirth', 'id', 'name'],
+			pharmacist: ['id', 'name'],
+			patient: 403,
+			paramedic: 403
+		};
+		for (const u of [desk, admin, superAdmin, doctor, nurse, pharmacist, patient, paramedic]) {
+			for (const path of [`/api/patients/search?q=matrixperson`, `/api/patients?name=matrixperson`]) {
+				const r = await u.api.get(path);
+				const w = want[u.role]!;
+				if (typeof w === 'number') {
+					expect(r.status, `${u.role} ${path}`).toBe(w);
+					continue;
+				}
+				expect(r.status, `${u.role} ${path}`).toBe(200);
+				const hits = (r.body.patients ?? r.body.items) as Hit[];
+				expect(hits.map((h) => h.id), u.role).toEqual([target.patientId]);
+				expect(Object.keys(hits[0]!).sort(), `${u.role} ${path}`).toEqual(w);
+				// Nothing of the phone or blood group anywhere in the answer, cursor included.
+				if (!w.includes('phone')) expect(JSON.stringify(r.body), u.role).not.toMatch(/2025550611|AB\+/);
+			}
+		}
+		expect((await app.client().get('/api/patients/search?q=matrixperson')).status).toBe(401);
+	});
+
+	it('doctors, nurses and pharmacists cannot filter by phone or blood group (a filter is an answer), and the refused filter never reaches the index (no timing channel)', async () => {
+		for (const u of [doctor, nurse, pharmacist]) {
+			for (const params of [{ q: 'leaky', phone: '+12025550611' }, { q: 'leaky', phone: '+12025550612' }, { q: 'leaky', bloodGroup: 'AB+' }, { phone: '+12025550611' }, { bloodGroup: 'AB+' }]) {
+				const before = sent.length;
+				const r = await search(u, params);
+				expect(r.status, `${u.role} ${JSON.stringify(params)}`).toBe(403);
+				expect(sent.slice(before).filter((c) => c.command === 'QueryCommand' && c.table === app.ctx.db.tables.search_terms), u.role).toEqual([]);
+			}
+		}
+	});
+
+	it('account search (/api/admin/users?q=) is for administrators only; other roles 403 whatever the query', async () => {
+		for (const u of [admin, superAdmin]) expect((await u.api.get('/api/admin/users?q=attack')).status, u.role).toBe(200);
+		for (const u of [desk, doctor, nurse, pharmacist, paramedic, patient]) {
+			for (const q of ['attack', 'a', 'nina@', '%']) {
+				const r = await u.api.get(`/api/admin/users?${qs({ q })}`);
+				expect([403, 400], `${u.role} ${q}`).toContain(r.status);
+				expect(JSON.stringify(r.body)).not.toMatch(/@test\.medtrack/);
+			}
+		}
+	});
+});
+
+// ——— Search: cursors, limits and odd queries ———
+
+describe('cursors, limits and odd queries', () => {
+	const FILLERS = 2_100;
+	beforeAll(async () => {
+		// 2,100 patients under one name term (`n:zqxfiller`), as the backfill writes them.
+		const entries = Array.from({ length: FILLERS }, (_, i) =>
+			patientSearchEntry({ id: `fill-${String(i).padStart(5, '0')}-${crypto.randomBytes(3).toString('hex')}`, name: `Zqxfiller${String(i).padStart(5, '0')} Person`, phone: '+12025550999', blood_group: 'O+', date_of_birth: '1980-01-01' })
+		);
+		await putIndexEntries(app.ctx, entries);
+	}, 300_000);
+
+	it('a forged, truncated, edited or replayed-across-queries cursor is 400 INVALID_CURSOR, never 500', async () => {
+		const first = await search(desk, { q: 'zqxfiller', limit: 5 });
+		expect(first.status).toBe(200);
+		const c = first.body.nextCursor!;
+		expect(c).toBeTruthy();
+		expect((await search(desk, { q: 'zqxfiller', limit: 5, cursor: c })).status).toBe(200);
+		const [payload, tag] = c.split('.');
+		const edited = Buffer.from(JSON.stringify({ after: 'zqxfiller01999 person\u0001x' })).toString('base64url');
+		const bad = [
+			'abc.def',
+			c.slice(0, -1),
+			c.slice(0, 10),
+			`${payload}.`,
+			`.${tag}`,
+			`${payload}.${tag}.x`,
+			`${edited}.${tag}`,
+			Buffer.from(JSON.stringify({ after: 'a' })).toString('base64url'),
+			'%00',
+			'\u202e'
+		];
+		for (const cursor of bad) {
+			const r = await search(desk, { q: 'zqxfiller', limit: 5, cursor });
+			expect(r.status, cursor).toBe(400);
+			expect(['INVALID_CURSOR', 'VALIDATION_FAILED'], cursor).toContain(r.body.error.code);
+		}
+		// The same cursor on another query: another word, an added filter, a phone, the account search.
+		for (const params of [{ q: 'zqxfille' }, { q: 'zqxfiller', bloodGroup: 'O+' }, { q: 'zqxfiller person' }, { phone: '+12025550999' }]) {
+			const r = await search(desk, { ...params, limit: 5, cursor: c });
+			expect(r.status, JSON.stringify(params)).toBe(400);
+			expect(r.body.error.code).toBe('INVALID_CURSOR');
+		}
+		const users = await admin.api.get(`/api/admin/users?${qs({ q: 'zqxfiller', cursor: c })}`);
+		expect(users.status).toBe(400);
+		expect(users.body.error.code).toBe('INVALID_CURSOR');
+		// A doctor replaying the front desk's cursor gets the same page, with the doctor's fields only.
+		const asDoctor = await search(doctor, { q: 'zqxfiller', limit: 5, cursor: c });
+		expect(asDoctor.status).toBe(200);
+		expect(asDoctor.body.patients.every((h) => h.phone === undefined && h.bloodGroup === undefined)).toBe(true);
+	});
+
+	it('limit=0/101/1e9/-1/1;DROP/empty/2.5 is 400 naming limit; 1 and 100 are accepted', async () => {
+		for (const limit of ['0', '101', '1e9', '-1', '1;DROP', '', '2.5', 'NaN', 'Infinity', '9'.repeat(400)]) {
+			const r = await desk.api.get(`/api/patients/search?q=zqxfiller&limit=${encodeURIComponent(limit)}`);
+			expect(r.status, limit).toBe(400);
+			expect(r.body.error.details.map((d: { field: string }) => d.field), limit).toContain('limit');
+		}
+		expect((await search(desk, { q: 'zqxfiller', limit: 1 })).body.patients).toHaveLength(1);
+		expect((await search(desk, { q: 'zqxfiller', limit: 100 })).body.patients).toHaveLength(100);
+	});
+
+	it('q with control, bidi or invisible characters is 400 naming q; 5 KB is 414, 200 KB 431; 121 characters 400', async () => {
+		for (const q of ['zqx\u0000', 'zqx\u0007', 'zqx\nfiller', 'zqx\u202efiller', 'zqx\u2066', 'zqx\u0085', 'zq\u200bx', 'zqx\ufeff']) {
+			const r = await desk.api.get(`/api/patients/search?q=${encodeURIComponent(q)}`);
+			expect(r.status, JSON.stringify(q)).toBe(400);
+			expect(r.body.error.details[0].field).toBe('q');
+		}
+		// A surrogate's bytes (CESU-8) are not UTF-8: decoded as replacement characters, never a 500.
+		const lone = await desk.api.get('/api/patients/search?q=zqx%ED%A0%80');
+		expect([200, 400]).toContain(lone.status);
+		const huge = await desk.api.get(`/api/patients/search?q=${'a'.repeat(200_000)}`);
+		// Past Node's 16 KB header limit the request line itself is refused (431), in the error shape.
+		expect([414, 431]).toContain(huge.status);
+		expect(huge.body.error.code).toBeTruthy();
+		const long = await desk.api.get(`/api/patients/search?q=${'a'.repeat(5_000)}`);
+		expect(long.status).toBe(414);
+		expect(long.body.error.code).toBeTruthy();
+		expect((await search(desk, { q: 'a'.repeat(121) })).status).toBe(400);
+	});
+
+	it('wildcard-like characters are not wildcards: `%`, `*`, `_` alone are 400; `zqxfiller%` is the word zqxfiller', async () => {
+		for (const q of ['%', '*', '_', '%%', '.*', '?']) expect((await search(desk, { q })).status, q).toBe(400);
+		const p = await newPatient('Wilma Wildcard', '+12025550620', 'O+');
+		expect((await search(desk, { q: 'wildc%' })).body.patients.map((h) => h.id)).toEqual([p.patientId]);
+		expect((await search(desk, { q: 'w*ldcard' })).body.patients.map((h) => h.id)).toEqual([]);
+		expect((await search(desk, { q: 'zqxfiller%', limit: 3 })).body.patients).toHaveLength(3);
+	});
+
+	it('unicode tricks: combining marks, full-width letters, Turkish dotted and dotless i, ß and ẞ find the same people', async () => {
+		const maria = await newPatient('Mariá Unicodé', '+12025550621', 'O+');
+		const isik = await newPatient('Işık Yılmaz', '+12025550622', 'O+');
+		const strauss = await newPatient('Johann Strauß', '+12025550623', 'O+');
+		const wide = await newPatient('Ｆｕｌｌｗｉｄｔｈ Ｐｅｒｓｏｎ', '+12025550624', 'O+');
+		const ids = async (q: string) => (await search(desk, { q })).body.patients.map((h) => h.id);
+		for (const q of ['unicode', 'UNICODÉ', 'unicode\u0301', 'u\u0308nicode', 'ＵＮＩＣＯＤＥ', 'ｕｎｉｃｏｄｅ']) expect(await ids(q), q).toEqual([maria.patientId]);
+		for (const q of ['isik', 'IŞIK', 'İŞIK', 'ışık', 'yilmaz', 'YILMAZ']) expect(await ids(q), q).toEqual([isik.patientId]);
+		for (const q of ['strauss', 'STRAUSS', 'strauß', 'STRAUẞ']) expect(await ids(q), q).toEqual([strauss.patientId]);
+		for (const q of ['fullwidth', 'FULLWIDTH', 'Ｆｕｌｌ']) expect(await ids(q), q).toEqual([wide.patientId]);
+		// Combining marks alone are no query at all.
+		expect((await search(desk, { q: '\u0301\u0301\u0301' })).status).toBe(400);
+	});
+
+	it('one request costs a bounded number of DynamoDB reads: a single letter is one Query of limit+1; a filter that matches nothing reads at most 10 Queries / 2,000 items, then a short page with a cursor', async () => {
+		const cost = async (u: TestUser, params: Record<string, string | number>) => {
+			const before = sent.length;
+			const r = await search(u, params);
+			const mine = sent.slice(before).filter((c) => c.command === 'QueryCommand' && c.table === app.ctx.db.tables.search_terms);
+			return { r, queries: mine.length, items: mine.reduce((s, c) => s + c.scanned, 0) };
+		};
+		const letter = await cost(desk, { q: 'z', limit: 100 });
+		expect(letter.r.body.patients).toHaveLength(100);
+		expect(letter.r.body.nextCursor).not.toBeNull();
+		expect(letter.queries).toBe(1);
+		expect(letter.items).toBe(101);
+
+		const worst = await cost(desk, { q: 'zqxfiller nomatch', limit: 100 });
+		console.log(`filtered search that matches nothing over ${FILLERS} items: ${worst.queries} Queries, ${worst.items} items read, ${worst.r.body.patients.length} hits`);
+		expect(worst.r.status).toBe(200);
+		expect(worst.queries).toBeLessThanOrEqual(10);
+		expect(worst.items).toBeLessThanOrEqual(2_000);
+		expect(worst.r.body.patients).toEqual([]);
+		expect(worst.r.body.nextCursor).not.toBeNull();
+		// Following the cursors walks the rest in bounded steps and ends.
+		let cursor = worst.r.body.nextCursor;
+		let pages = 1;
+		while (cursor) {
+			const next = await cost(desk, { q: 'zqxfiller nomatch', limit: 100, cursor });
+			expect(next.queries).toBeLessThanOrEqual(10);
+			expect(next.items).toBeLessThanOrEqual(2_000);
+			cursor = next.r.body.nextCursor;
+			pages++;
+			expect(pages).toBeLessThan(10);
+		}
+		console.log(`…and ${pages} requests to walk all ${FILLERS} items`);
+
+		// The account search: the same bound, plus one BatchGet of the page's accounts.
+		const before = sent.length;
+		const users = await admin.api.get(`/api/admin/users?${qs({ q: 'attack', limit: 100 })}`);
+		expect(users.status).toBe(200);
+		const mine = sent.slice(before);
+		expect(mine.filter((c) => c.command === 'QueryCommand').length).toBeLessThanOrEqual(10);
+		expect(mine.filter((c) => c.command === 'BatchGetCommand').length).toBeLessThanOrEqual(1);
+	});
+
+	it('search audit entries name the filters used, never their values', async () => {
+		const rid = requestId('search-audit');
+		const r = await search(desk, { q: 'Leaky Matrixperson', phone: '+12025550611', bloodGroup: 'AB+' }, { 'x-request-id': rid });
+		expect(r.status).toBe(200);
+		const ridD = requestId('search-audit-denied');
+		expect((await search(doctor, { q: 'Leaky', phone: '+12025550611' }, { 'x-request-id': ridD })).status).toBe(403);
+		const entries = await auditEntries(app, (e) => e.request_id === rid || e.request_id === ridD);
+		expect(entries.map((e) => [e.action, e.outcome]).sort()).toEqual([['read_denied', 'denied'], ['search', 'success']]);
+		expect(entries.find((e) => e.action === 'search')!.changed_fields).toEqual(['bloodGroup', 'phone', 'q']);
+		for (const e of entries) expect(JSON.stringify(e)).not.toMatch(/leaky|matrixperson|2025550611|AB\+/i);
+	});
+});
