@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, TEST_PASSWORD, type TestApp, type TestUser } from '../fixtures/app';
 import { alwaysOpenDoctor, freeSlots, morningZone, todayInZone } from '../fixtures/clinic';
-import { auditEntries, getItem, requestId, scanAll, sleep, storedVersion } from './helpers';
+import { auditEntries, getItem, recountAnalytics, requestId, scanAll, sleep, storedAnalytics, storedVersion } from './helpers';
 import { createUser } from '../../src/lib/server/services/users';
 import { systemCaller } from '../../src/lib/server/actor';
 import { putIndexEntries } from '../../src/lib/server/db/search-index';
@@ -373,4 +373,228 @@ describe('cursors, limits and odd queries', () => {
 		expect(entries.find((e) => e.action === 'search')!.changed_fields).toEqual(['bloodGroup', 'phone', 'q']);
 		for (const e of entries) expect(JSON.stringify(e)).not.toMatch(/leaky|matrixperson|2025550611|AB\+/i);
 	});
+});
+
+// ——— Analytics ———
+
+type Appt = { id: string; version: number; status: string; date: string; start: string };
+const slotPool = new Map<string, { start: string; date: string }[]>();
+async function takeSlot(d: TestUser, date: string): Promise<{ start: string; date: string }> {
+	const key = `${d.doctorId}|${date}`;
+	if (!slotPool.has(key)) slotPool.set(key, (await freeSlots(desk, d.doctorId!, date)).map((s) => ({ start: s.start, date })));
+	const s = slotPool.get(key)!.shift();
+	if (!s) throw new Error(`no free slot left for ${key}`);
+	return s;
+}
+async function book(d: TestUser, p: TestUser, date = today, symptoms = 'fever and cough'): Promise<Appt> {
+	const s = await takeSlot(d, date);
+	const r = await desk.api.post('/api/appointments', { doctorId: d.doctorId, patientId: p.patientId, start: s.start, symptoms });
+	if (r.status !== 201) throw new Error(`booking: ${r.status} ${JSON.stringify(r.body)}`);
+	return r.body.appointment;
+}
+const patchAppt = (u: TestUser, a: { id: string }, body: Record<string, unknown>) => u.api.patch(`/api/appointments/${a.id}`, body);
+const current = async (a: { id: string }) => (await desk.api.get(`/api/appointments/${a.id}`)).body.appointment as Appt;
+async function expectAggregatesEqualRecount(label: string) {
+	expect(await storedAnalytics(app), label).toEqual(await recountAnalytics(app));
+}
+
+describe('analytics: who gets what', () => {
+	it('the hospital dashboard and drill-down are for administrators; a doctor\'s dashboard for that doctor and administrators only', async () => {
+		const everyone = [desk, admin, superAdmin, doctor, otherDoctor, nurse, pharmacist, paramedic, patient];
+		for (const u of everyone) {
+			const admins = u.role === 'admin' || u.role === 'super_admin';
+			expect((await u.api.get('/api/analytics/admin')).status, `${u.role} admin`).toBe(admins ? 200 : 403);
+			expect((await u.api.get(`/api/analytics/appointments?status=PENDING&date=${today}`)).status, `${u.role} drill`).toBe(admins ? 200 : 403);
+			const own = await u.api.get(`/api/analytics/doctor/${doctor.doctorId}`);
+			expect(own.status, `${u.role} doctor`).toBe(admins || u === doctor ? 200 : 403);
+			if (own.status !== 200) expect(JSON.stringify(own.body)).not.toMatch(/patientsServed|nextPatient/);
+		}
+		// Another doctor's dashboard, by that doctor's id or by their user id, or an id that is no doctor.
+		for (const id of [otherDoctor.doctorId, otherDoctor.id, crypto.randomUUID()]) expect((await doctor.api.get(`/api/analytics/doctor/${id}`)).status, id).toBe(403);
+		expect((await admin.api.get(`/api/analytics/doctor/${crypto.randomUUID()}`)).status).toBe(404);
+		for (const bad of ['..%2f', 'x'.repeat(300), '%00']) expect((await admin.api.get(`/api/analytics/doctor/${bad}`)).status, bad).toBe(400);
+	});
+
+	it('odd dashboard and drill-down queries are 400, never 500; a drill-down cursor is bound to its status and date', async () => {
+		for (const q of ['days=0', 'days=32', 'days=-1', 'days=1e3', 'days=7;DROP', 'days=', 'x=1']) expect((await admin.api.get(`/api/analytics/admin?${q}`)).status, q).toBe(400);
+		for (const q of [`status=NOPE&date=${today}`, 'status=PENDING&date=2026-02-30', 'status=PENDING', `status=PENDING&date=${today}&cursor=abc.def`]) {
+			expect((await admin.api.get(`/api/analytics/appointments?${q}`)).status, q).toBe(400);
+		}
+		const p = await app.userOf('patient');
+		for (let i = 0; i < 21; i++) await book(otherDoctor, p, addDays(today, 5), 'rash');
+		const page = await admin.api.get(`/api/analytics/appointments?status=PENDING&date=${addDays(today, 5)}`);
+		expect(page.status).toBe(200);
+		const cursor = page.body.nextCursor as string;
+		expect(cursor).toBeTruthy();
+		expect(page.body.items[0]).not.toHaveProperty('symptoms');
+		expect((await admin.api.get(`/api/analytics/appointments?status=PENDING&date=${addDays(today, 5)}&cursor=${cursor}`)).status).toBe(200);
+		for (const q of [`status=CONFIRMED&date=${addDays(today, 5)}`, `status=PENDING&date=${addDays(today, 6)}`]) {
+			const r = await admin.api.get(`/api/analytics/appointments?${q}&cursor=${cursor}`);
+			expect(r.status, q).toBe(400);
+			expect(r.body.error.code).toBe('INVALID_CURSOR');
+		}
+	});
+});
+
+describe('analytics: aggregates under attack', () => {
+	let pts: TestUser[];
+	beforeAll(async () => {
+		pts = await Promise.all(Array.from({ length: 6 }, () => app.userOf('patient')));
+	}, 60_000);
+
+	it('30 concurrent status changes on one appointment, from every role, at the version read: at most one applies; then 30 with guessed versions: only legal steps apply; counters equal a recount', async () => {
+		const a = await book(doctor, pts[0]!);
+		const owner = pts[0]!;
+		const moves: [TestUser, string][] = [
+			[desk, 'CONFIRMED'],
+			[desk, 'CANCELLED'],
+			[nurse, 'CHECKED_IN'],
+			[doctor, 'CONSULTING'],
+			[doctor, 'COMPLETED'],
+			[owner, 'CANCELLED'],
+			[otherDoctor, 'CONFIRMED'],
+			[pharmacist, 'CANCELLED'],
+			[desk, 'MISSED'],
+			[nurse, 'COMPLETED']
+		];
+		const first = await Promise.all(Array.from({ length: 30 }, (_, i) => patchAppt(moves[i % moves.length]![0], a, { version: a.version, status: moves[i % moves.length]![1] })));
+		const applied = first.filter((r) => r.status === 200);
+		console.log(`30 status changes at one version: ${JSON.stringify(first.reduce<Record<number, number>>((m, r) => ({ ...m, [r.status]: (m[r.status] ?? 0) + 1 }), {}))}`);
+		expect(applied.length).toBeLessThanOrEqual(1);
+		expect(first.every((r) => r.status < 500)).toBe(true);
+		await expectAggregatesEqualRecount('after 30 at one version');
+
+		const b = await book(doctor, pts[1]!);
+		const chain = ['CONFIRMED', 'CHECKED_IN', 'CONSULTING', 'COMPLETED'];
+		const by = (s: string) => (s === 'CHECKED_IN' ? nurse : s === 'CONFIRMED' ? desk : doctor);
+		const guessed = await Promise.all(Array.from({ length: 30 }, (_, i) => patchAppt(by(chain[i % 4]!), b, { version: b.version + (i % 6), status: chain[i % 4] })));
+		expect(guessed.every((r) => r.status < 500)).toBe(true);
+		const after = await current(b);
+		expect(after.version - b.version).toBe(guessed.filter((r) => r.status === 200).length);
+		await expectAggregatesEqualRecount('after 30 with guessed versions');
+	});
+
+	it('a cancellation racing the completion: one wins; an invoice exists exactly when it completed; counters equal a recount', async () => {
+		for (let round = 0; round < 4; round++) {
+			let a = await book(doctor, pts[2 + (round % 2)]!);
+			for (const [u, status] of [[desk, 'CONFIRMED'], [nurse, 'CHECKED_IN'], [doctor, 'CONSULTING']] as const) {
+				const r = await patchAppt(u, a, { version: a.version, status });
+				expect(r.status, `${status} ${JSON.stringify(r.body)}`).toBe(200);
+				a = r.body.appointment;
+			}
+			const [done, cancelled, cancelledByDoctor] = await Promise.all([
+				patchAppt(doctor, a, { version: a.version, status: 'COMPLETED' }),
+				patchAppt(desk, a, { version: a.version, status: 'CANCELLED', reason: 'race' }),
+				patchAppt(doctor, a, { version: a.version + 1, status: 'CANCELLED', reason: 'race' })
+			]);
+			const final = await current(a);
+			const invoice = await getItem(app, 'invoices', { id: `inv_${a.id}` });
+			expect([done, cancelled, cancelledByDoctor].filter((r) => r.status === 200).length, `round ${round}`).toBeLessThanOrEqual(2);
+			expect(!!invoice, `round ${round}: ${final.status}`).toBe(final.status === 'COMPLETED');
+		}
+		await expectAggregatesEqualRecount('after cancel × complete races');
+	});
+
+	it('moving one appointment to ten other dates at once (and with guessed versions): it is on one date, counted there only', async () => {
+		const a = await book(doctor, pts[4]!, addDays(today, 1));
+		const targets = await Promise.all(Array.from({ length: 10 }, (_, i) => takeSlot(doctor, addDays(today, 2 + (i % 3)))));
+		const rs = await Promise.all(targets.map((s, i) => patchAppt(desk, a, { version: a.version + (i < 5 ? 0 : i - 4), start: s.start })));
+		expect(rs.every((r) => r.status < 500)).toBe(true);
+		const final = await current(a);
+		const locks = (await scanAll(app, 'locks')).filter((l) => l.appointment_id === a.id);
+		console.log(`10 concurrent moves: ${rs.filter((r) => r.status === 200).length} applied, on ${final.date}; slot locks held: ${locks.length}`);
+		await expectAggregatesEqualRecount('after racing moves');
+	});
+
+	it('the missed sweep racing staff status changes on the same appointments: each ends in one state, counters equal a recount', async () => {
+		const sweepPatients = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => newPatient(`Sweep Patient${i}`, `+1202555064${i}`, 'O+')));
+		const appts = [];
+		for (const p of sweepPatients) appts.push(await book(otherDoctor, { patientId: p.patientId } as TestUser, addDays(today, 3)));
+		await Promise.all(
+			appts.map(async (a) => {
+				const item = (await getAppointment(app.ctx, a.id))!;
+				return Promise.allSettled([
+					markMissed(app.ctx, systemCaller(), item),
+					markMissed(app.ctx, systemCaller(), item),
+					patchAppt(desk, a, { version: a.version, status: 'CONFIRMED' }),
+					patchAppt(desk, a, { version: a.version, status: 'CANCELLED', reason: 'sweep race' }),
+					patchAppt(nurse, a, { version: a.version, status: 'CHECKED_IN' })
+				]);
+			})
+		);
+		const finals = await Promise.all(appts.map(current));
+		console.log(`sweep × staff: ${JSON.stringify(finals.map((f) => `${f.status} v${f.version}`))}`);
+		for (const [i, f] of finals.entries()) expect(f.version - appts[i]!.version).toBe(1);
+		await expectAggregatesEqualRecount('after sweep races');
+	});
+});
+
+describe('analytics:updated storms and rooms', () => {
+	async function connect(u: TestUser): Promise<ClientSocket> {
+		const s: ClientSocket = io(app.url, { path: '/socket.io', transports: ['websocket'], reconnection: false, forceNew: true, auth: { token: u.token } });
+		sockets.push(s);
+		await new Promise<void>((resolve, reject) => {
+			s.once('connect', () => resolve());
+			s.once('connect_error', reject);
+		});
+		return s;
+	}
+
+	it('only administrators join role:admin; nobody joins another user\'s room', async () => {
+		for (const u of [patient, desk, nurse, doctor, pharmacist, paramedic]) {
+			const s = await connect(u);
+			expect(await s.timeout(5_000).emitWithAck('subscribe', { room: 'role:admin' }), u.role).toMatchObject({ ok: false });
+			expect(await s.timeout(5_000).emitWithAck('subscribe', { room: `user:${otherDoctor.id}` }), u.role).toMatchObject({ ok: false });
+			for (const room of ['role:Admin', 'role:admin ', 'role:super_admin', `user:${otherDoctor.id}:x`, `USER:${otherDoctor.id}`]) {
+				expect(await s.timeout(5_000).emitWithAck('subscribe', { room }), `${u.role} ${room}`).toMatchObject({ ok: false });
+			}
+			s.close();
+		}
+		for (const u of [admin, superAdmin]) {
+			const s = await connect(u);
+			expect(await s.timeout(5_000).emitWithAck('subscribe', { room: 'role:admin' })).toEqual({ ok: true });
+			s.close();
+		}
+	});
+
+	it('200 bookings (50 at a time): each admin and the doctor hear a few coalesced analytics:updated carrying no names; nobody else hears any', async () => {
+		const stormDoctor = await alwaysOpenDoctor(app, { name: 'Storm Doctor' });
+		const listeners = { admin: await connect(admin), superAdmin: await connect(superAdmin), doctor: await connect(stormDoctor), otherDoctor: await connect(otherDoctor), desk: await connect(desk), nurse: await connect(nurse), patient: await connect(patient) };
+		for (const s of [listeners.admin, listeners.superAdmin]) expect(await s.timeout(5_000).emitWithAck('subscribe', { room: 'role:admin' })).toEqual({ ok: true });
+		const heard: Record<string, unknown[]> = Object.fromEntries(Object.keys(listeners).map((k) => [k, []]));
+		for (const [k, s] of Object.entries(listeners)) s.on('analytics:updated', (payload) => heard[k]!.push(payload));
+		await sleep(700); // earlier windows close
+		for (const k of Object.keys(heard)) heard[k] = [];
+
+		const stormPatients = await Promise.all(Array.from({ length: 50 }, (_, i) => newPatient(`Storm Patient${i}`, `+120255508${String(i).padStart(2, '0')}`, 'O+')));
+		const days = [addDays(today, 7), addDays(today, 8), addDays(today, 9)];
+		const slots: { start: string }[] = [];
+		for (const d of days) slots.push(...(await freeSlots(desk, stormDoctor.doctorId!, d)));
+		expect(slots.length).toBeGreaterThanOrEqual(200);
+		const t0 = performance.now();
+		let booked = 0;
+		await Promise.all(
+			stormPatients.map(async (p, i) => {
+				for (let k = 0; k < 4; k++) {
+					const s = slots[i * 4 + k]!;
+					const r = await desk.api.post('/api/appointments', { doctorId: stormDoctor.doctorId, patientId: p.patientId, start: s.start, symptoms: 'storm cough' });
+					if (r.status === 201) booked++;
+				}
+			})
+		);
+		const ms = performance.now() - t0;
+		await sleep(700);
+		const counts = Object.fromEntries(Object.entries(heard).map(([k, v]) => [k, v.length]));
+		console.log(`200 bookings in ${Math.round(ms)} ms (${booked} booked): analytics:updated per socket ${JSON.stringify(counts)}`);
+		expect(booked).toBe(200);
+		// The first at once, then at most one per 300 ms window while the burst lasts, and one at its end.
+		const bound = Math.ceil(ms / 300) + 2;
+		for (const k of ['admin', 'superAdmin', 'doctor']) {
+			expect(counts[k], k).toBeGreaterThanOrEqual(1);
+			expect(counts[k], k).toBeLessThanOrEqual(bound);
+		}
+		for (const k of ['otherDoctor', 'desk', 'nurse', 'patient']) expect(counts[k], k).toBe(0);
+		for (const payload of [...heard.admin!, ...heard.doctor!]) expect(Object.keys(payload as object)).toEqual(['at']);
+		await expectAggregatesEqualRecount('after the storm');
+	}, 180_000);
 });
