@@ -598,3 +598,27 @@ describe('analytics:updated storms and rooms', () => {
 		await expectAggregatesEqualRecount('after the storm');
 	}, 180_000);
 });
+
+// ——— The rebuild job cleans what an older write or normalisation left ———
+
+describe('the search-index job removes index items no record has', () => {
+	it('items of an old name (e.g. left by the rename race before the fix, or an older normalisation) and of records that do not exist are deleted; current items stay', async () => {
+		const p = await newPatient('Current Realname', '+12025550631', 'O+');
+		const stored = (await getItem(app, 'patients', { id: p.patientId! }))!;
+		// What the rename race left behind before the fix: the items of a name the record no longer has.
+		await putIndexEntries(app.ctx, [patientSearchEntry({ ...(stored as { id: string; name: string; phone: string; blood_group: string; date_of_birth: string }), name: 'Ghostly Oldname' }), patientSearchEntry({ id: crypto.randomUUID(), name: 'Nobody Ghostly', phone: '+12025550632', blood_group: 'A+', date_of_birth: '1990-01-01' })]);
+		expect((await search(desk, { q: 'ghostly' })).body.patients).toHaveLength(2);
+		expect((await indexDrift('patient', p.patientId!)).orphans.length).toBeGreaterThan(0);
+
+		const { rebuildSearchIndex } = await import('../../src/lib/server/services/search-index');
+		const report = await rebuildSearchIndex({ ...app.ctx, db: app.setup });
+		console.log(`search-index job: ${JSON.stringify(report)}`);
+		expect(report.deleted).toBeGreaterThanOrEqual(20); // and the fillers above, which have no records either
+		expect((await search(desk, { q: 'ghostly' })).body.patients).toEqual([]);
+		expect(await indexDrift('patient', p.patientId!)).toEqual({ orphans: [], missing: [] });
+		expect((await search(desk, { q: 'realname' })).body.patients.map((h) => h.id)).toEqual([p.patientId]);
+		// Every record's index is exact, and a second run deletes nothing.
+		for (const u of [desk, admin, doctor, nurse]) expect(await indexDrift('user', u.id), u.role).toEqual({ orphans: [], missing: [] });
+		expect((await rebuildSearchIndex({ ...app.ctx, db: app.setup })).deleted).toBe(0);
+	}, 120_000);
+});
