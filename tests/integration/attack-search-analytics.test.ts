@@ -1,5 +1,9 @@
 import { io, type Socket } from 'socket.io-client';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, startDynamoLocal, type LocalDb } from '../../src/lib/server/db/embedded';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, TEST_PASSWORD, type TestApp, type TestUser } from '../fixtures/app';
 import { alwaysOpenDoctor, freeSlots, morningZone, todayInZone } from '../fixtures/clinic';
@@ -621,4 +625,56 @@ describe('the search-index job removes index items no record has', () => {
 		for (const u of [desk, admin, doctor, nurse]) expect(await indexDrift('user', u.id), u.role).toEqual({ orphans: [], missing: [] });
 		expect((await rebuildSearchIndex({ ...app.ctx, db: app.setup })).deleted).toBe(0);
 	}, 120_000);
+});
+
+// ——— DynamoDB killed in the middle of a burst of bookings and status changes ———
+
+describe('DynamoDB killed mid-way (its own DynamoDB Local, as outage.test.ts does)', () => {
+	it('a burst of bookings and status changes with the database killed under it: answers are 2xx, 409 or 503, never 500; after the restart every counter equals a recount', async () => {
+		const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'medtrack-attack-outage-'));
+		const port = await freePort();
+		const dbs: LocalDb[] = [await startDynamoLocal({ port, dataDir })];
+		const own = await startTestApp({ DYNAMODB_ENDPOINT: dbs[0]!.endpoint, HOSPITAL_TIMEZONE: tz, LOGIN_MAX_FAILURES_PER_IP: '1000' });
+		try {
+			const [d, frontDesk, ward] = await Promise.all([alwaysOpenDoctor(own, { name: 'Outage Doctor' }), own.userOf('front_desk'), own.userOf('nurse')]);
+			const people = await Promise.all(
+				Array.from({ length: 12 }, (_, i) =>
+					createUser(own.ctx, systemCaller(), { name: `Outage Patient${i}`, email: `outage${i}.${crypto.randomBytes(3).toString('hex')}@patients.test`, role: 'patient', password: TEST_PASSWORD, phone: `+120255506${String(60 + i)}`, dateOfBirth: '1980-01-01', bloodGroup: 'O+' }, { allowSuperAdmin: true })
+				)
+			);
+			const slots = [...(await freeSlots(frontDesk, d.doctorId!, today)), ...(await freeSlots(frontDesk, d.doctorId!, addDays(today, 1)))];
+			const first = await Promise.all(people.slice(0, 6).map((p, i) => frontDesk.api.post('/api/appointments', { doctorId: d.doctorId, patientId: p.patientId, start: slots[i]!.start, symptoms: 'fever' })));
+			expect(first.map((r) => r.status)).toEqual([201, 201, 201, 201, 201, 201]);
+			const statuses: number[] = [];
+			const burst = async (i: number) => {
+				for (let k = 0; k < 6; k++) {
+					const a = first[i % 6]!.body.appointment;
+					const r =
+						k % 2 === 0
+							? await frontDesk.api.post('/api/appointments', { doctorId: d.doctorId, patientId: people[6 + (i % 6)]!.patientId, start: slots[10 + i * 6 + k]!.start, symptoms: 'cough' })
+							: await (k === 1 ? frontDesk : ward).api.patch(`/api/appointments/${a.id}`, { version: (await frontDesk.api.get(`/api/appointments/${a.id}`)).body?.appointment?.version ?? 1, status: k === 1 ? 'CONFIRMED' : 'CHECKED_IN' });
+					statuses.push(r.status);
+				}
+			};
+			const running = Promise.all(Array.from({ length: 12 }, (_, i) => burst(i)));
+			// Killed once the burst is under way: some writes answered, others in flight.
+			while (statuses.filter((x) => x < 300).length < 12 && statuses.length < 72) await sleep(5);
+			await dbs[0]!.kill();
+			await running;
+			dbs.push(await startDynamoLocal({ port, dataDir }));
+			const t0 = performance.now();
+			while ((await frontDesk.api.get('/api/health')).status !== 200 && performance.now() - t0 < 15_000) await sleep(100);
+			const tally = statuses.reduce<Record<number, number>>((m, x) => ({ ...m, [x]: (m[x] ?? 0) + 1 }), {});
+			console.log(`burst with DynamoDB killed: ${JSON.stringify(tally)}`);
+			expect(statuses.filter((x) => x >= 500 && x !== 503)).toEqual([]);
+			expect(statuses.filter((x) => x === 503).length).toBeGreaterThan(0);
+			expect(statuses.filter((x) => x < 300).length).toBeGreaterThanOrEqual(12);
+			expect(await storedAnalytics(own)).toEqual(await recountAnalytics(own));
+		} finally {
+			for (const db of dbs) db.thaw();
+			await own.close();
+			await Promise.all(dbs.map((db) => db.stop()));
+			fs.rmSync(dataDir, { recursive: true, force: true });
+		}
+	}, 180_000);
 });
