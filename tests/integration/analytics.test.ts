@@ -2,9 +2,8 @@ import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestUser } from '../fixtures/app';
 import { alwaysOpenDoctor, freeSlots, morningZone, todayInZone } from '../fixtures/clinic';
-import { runWorkerOnce, scanAll, sleep } from './helpers';
+import { recountAnalytics, runWorkerOnce, scanAll, sleep, storedAnalytics } from './helpers';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { categorize } from '../../src/lib/shared/symptom-categories';
 import { rebuildAnalytics } from '../../src/lib/server/services/analytics';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../src/lib/shared/realtime';
 import { addDays } from '../../src/lib/shared/time';
@@ -141,64 +140,8 @@ async function randomOp(): Promise<void> {
 	if (a.status === 'CONSULTING') return patch(doctorOf(a.doctorId), a, { status: 'COMPLETED' }, 'complete');
 }
 
-// ——— The recount, from the raw tables, written independently of the app's builders ———
-type Rows = Map<string, Record<string, number>>;
-function add(rows: Rows, key: string, counters: Record<string, number>) {
-	const into = rows.get(key) ?? {};
-	for (const [k, v] of Object.entries(counters)) into[k] = (into[k] ?? 0) + v;
-	rows.set(key, into);
-}
-const clean = (rows: Rows): Record<string, Record<string, number>> =>
-	Object.fromEntries(
-		[...rows]
-			.map(([k, c]) => [k, Object.fromEntries(Object.entries(c).filter(([, v]) => v !== 0).sort(([a], [b]) => a.localeCompare(b)))] as const)
-			.filter(([, c]) => Object.keys(c).length)
-			.sort(([a], [b]) => a.localeCompare(b))
-	);
-const monday = (date: string) => {
-	const wd = new Date(`${date}T00:00:00Z`).getUTCDay() || 7;
-	return addDays(date, 1 - wd);
-};
-
-async function recount(): Promise<Record<string, Record<string, number>>> {
-	const rows: Rows = new Map();
-	const raw = await scanAll<any>(app, 'appointments');
-	for (const a of raw) {
-		if (!a.date || !a.doctor_id) continue;
-		const day = { total: 1, [`s_${a.status}`]: 1 };
-		const done = a.status === 'COMPLETED' && a.consultation_started_at && a.completed_at;
-		const consult: Record<string, number> = done ? { consult_ms: Date.parse(a.completed_at) - Date.parse(a.consultation_started_at), consult_n: 1 } : {};
-		add(rows, `all|${a.date}`, { ...day, ...consult, ...Object.fromEntries(categorize(a.symptoms).map((c) => [`c_${c}`, 1])) });
-		add(rows, `doctor#${a.doctor_id}|${a.date}`, { ...day, ...consult });
-		if (done) add(rows, `doctor#${a.doctor_id}|total`, consult);
-	}
-	const completed = raw.filter((a) => a.status === 'COMPLETED').sort((x, y) => x.date.localeCompare(y.date));
-	const ever = new Set<string>();
-	const week = new Set<string>();
-	for (const a of completed) {
-		if (!ever.has(`${a.doctor_id}|${a.patient_id}`)) {
-			ever.add(`${a.doctor_id}|${a.patient_id}`);
-			add(rows, `doctor#${a.doctor_id}|total`, { patients_served: 1 });
-		}
-		if (!week.has(`${a.doctor_id}|${a.patient_id}|${monday(a.date)}`)) {
-			week.add(`${a.doctor_id}|${a.patient_id}|${monday(a.date)}`);
-			add(rows, `doctor#${a.doctor_id}|${a.date}`, { first_week: 1 });
-		}
-	}
-	for (const i of await scanAll<any>(app, 'invoices')) add(rows, `all|${i.date}`, { revenue_cents: i.total_cents });
-	return clean(rows);
-}
-
-/** The stored aggregates, shards added up (guards left out). */
-async function stored(): Promise<Record<string, Record<string, number>>> {
-	const rows: Rows = new Map();
-	for (const r of await scanAll<any>(app, 'analytics_daily')) {
-		if (r.kind === 'served_guard') continue;
-		const scope = String(r.pk).replace(/#\d+$/, '');
-		add(rows, `${scope}|${r.sk}`, Object.fromEntries(Object.entries(r).filter(([, v]) => typeof v === 'number')) as Record<string, number>);
-	}
-	return clean(rows);
-}
+const recount = () => recountAnalytics(app);
+const stored = () => storedAnalytics(app);
 
 async function dashboardRequests(call: () => Promise<unknown>): Promise<Record<string, number>> {
 	await call(); // warm the session cache, so only the dashboard's own reads are counted

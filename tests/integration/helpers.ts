@@ -7,6 +7,8 @@ import crypto from 'node:crypto';
 import type { TestApp } from '../fixtures/app';
 import type { TableName } from '../../src/lib/server/db/tables';
 import type { AuditEntry } from '../../src/lib/server/services/audit';
+import { categorize } from '../../src/lib/shared/symptom-categories';
+import { addDays } from '../../src/lib/shared/time';
 
 /** Helpers that read what DynamoDB Local actually stored (never a mock). */
 
@@ -151,4 +153,64 @@ export async function runWorkerOnce(
 	} finally {
 		fs.rmSync(dataDir, { recursive: true, force: true });
 	}
+}
+
+// ——— The dashboards' aggregates recounted from the raw tables, written independently of the app's builders ———
+type Rows = Map<string, Record<string, number>>;
+function addTo(rows: Rows, key: string, counters: Record<string, number>) {
+	const into = rows.get(key) ?? {};
+	for (const [k, v] of Object.entries(counters)) into[k] = (into[k] ?? 0) + v;
+	rows.set(key, into);
+}
+const cleanRows = (rows: Rows): Record<string, Record<string, number>> =>
+	Object.fromEntries(
+		[...rows]
+			.map(([k, c]) => [k, Object.fromEntries(Object.entries(c).filter(([, v]) => v !== 0).sort(([a], [b]) => a.localeCompare(b)))] as const)
+			.filter(([, c]) => Object.keys(c).length)
+			.sort(([a], [b]) => a.localeCompare(b))
+	);
+const mondayOf = (date: string) => {
+	const wd = new Date(`${date}T00:00:00Z`).getUTCDay() || 7;
+	return addDays(date, 1 - wd);
+};
+
+/** What `analytics_daily` must hold, recounted from `appointments` and `invoices` (`scope|date` → counters). */
+export async function recountAnalytics(app: TestApp): Promise<Record<string, Record<string, number>>> {
+	const rows: Rows = new Map();
+	const raw = await scanAll<any>(app, 'appointments');
+	for (const a of raw) {
+		if (!a.date || !a.doctor_id) continue;
+		const day = { total: 1, [`s_${a.status}`]: 1 };
+		const done = a.status === 'COMPLETED' && a.consultation_started_at && a.completed_at;
+		const consult: Record<string, number> = done ? { consult_ms: Date.parse(a.completed_at) - Date.parse(a.consultation_started_at), consult_n: 1 } : {};
+		addTo(rows, `all|${a.date}`, { ...day, ...consult, ...Object.fromEntries(categorize(a.symptoms).map((c) => [`c_${c}`, 1])) });
+		addTo(rows, `doctor#${a.doctor_id}|${a.date}`, { ...day, ...consult });
+		if (done) addTo(rows, `doctor#${a.doctor_id}|total`, consult);
+	}
+	const completed = raw.filter((a) => a.status === 'COMPLETED').sort((x, y) => x.date.localeCompare(y.date));
+	const ever = new Set<string>();
+	const week = new Set<string>();
+	for (const a of completed) {
+		if (!ever.has(`${a.doctor_id}|${a.patient_id}`)) {
+			ever.add(`${a.doctor_id}|${a.patient_id}`);
+			addTo(rows, `doctor#${a.doctor_id}|total`, { patients_served: 1 });
+		}
+		if (!week.has(`${a.doctor_id}|${a.patient_id}|${mondayOf(a.date)}`)) {
+			week.add(`${a.doctor_id}|${a.patient_id}|${mondayOf(a.date)}`);
+			addTo(rows, `doctor#${a.doctor_id}|${a.date}`, { first_week: 1 });
+		}
+	}
+	for (const i of await scanAll<any>(app, 'invoices')) addTo(rows, `all|${i.date}`, { revenue_cents: i.total_cents });
+	return cleanRows(rows);
+}
+
+/** The stored aggregates, shards added up (guards left out), in the shape of `recountAnalytics`. */
+export async function storedAnalytics(app: TestApp): Promise<Record<string, Record<string, number>>> {
+	const rows: Rows = new Map();
+	for (const r of await scanAll<any>(app, 'analytics_daily')) {
+		if (r.kind === 'served_guard') continue;
+		const scope = String(r.pk).replace(/#\d+$/, '');
+		addTo(rows, `${scope}|${r.sk}`, Object.fromEntries(Object.entries(r).filter(([, v]) => typeof v === 'number')) as Record<string, number>);
+	}
+	return cleanRows(rows);
 }

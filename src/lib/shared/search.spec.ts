@@ -18,6 +18,14 @@ describe('words and normalizeText', () => {
 		expect(words('محمد علي')).toEqual(['محمد', 'علي']);
 		expect(words('王 小明')).toEqual(['王', '小明']);
 	});
+	it('folds compatibility forms (NFKD): full-width letters, ligatures; Turkish i both ways; capital ẞ', () => {
+		expect(words('ＭＡＲÍＡ ｇóｍｅｚ')).toEqual(['maria', 'gomez']);
+		expect(words('Ｆｕｌｌｗｉｄｔｈ')).toEqual(words('Fullwidth'));
+		expect(words('ﬁnn')).toEqual(['finn']);
+		expect(words('İŞIK ışık Işık')).toEqual(['isik', 'isik', 'isik']);
+		expect(words('STRAUẞ')).toEqual(['strauss']);
+		expect(words('m\u0301a\u0308r')).toEqual(['mar']);
+	});
 	it('has no words for punctuation only', () => {
 		expect(words(' - . ')).toEqual([]);
 	});

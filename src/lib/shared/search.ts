@@ -2,7 +2,8 @@
  * The words of a name as search compares them, and the index terms written for them. Pure, so
  * the browser could highlight matches the way the server finds them, and so it is unit-tested.
  *
- * Normalising: Unicode NFD with combining marks removed (á → a, ñ → n), lower case, letters that
+ * Normalising: Unicode NFKD (compatibility forms too: full-width ＭＡＲ → MAR, ligatures ﬁ → fi)
+ * with combining marks removed (á → a, ñ → n), lower case, letters that
  * do not decompose folded by hand (ß → ss, ø → o, ł → l, æ → ae…), apostrophes dropped inside a
  * word (O'Brien → obrien), and anything that is not a letter or digit separates words
  * (hyphens, spaces, dots). Scripts without case or marks (Arabic, CJK…) pass through.
@@ -26,7 +27,8 @@ export function normalizeText(s: string): string {
 /** The words of a name or query, normalised (see above). */
 export function words(s: string): string[] {
 	const folded = s
-		.normalize('NFD')
+		// NFKD, not NFD: a name typed in full-width or compatibility letters is the same name.
+		.normalize('NFKD')
 		.replace(MARKS, '')
 		.toLowerCase()
 		.replace(/[ßøłæœđðþıħ]/g, (c) => FOLD[c] ?? c)

@@ -1,4 +1,4 @@
-import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Ctx } from '../context';
 import type { TransactItem } from './transaction';
 import { normalizeText } from '$lib/shared/search';
@@ -70,6 +70,39 @@ export async function putIndexEntries(ctx: Ctx, entries: SearchEntry[]): Promise
 		}
 	}
 	return items.length;
+}
+
+/** The keys (`term`, `sort`) of an entry's items, as `indexKeyOf` strings. */
+export const entryKeys = (e: SearchEntry): Set<string> => new Set(e.terms.map((t) => indexKeyOf({ term: pkOf(e.kind, t), sort: sortOf(e) })));
+export const indexKeyOf = (k: { term: string; sort: string }) => `${k.term}${SEP}${k.sort}`;
+
+export type IndexItemKey = { term: string; sort: string; kind: SearchKind; entity_id: string };
+
+/** A page of every index item's key and owner, for the backfill's clean-up only (a maintenance Scan, never a request path). */
+export async function scanIndexForMaintenance(ctx: Ctx, startKey?: Record<string, unknown>): Promise<{ items: IndexItemKey[]; lastKey?: Record<string, unknown> }> {
+	const res = await ctx.db.doc.send(
+		new ScanCommand({
+			TableName: ctx.db.tables.search_terms,
+			ProjectionExpression: '#t, #s, kind, entity_id',
+			ExpressionAttributeNames: { '#t': 'term', '#s': 'sort' },
+			Limit: 500,
+			ExclusiveStartKey: startKey
+		})
+	);
+	return { items: (res.Items ?? []) as IndexItemKey[], lastKey: res.LastEvaluatedKey };
+}
+
+/** Deletes index items by key (the backfill's clean-up), 25 per request, unprocessed ones retried. */
+export async function deleteIndexItems(ctx: Ctx, keys: { term: string; sort: string }[]): Promise<number> {
+	for (let i = 0; i < keys.length; i += 25) {
+		let requests: { DeleteRequest: { Key: Record<string, unknown> } }[] | undefined = keys.slice(i, i + 25).map((k) => ({ DeleteRequest: { Key: { term: k.term, sort: k.sort } } }));
+		for (let attempt = 0; requests?.length; attempt++) {
+			if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+			const res = await ctx.db.doc.send(new BatchWriteCommand({ RequestItems: { [ctx.db.tables.search_terms]: requests } }));
+			requests = res.UnprocessedItems?.[ctx.db.tables.search_terms] as typeof requests;
+		}
+	}
+	return keys.length;
 }
 
 /** What a hit must also satisfy, on carried attributes: equal to, starting with, or `name_key` containing. */

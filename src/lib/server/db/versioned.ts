@@ -92,6 +92,14 @@ export type UpdateSpec = {
 	id: string;
 	/** The version the client read. */
 	expectedVersion: number;
+	/**
+	 * The stored record `set` and `extra` were computed from (the service's own read). When
+	 * given, a client version other than its version is a 409 before anything is written, so
+	 * items derived from one version (search-index keys, counter moves) never commit under
+	 * another: a client sending the next version while a concurrent change is in flight would
+	 * otherwise pass the version condition with a stale plan.
+	 */
+	read?: Record<string, unknown> & { version: number };
 	set: Record<string, unknown>;
 	remove?: string[];
 	/** A record type with a room; any other resource type (blood units, donors…) must be `silent`. */
@@ -120,6 +128,7 @@ export async function versionedUpdate(
 	caller: Caller,
 	spec: UpdateSpec
 ): Promise<VersionStamp & { changedFields: string[] }> {
+	if (spec.read && spec.read.version !== spec.expectedVersion) throw conflictError(spec.resourceType, spec.id, spec.expectedVersion, spec.read);
 	const now = new Date().toISOString();
 	const stamp = actorStamp(caller, now);
 	const names: Record<string, string> = { '#pk': spec.pkName, '#version': 'version' };

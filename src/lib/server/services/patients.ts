@@ -144,6 +144,7 @@ export async function updatePatient(
 		pkName: 'id',
 		id,
 		expectedVersion: change.version,
+		read: current,
 		set,
 		resourceType: 'patient',
 		// The search index follows in the same transaction: the new name is found at once, the old one no more.

@@ -208,6 +208,7 @@ export async function updateUser(ctx: Ctx, caller: Caller, id: string, change: U
 		pkName: 'id',
 		id,
 		expectedVersion: change.version,
+		read: target,
 		set,
 		remove,
 		resourceType: 'user',
@@ -289,6 +290,7 @@ export async function updateMe(
 		pkName: 'id',
 		id: actor.id,
 		expectedVersion: change.version,
+		read: u,
 		set,
 		resourceType: 'user',
 		extra: { search: userIndexWrites(ctx, u, { ...u, ...set }) }

@@ -212,6 +212,7 @@ export async function moveVentilator(ctx: Ctx, caller: Caller, id: string, move:
 		pkName: 'id',
 		id,
 		expectedVersion: move.version,
+		read: v,
 		set,
 		remove: inUse || !v.patient_id ? [] : ['patient_id', 'patient_name'],
 		resourceType: 'ventilator',
