@@ -6,7 +6,8 @@ import { startTestApp, tieToHospital, type TestApp, type TestUser } from '../fix
 /**
  * Two browsers: an administrator watches the capacity page while a paramedic on a tablet sends an
  * alert and chooses a hospital; the reservation shows on the admin's screen without a reload. Then
- * an Emergency nurse's screen shows a new department emergency live until she acknowledges it.
+ * an Emergency nurse's screen shows a new department emergency live until she acknowledges it,
+ * while an Emergency nurse of another hospital (Northgate), her screen open too, never sees it.
  */
 const SHOTS = 'test-results/hospitals';
 
@@ -16,6 +17,7 @@ let admin: TestUser;
 let medic: TestUser;
 let nurse: TestUser;
 let raiser: TestUser;
+let farNurse: TestUser;
 let hospitalId: string;
 let capacity: Page;
 let paramedic: Page;
@@ -38,13 +40,14 @@ beforeAll(async () => {
 	hospitalId = h.body.hospital.id;
 	// the nurse and the raiser work at Riverside: its staff raise and acknowledge its emergencies
 	await Promise.all([tieToHospital(admin, nurse, hospitalId), tieToHospital(admin, raiser, hospitalId)]);
-	await admin.api.post('/api/hospitals', {
+	const north = await admin.api.post('/api/hospitals', {
 		name: 'Northgate Hospital',
 		latitude: 51.62,
 		longitude: -0.1,
 		departments: ['Emergency'],
 		resources: { general_beds: { total: 25 }, icu_beds: { total: 2 }, ventilators: { total: 2 } }
 	});
+	farNurse = await app.userOf('nurse', { name: 'Nell Northgate', department: 'Emergency', hospitalId: north.body.hospital.id });
 	browser = await launchChromium();
 	[capacity, paramedic] = await Promise.all([
 		signIn(browser, app, admin, '/admin', { width: 1280, height: 900 }),
@@ -92,11 +95,13 @@ describe('hospitals live', () => {
 	});
 
 	it('a department screen shows a new emergency live until acknowledged; the acknowledgement appears on the raiser’s screen', async () => {
-		const [ward, desk] = await Promise.all([
+		const [ward, desk, farWard] = await Promise.all([
 			signIn(browser, app, nurse, '/nurse', { width: 1024, height: 768 }),
-			signIn(browser, app, raiser, '/doctor', { width: 1280, height: 900 })
+			signIn(browser, app, raiser, '/doctor', { width: 1280, height: 900 }),
+			signIn(browser, app, farNurse, '/nurse', { width: 768, height: 1024 })
 		]);
 		await ward.getByTestId('live-status').getByText('Live', { exact: true }).waitFor();
+		await farWard.getByTestId('live-status').getByText('Live', { exact: true }).waitFor();
 		await desk.goto('/emergencies');
 		await desk.getByTestId('live-status').getByText('Live', { exact: true }).waitFor();
 		// the raiser's own hospital, no choice
@@ -112,6 +117,14 @@ describe('hospitals live', () => {
 		console.log(`raised → department banner: ${Date.now() - t0} ms`);
 		expect(await banner.textContent()).toContain('Ward 3, bed 12');
 		await ward.screenshot({ path: `${SHOTS}/department-emergency.png`, fullPage: true });
+		// Northgate's Emergency nurse: same department, another site, nothing (not live, not after a reload)
+		await farWard.waitForTimeout(500);
+		expect(await farWard.getByTestId('dept-emergency').count()).toBe(0);
+		await farWard.reload();
+		await farWard.getByTestId('live-status').getByText('Live', { exact: true }).waitFor();
+		await farWard.waitForTimeout(300);
+		expect(await farWard.getByTestId('dept-emergency').count()).toBe(0);
+		await farWard.screenshot({ path: `${SHOTS}/other-site-no-emergency.png`, fullPage: true });
 		const t1 = Date.now();
 		await banner.getByRole('button', { name: 'Acknowledge for Emergency' }).click();
 		await banner.waitFor({ state: 'detached' });

@@ -198,11 +198,11 @@ describe('roles × endpoints', () => {
 		const p = socketOf(patient);
 		const m = socketOf(medicA);
 		await Promise.all([connected(p), connected(m)]);
-		for (const room of [`hospital:${h.id}`, `hospital-alerts:${h.id}`, 'dept:emergency']) {
+		for (const room of [`hospital:${h.id}`, `hospital-alerts:${h.id}`, `dept:${h.id}:emergency`]) {
 			const ack = await subscribe(p, room);
 			expect(ack.ok, room).toBe(false);
 		}
-		for (const room of [`hospital-alerts:${h.id}`, 'dept:emergency']) expect((await subscribe(m, room)).ok, room).toBe(false);
+		for (const room of [`hospital-alerts:${h.id}`, `dept:${h.id}:emergency`]) expect((await subscribe(m, room)).ok, room).toBe(false);
 		expect((await subscribe(m, `hospital:${h.id}`)).ok).toBe(true);
 	});
 
@@ -236,7 +236,7 @@ describe('roles × endpoints', () => {
 		const [sa, sn, sd] = [socketOf(admin), socketOf(nurse), socketOf(doctor)];
 		await Promise.all([connected(sa), connected(sn), connected(sd)]);
 		expect((await subscribe(sa, 'role:admin')).ok).toBe(true);
-		expect((await subscribe(sn, 'dept:emergency')).ok).toBe(true);
+		expect((await subscribe(sn, `dept:${h.id}:emergency`)).ok).toBe(true);
 		const got = (s: ClientSocket) => new Promise<string>((resolve) => s.once('emergency:raised', (e) => resolve(e.id)));
 		const hearing = Promise.all([got(sa), got(sn), got(sd)]);
 		const em = await doctor.api.post('/api/emergencies', { hospitalId: h.id, type: 'fire', location: 'Kitchen', severity: 'high', departments: ['Emergency'] });

@@ -16,7 +16,10 @@ let erNurse: TestUser;
 let erDoctor: TestUser;
 let radNurse: TestUser;
 let patient: TestUser;
+/** An Emergency nurse of another hospital: same department, other site. */
+let farNurse: TestUser;
 let hospitalId: string;
+let farId: string;
 const open: ClientSocket[] = [];
 
 beforeAll(async () => {
@@ -39,6 +42,15 @@ beforeAll(async () => {
 	hospitalId = h.body.hospital.id;
 	// they all work at General: its staff raise, acknowledge and resolve its emergencies
 	await Promise.all([raiser, erNurse, erDoctor, radNurse].map((u) => tieToHospital(admin, u, hospitalId)));
+	const far = await admin.api.post('/api/hospitals', {
+		name: 'Eastside',
+		latitude: 3,
+		longitude: 3,
+		departments: ['Emergency'],
+		resources: { general_beds: { total: 4 }, icu_beds: { total: 1 }, ventilators: { total: 1 } }
+	});
+	farId = far.body.hospital.id;
+	farNurse = await app.userOf('nurse', { name: 'Fay Far', department: 'Emergency', hospitalId: farId });
 });
 afterEach(() => {
 	for (const s of open.splice(0)) s.close();
@@ -52,17 +64,66 @@ function socketOf(user: TestUser): ClientSocket {
 }
 const connected = (s: ClientSocket) => new Promise<void>((resolve, reject) => (s.once('connect', () => resolve()), s.once('connect_error', reject)));
 const subscribe = (s: ClientSocket, room: string): Promise<SubscribeAck> => s.timeout(5_000).emitWithAck('subscribe', { room });
+/** A department's room at one hospital, as the wire names it. */
+const dept = (hospital: string, slug: string) => `dept:${hospital}:${slug}`;
 
 describe('internal emergencies', () => {
-	it('a user joins only their own department’s room', async () => {
+	it('a user joins only their own department’s room at their own hospital; administrators any', async () => {
 		const s = socketOf(erNurse);
 		await connected(s);
-		expect(await subscribe(s, 'dept:emergency')).toEqual({ ok: true });
-		expect((await subscribe(s, 'dept:radiology')).ok).toBe(false);
+		expect(await subscribe(s, dept(hospitalId, 'emergency'))).toEqual({ ok: true });
+		expect((await subscribe(s, dept(hospitalId, 'radiology'))).ok).toBe(false);
+		// the site-less name of old is not a room any more
+		const old = await subscribe(s, 'dept:emergency');
+		expect(old.ok).toBe(false);
+		expect(!old.ok && old.error.code).toBe('VALIDATION_FAILED');
 		const p = socketOf(patient);
 		await connected(p);
-		expect((await subscribe(p, 'dept:emergency')).ok).toBe(false);
-		expect((await auditEntries(app, (e) => e.action === 'read_denied' && e.resource_id === 'radiology')).length).toBeGreaterThan(0);
+		expect((await subscribe(p, dept(hospitalId, 'emergency'))).ok).toBe(false);
+		expect((await auditEntries(app, (e) => e.action === 'read_denied' && e.user_id === erNurse.id && e.resource_id === dept(hospitalId, 'radiology'))).length).toBe(1);
+		const a = socketOf(admin);
+		await connected(a);
+		expect(await subscribe(a, dept(hospitalId, 'radiology'))).toEqual({ ok: true });
+		expect(await subscribe(a, dept(farId, 'emergency'))).toEqual({ ok: true });
+		const none = await subscribe(a, dept('h_nowhere', 'emergency'));
+		expect(!none.ok && none.error.code).toBe('NOT_FOUND');
+	});
+
+	it('another site’s department room is refused to a nurse of the same department (403, audited), and its code blue never reaches her', async () => {
+		const far = socketOf(farNurse);
+		const er = socketOf(erNurse);
+		const farSeen: EmergencyView[] = [];
+		const erSeen: EmergencyView[] = [];
+		far.on('emergency:raised', (e) => farSeen.push(e));
+		er.on('emergency:raised', (e) => erSeen.push(e));
+		await Promise.all([connected(far), connected(er)]);
+		const denied = await subscribe(far, dept(hospitalId, 'emergency'));
+		expect(denied.ok).toBe(false);
+		expect(!denied.ok && denied.error).toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/another hospital/) });
+		expect((await auditEntries(app, (e) => e.outcome === 'denied' && e.user_id === farNurse.id && e.resource_id === dept(hospitalId, 'emergency'))).length).toBe(1);
+		// General's nurse is refused Eastside's room the same way
+		expect((await subscribe(er, dept(farId, 'emergency'))).ok).toBe(false);
+		expect(await subscribe(far, dept(farId, 'emergency'))).toEqual({ ok: true });
+		expect(await subscribe(er, dept(hospitalId, 'emergency'))).toEqual({ ok: true });
+
+		// General's code blue: its Emergency nurse hears it, Eastside's does not
+		const t0 = Date.now();
+		const r = await raiser.api.post('/api/emergencies', { hospitalId, type: 'code_blue', location: 'Ward 9', severity: 'critical', departments: ['Emergency'] });
+		expect(r.status, JSON.stringify(r.body)).toBe(201);
+		await expect.poll(() => erSeen.map((e) => e.id), { timeout: 1000, interval: 10 }).toEqual([r.body.emergency.id]);
+		console.log(`emergency:raised reached General's Emergency nurse in ${Date.now() - t0} ms`);
+		await sleep(300);
+		expect(farSeen).toEqual([]);
+		expect((await farNurse.api.get('/api/emergencies')).body.emergencies.map((e: EmergencyView) => e.id)).not.toContain(r.body.emergency.id);
+		expect((await farNurse.api.post(`/api/emergencies/${r.body.emergency.id}/acknowledgements`, {})).status).toBe(403);
+
+		// and the other way round: Eastside's own emergency reaches her room, not General's
+		const e = await admin.api.post('/api/emergencies', { hospitalId: farId, type: 'fire', location: 'Store room', severity: 'high', departments: ['Emergency'] });
+		expect(e.status, JSON.stringify(e.body)).toBe(201);
+		await expect.poll(() => farSeen.map((x) => x.id), { timeout: 1000, interval: 10 }).toEqual([e.body.emergency.id]);
+		await sleep(200);
+		expect(erSeen.map((x) => x.id)).toEqual([r.body.emergency.id]);
+		for (const [who, id] of [[raiser, r.body.emergency.id], [admin, e.body.emergency.id]] as const) expect((await who.api.post(`/api/emergencies/${id}/resolution`, {})).status).toBe(200);
 	});
 
 	it('reaches a subscribed Emergency nurse within 1 s, not a Radiology nurse; one acknowledgement per department; the raiser hears it', async () => {
@@ -76,8 +137,8 @@ describe('internal emergencies', () => {
 		rad.on('emergency:raised', (e) => radSeen.push(e));
 		me.on('emergency:acknowledged', (e) => raiserAcks.push(e));
 		await Promise.all([connected(er), connected(rad), connected(me)]);
-		expect(await subscribe(er, 'dept:emergency')).toEqual({ ok: true });
-		expect(await subscribe(rad, 'dept:radiology')).toEqual({ ok: true });
+		expect(await subscribe(er, dept(hospitalId, 'emergency'))).toEqual({ ok: true });
+		expect(await subscribe(rad, dept(hospitalId, 'radiology'))).toEqual({ ok: true });
 		expect(await subscribe(me, `user:${raiser.id}`)).toEqual({ ok: true });
 
 		const t0 = Date.now();

@@ -205,9 +205,8 @@ describe('rooms', () => {
 
 	it('a hospital room follows the beds row; a department room is for staff who read emergencies, decided on the user', () => {
 		expect(ROLES.filter((r) => access(r, 'hospital:h1') === 'allow')).toEqual(['doctor', 'nurse', 'front_desk', 'paramedic', 'admin', 'super_admin']);
-		expect(ROLES.filter((r) => access(r, 'dept:emergency') === 'record')).toEqual(['doctor', 'nurse', 'front_desk', 'admin', 'super_admin']);
-		expect(access('patient', 'dept:emergency')).toBe('deny');
-		expect(access('paramedic', 'dept:emergency')).toBe('deny');
+		expect(ROLES.filter((r) => access(r, 'dept:h1:emergency') === 'record')).toEqual(['doctor', 'nurse', 'front_desk', 'admin', 'super_admin']);
+		for (const r of ['patient', 'paramedic', 'pharmacist'] as const) expect(access(r, 'dept:h1:emergency'), r).toBe('deny');
 	});
 
 	it('a hospital’s ambulance alerts room is for its staff (decided on the user), never paramedics or patients', () => {

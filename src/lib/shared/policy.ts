@@ -305,7 +305,8 @@ export function roomAccess(actor: { id: string; role: Role; doctorId?: string },
 			// Its ambulance alerts carry patients' conditions: that hospital's staff (the user decides).
 			return answersAmbulanceAlerts(actor.role) ? 'record' : 'deny';
 		case 'dept':
-			// Staff who read emergencies; only their own department's room (the user record decides).
+			// Staff who read emergencies; only the room of their own department at their own hospital
+			// (`dept:<hospitalId>:<slug>`: the server decides on the user, `staffOfHospital` and their department).
 			return grantOf(actor.role, 'emergency', 'read') === 'all' ? 'record' : 'deny';
 		case 'chat':
 		case 'appointment':

@@ -105,7 +105,7 @@ export type ServerToClientEvents = {
 	'ambulance:updated': (event: AlertView) => void;
 	/** An open alert's candidates after a hospital's counts changed (late capacity): to the paramedic's `user:<id>`. */
 	'ambulance:candidates': (event: AlertCandidatesEvent) => void;
-	/** Internal emergencies, to `dept:<slug>` of each affected department, the raiser's `user:<id>` and `role:admin` (never `hospital:<id>`, where paramedics are). */
+	/** Internal emergencies, to `dept:<hospitalId>:<slug>` of each affected department at the emergency's hospital, the raiser's `user:<id>` and `role:admin` (never `hospital:<id>`, where paramedics are). */
 	'emergency:raised': (event: EmergencyView) => void;
 	'emergency:acknowledged': (event: EmergencyView) => void;
 	'emergency:resolved': (event: EmergencyView) => void;

@@ -31,14 +31,21 @@ describe('room names', () => {
 		{ kind: 'appointment', appointmentId: uuid },
 		{ kind: 'hospital', hospitalId: uuid },
 		{ kind: 'hospital-alerts', hospitalId: uuid },
-		{ kind: 'dept', department: 'intensive-care' }
+		{ kind: 'dept', hospitalId: uuid, department: 'intensive-care' }
 	];
 
-	it('department rooms are named by slug', () => {
-		expect(room.dept('  Intensive  Care ')).toBe('dept:intensive-care');
-		expect(room.dept('Emergency')).toBe('dept:emergency');
-		expect(parseRoom('dept:Emergency')).toBeNull();
-		expect(parseRoom('dept:a--b')).toBeNull();
+	it('department rooms are per hospital, the department named by slug', () => {
+		expect(room.dept('h_a', '  Intensive  Care ')).toBe('dept:h_a:intensive-care');
+		expect(room.dept('h_a', 'Emergency')).toBe('dept:h_a:emergency');
+		expect(room.dept('h_b', 'Emergency')).not.toBe(room.dept('h_a', 'Emergency'));
+		expect(parseRoom('dept:h_a:emergency')).toEqual({ kind: 'dept', hospitalId: 'h_a', department: 'emergency' });
+		// the old site-less name, a bad slug, a bad hospital id, extra parts
+		expect(parseRoom('dept:emergency')).toBeNull();
+		expect(parseRoom('dept:h_a:Emergency')).toBeNull();
+		expect(parseRoom('dept:h_a:a--b')).toBeNull();
+		expect(parseRoom('dept::emergency')).toBeNull();
+		expect(parseRoom('dept:h a:emergency')).toBeNull();
+		expect(parseRoom('dept:h_a:emergency:x')).toBeNull();
 		expect(parseRoom('hospital:a:b')).toBeNull();
 	});
 

@@ -28,8 +28,8 @@ export type PharmacyRoom = 'pharmacy';
 export type HospitalRoom = `hospital:${string}`;
 /** One hospital's ambulance alerts, for its staff only (not paramedics): `hospital-alerts:<id>`. */
 export type HospitalAlertsRoom = `hospital-alerts:${string}`;
-/** One department's internal emergencies: `dept:<slug>` (see `deptSlug`). */
-export type DeptRoom = `dept:${string}`;
+/** One department of one hospital, its internal emergencies: `dept:<hospitalId>:<slug>` (see `deptSlug`). */
+export type DeptRoom = `dept:${string}:${string}`;
 
 /** A department's name as it appears in its room: lower case, runs of anything else than letters and digits as one `-`. */
 export const deptSlug = (name: string): string =>
@@ -61,8 +61,11 @@ export const room = {
 	hospital: (hospitalId: string): HospitalRoom => `hospital:${hospitalId}`,
 	/** Ambulance alerts for which this hospital is a candidate (`ambulance:updated`), for its staff. */
 	hospitalAlerts: (hospitalId: string): HospitalAlertsRoom => `hospital-alerts:${hospitalId}`,
-	/** A department by its name (any case and spacing) or slug. */
-	dept: (department: string): DeptRoom => `dept:${deptSlug(department)}`
+	/**
+	 * A department at one hospital, by the hospital's id and the department's name (any case and
+	 * spacing) or slug: an Emergency nurse at one site never hears another site's code blue.
+	 */
+	dept: (hospitalId: string, department: string): DeptRoom => `dept:${hospitalId}:${deptSlug(department)}`
 };
 
 /** `room.slots`, by the name the slots work gave it (tests and pages import it). */
@@ -82,7 +85,7 @@ export type ParsedRoom =
 	| { kind: 'pharmacy' }
 	| { kind: 'hospital'; hospitalId: string }
 	| { kind: 'hospital-alerts'; hospitalId: string }
-	| { kind: 'dept'; department: string };
+	| { kind: 'dept'; hospitalId: string; department: string };
 export type RoomKind = ParsedRoom['kind'];
 
 /** An id inside a room name is an id as the API takes one (no separator, no blank, bounded). */
@@ -122,7 +125,7 @@ export function parseRoom(name: unknown): ParsedRoom | null {
 		case 'hospital-alerts':
 			return n === 2 && isId(a) ? { kind, hospitalId: a } : null;
 		case 'dept':
-			return n === 2 && isSlug(a) ? { kind, department: a } : null;
+			return n === 3 && isId(a) && isSlug(b) ? { kind, hospitalId: a, department: b } : null;
 		default:
 			return null;
 	}
@@ -156,6 +159,6 @@ export function roomName(r: ParsedRoom): string {
 		case 'hospital-alerts':
 			return room.hospitalAlerts(r.hospitalId);
 		case 'dept':
-			return room.dept(r.department);
+			return room.dept(r.hospitalId, r.department);
 	}
 }

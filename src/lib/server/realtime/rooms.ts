@@ -7,7 +7,7 @@ import { readMedicalRecord } from '../services/medical-records';
 import { conversationFor } from '../services/chat';
 import { joinDepartment } from '../services/emergencies';
 import { joinHospitalAlerts } from '../services/hospital-staff';
-import { parseRoom, type ParsedRoom, type RoomKind } from '$lib/shared/rooms';
+import { parseRoom, roomName, type ParsedRoom, type RoomKind } from '$lib/shared/rooms';
 import { deniedAsNotFound, isClinician, type Resource, roomAccess } from '$lib/shared/policy';
 
 /**
@@ -34,11 +34,11 @@ const DENIED: Partial<Record<RoomKind, { resource: Resource; message: string }>>
 	pharmacy: { resource: 'pharmacy', message: 'The pharmacy queue is for pharmacists and administrators.' },
 	hospital: { resource: 'hospital_resources', message: 'Hospital capacity is for hospital staff and paramedics.' },
 	'hospital-alerts': { resource: 'emergency', message: 'A hospital’s ambulance alerts are for its staff.' },
-	dept: { resource: 'emergency', message: 'Department emergencies are for that department’s staff.' }
+	dept: { resource: 'emergency', message: 'Department emergencies are for that department’s staff at that hospital.' }
 };
 
 const idOf = (r: ParsedRoom): string | undefined =>
-	r.kind === 'user' ? r.userId : r.kind === 'doctor-queue' ? r.doctorId : r.kind === 'board' ? r.date : r.kind === 'record' ? r.id : r.kind === 'hospital' || r.kind === 'hospital-alerts' ? r.hospitalId : r.kind === 'dept' ? r.department : undefined;
+	r.kind === 'user' ? r.userId : r.kind === 'doctor-queue' ? r.doctorId : r.kind === 'board' ? r.date : r.kind === 'record' ? r.id : r.kind === 'hospital' || r.kind === 'hospital-alerts' ? r.hospitalId : r.kind === 'dept' ? roomName(r) : undefined;
 
 function unknownRoom(name: string): AppError {
 	if (name.startsWith('slots')) {
@@ -93,7 +93,7 @@ export async function canJoin(ctx: Ctx, caller: Caller, name: string): Promise<J
 			await conversationFor(ctx, caller, r.conversationId);
 			return;
 		case 'dept':
-			await joinDepartment(ctx, caller, r.department);
+			await joinDepartment(ctx, caller, r.hospitalId, r.department);
 			return;
 		case 'hospital-alerts':
 			await joinHospitalAlerts(ctx, caller, r.hospitalId);

@@ -8,7 +8,7 @@ import { actorStamp, stampNew } from '../db/versioned';
 import { auditPut } from './audit';
 import { announceHospital, readHospitalItem } from './hospitals';
 import { isStaffOfHospital, requireStaffOf } from './hospital-staff';
-import { releaseUpdate, reserveUpdate } from '../repositories/hospitals';
+import { getHospital, releaseUpdate, reserveUpdate } from '../repositories/hospitals';
 import { RESOURCE_KINDS, needsText, type Needs, type ResourceKind, type ResourcesGoneDetails } from '$lib/shared/hospitals';
 import { getUser } from '../repositories/users';
 import { ackPut, acksOf, activeEmergencies, emergencyPut, emergencyTimelineUpdate, getEmergency, type AckItem, type EmergencyItem } from '../repositories/emergencies';
@@ -18,7 +18,7 @@ import { EMERGENCY_LABEL, type EmergencyCreate, type EmergencyView } from '$lib/
 
 /**
  * Internal emergencies (SPEC §3): raised by staff for departments of a hospital, live to each
- * department's `dept:<slug>` room and the raiser's own room, acknowledged once per department
+ * department's room at that hospital (`dept:<hospitalId>:<slug>`) and the raiser's own room, acknowledged once per department
  * (a guard row per department, in the emergency's transaction), with response times, and resolved
  * into an incident record that keeps its timeline.
  */
@@ -54,23 +54,29 @@ async function fullView(ctx: Ctx, id: string): Promise<EmergencyView> {
 }
 
 /**
- * To each affected department's room, the raiser and administrators (`role:admin`: they follow
+ * To each affected department's room at the emergency's hospital, the raiser and administrators (`role:admin`: they follow
  * every site's). Never to `hospital:<id>`: paramedics and every site's staff are in that room,
  * and an internal emergency is for its hospital's departments.
  */
 function announce(ctx: Ctx, v: EmergencyView, event: 'emergency:raised' | 'emergency:acknowledged' | 'emergency:resolved') {
-	for (const d of v.departments) ctx.bus.emit(room.dept(d), event, v);
+	for (const d of v.departments) ctx.bus.emit(room.dept(v.hospitalId, d), event, v);
 	ctx.bus.emit(room.user(v.raisedBy), event, v);
 	ctx.bus.emit(room.role('admin'), event, v);
 }
 
-/** A user joins only their own department's room (administrators oversee every department). */
-export async function joinDepartment(ctx: Ctx, caller: Caller, slug: string): Promise<void> {
+/**
+ * Joining `dept:<hospitalId>:<slug>`: an existing hospital; administrators any department of it;
+ * anyone else only their own department at the hospital they are staff of (`requireStaffOf`:
+ * another site's room is refused and audited, whatever the department).
+ */
+export async function joinDepartment(ctx: Ctx, caller: Caller, hospitalId: string, slug: string): Promise<void> {
 	const actor = requireActor(caller);
+	if (!(await getHospital(ctx, hospitalId))) throw notFound('This hospital');
 	if (isAdmin(actor.role)) return;
+	await requireStaffOf(ctx, caller, hospitalId, { mode: 'read', resourceId: room.dept(hospitalId, slug), doing: 'follow internal emergencies' });
 	const user = await getUser(ctx, actor.id);
 	if (!user?.department || deptSlug(user.department) !== slug) {
-		await refuse(ctx, caller, 'emergency', 'read', slug, 'You can only follow your own department’s emergencies.');
+		await refuse(ctx, caller, 'emergency', 'read', room.dept(hospitalId, slug), 'You can only follow your own department’s emergencies.');
 	}
 }
 
