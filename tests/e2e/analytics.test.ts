@@ -104,6 +104,19 @@ describe('live analytics dashboards', () => {
 		const todayTotal = adminPage.getByTestId(`day-total-${today}`);
 		expect(Number(await todayTotal.textContent())).toBe(4);
 		await shoot(adminPage, 'admin-analytics');
+		// Symptom trends: a rising category says so in its own row (an arrow and the word), the box above is one line.
+		const rows = adminPage.getByTestId('card-symptoms').locator('ul.trends > li');
+		const risingRows = [];
+		for (const row of await rows.all()) {
+			const flagged = (await row.getAttribute('data-rising')) !== null;
+			expect(/\brising\b/.test(await row.innerText())).toBe(flagged);
+			if (flagged) risingRows.push(row);
+		}
+		const summary = adminPage.getByTestId('rising-summary');
+		if (risingRows.length) {
+			expect(await summary.innerText()).toMatch(/rising[;:] /);
+			expect(await adminPage.getByTestId('card-symptoms').locator('[role="alert"] li, .alert li').count()).toBe(0);
+		} else expect(await summary.count()).toBe(0);
 
 		await doctorPage.getByTestId('today-completed').waitFor();
 		expect(await doctorPage.getByTestId('today-completed').textContent()).toBe('0');

@@ -76,6 +76,18 @@ describe('hospitals live', () => {
 		await paramedic.getByRole('button', { name: 'Send alert' }).click();
 		await paramedic.getByTestId(`candidate-${hospitalId}`).waitFor();
 		await paramedic.screenshot({ path: `${SHOTS}/paramedic-candidates.png`, fullPage: true });
+		// "No answer yet" stays on one line beside (or, when narrow, whole under) the name and distance, at both tablet sizes.
+		for (const [width, height] of [[1024, 768], [768, 1024]] as const) {
+			await paramedic.setViewportSize({ width, height });
+			const waiting = paramedic.getByTestId(`candidate-${hospitalId}`).getByText('No answer yet');
+			await paramedic.screenshot({ path: `${SHOTS}/paramedic-candidates-${width}x${height}.png`, fullPage: true });
+			// One line: its box holds a single line of its text (no break inside the words).
+			const lines = await waiting.evaluate((el) => `${el.getClientRects().length}:${el.getBoundingClientRect().height}:${getComputedStyle(el).lineHeight}`);
+			const [rects, h, lh] = lines.split(':');
+			expect(Number(rects)).toBe(1);
+			expect(Number(h)).toBeLessThanOrEqual(parseFloat(lh!) + 1);
+		}
+		await paramedic.setViewportSize({ width: 1280, height: 900 });
 		const names = await paramedic.locator('[data-testid^="candidate-"] strong').allTextContents();
 		expect(names).toEqual(['Riverside General', 'Northgate Hospital']);
 

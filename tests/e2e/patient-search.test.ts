@@ -50,6 +50,15 @@ beforeAll(async () => {
 		const u = await createUser(app.ctx, systemCaller(), { name, email: `${crypto.randomBytes(4).toString('hex')}@p.test`, role: 'patient', password: TEST_PASSWORD, phone, dateOfBirth: '1984-06-01', bloodGroup }, { allowSuperAdmin: true });
 		ids[name] = u.patientId!;
 	}
+	// 45 patients sharing a surname: more than two pages of 20.
+	const many = Array.from({ length: 45 }, (_, i) => `Ines Pagewell${String(i + 1).padStart(2, '0')}`);
+	for (let i = 0; i < many.length; i += 5) {
+		await Promise.all(
+			many.slice(i, i + 5).map((name, j) =>
+				createUser(app.ctx, systemCaller(), { name, email: `${crypto.randomBytes(4).toString('hex')}@p.test`, role: 'patient', password: TEST_PASSWORD, phone: `+1202555${1100 + i + j}`, dateOfBirth: '1990-01-01', bloodGroup: 'O+' }, { allowSuperAdmin: true })
+			)
+		);
+	}
 	browser = await launchChromium();
 });
 
@@ -124,6 +133,72 @@ describe('the patient search box', () => {
 		const shown = await options(page).allInnerTexts();
 		expect(shown).toHaveLength(3);
 		expect(shown.join(' ')).not.toContain('Mads Olsen');
+	});
+
+	it('more than 20 matches: “Show more” by keyboard appends the next page, no duplicates, the active option kept in place', async () => {
+		const page = await open(desk, '/front-desk', { width: 1024, height: 768 });
+		await page.goto('/patients');
+		const box = page.getByRole('combobox', { name: 'Patient name or phone' });
+		const names = async () => (await options(page).allInnerTexts()).filter((t) => t.includes('Pagewell')).map((t) => t.match(/Ines Pagewell\d+/)![0]);
+		const more = page.getByTestId('search-more');
+		const status = page.locator('[aria-live="polite"]', { hasText: 'result' }).first();
+		await box.fill('pagewell');
+		await expect.poll(names, { timeout: 5000 }).toHaveLength(20);
+		expect(await more.innerText()).toContain('Show more patients');
+		expect(await more.getAttribute('role')).toBe('option');
+		await expect.poll(() => status.innerText()).toMatch(/^20 results, more to show/);
+		const first = await names();
+		// ↑ from the box wraps to the last option: "Show more".
+		await box.press('ArrowUp');
+		expect(await box.getAttribute('aria-activedescendant')).toBe(await more.getAttribute('id'));
+		await box.press('Enter');
+		await expect.poll(names).toHaveLength(40);
+		const second = await names();
+		expect(second.slice(0, 20)).toEqual(first);
+		expect(new Set(second).size).toBe(40);
+		await expect.poll(() => status.innerText()).toMatch(/^40 results, more to show/);
+		// The active option is the first new patient, where "Show more" was.
+		const activeId = await box.getAttribute('aria-activedescendant');
+		expect(await page.locator(`[id="${activeId}"]`).innerText()).toContain(second[20]!);
+		expect(await page.locator(`[id="${activeId}"]`).getAttribute('aria-selected')).toBe('true');
+		await page.screenshot({ path: `${SHOTS}/show-more-1024x768.png` });
+		await box.press('End');
+		await box.press('Enter');
+		await expect.poll(names).toHaveLength(45);
+		expect(new Set(await names()).size).toBe(45);
+		expect(await more.count()).toBe(0);
+		await expect.poll(() => status.innerText()).toMatch(/^45 results;/);
+		// Enter on a patient from the last page opens their chart.
+		await box.press('End');
+		const last = (await page.locator(`[id="${await box.getAttribute('aria-activedescendant')}"]`).innerText()).match(/Ines Pagewell\d+/)![0];
+		expect(first.concat(second)).not.toContain(last);
+		await box.press('Enter');
+		await page.waitForURL('**/patients/*');
+		await page.getByRole('heading', { name: last }).first().waitFor();
+	});
+
+	it('a page still on its way is dropped when the text changes', async () => {
+		const page = await open(desk, '/front-desk', { width: 768, height: 1024 });
+		await page.goto('/patients');
+		await page.route('**/api/patients/search?*', async (route) => {
+			if (new URL(route.request().url()).searchParams.has('cursor')) await new Promise((r) => setTimeout(r, 1500));
+			try {
+				await route.continue();
+			} catch {
+				/* aborted by the page */
+			}
+		});
+		const box = page.getByRole('combobox', { name: 'Patient name or phone' });
+		await box.fill('pagewell');
+		await expect.poll(() => options(page).count(), { timeout: 5000 }).toBe(21);
+		await page.screenshot({ path: `${SHOTS}/show-more-768x1024.png` });
+		await box.press('ArrowUp');
+		await box.press('Enter');
+		await expect.poll(() => page.getByTestId('search-more').innerText()).toContain('Loading more');
+		await box.fill('gomez');
+		await expect.poll(() => options(page).allInnerTexts()).toEqual([expect.stringContaining('María Gómez')]);
+		await page.waitForTimeout(2000);
+		expect(await options(page).allInnerTexts()).toEqual([expect.stringContaining('María Gómez')]);
 	});
 
 	it('a doctor’s home finds a patient by name with the date of birth only', async () => {
