@@ -1,8 +1,7 @@
-import { io, type Socket } from 'socket.io-client';
+import { socketPool, connected, subscribe, until, north } from '../fixtures/sockets';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, tieToHospital, type TestApp, type TestUser } from '../fixtures/app';
+import { startTestApp, tieToHospital, type TestApp, type TestUser, createHospital } from '../fixtures/app';
 import { auditEntries, getItem, sleep } from './helpers';
-import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from '../../src/lib/shared/realtime';
 import type { AlertCandidatesEvent, AlertView, HospitalView } from '../../src/lib/shared/hospitals';
 
 /**
@@ -11,7 +10,6 @@ import type { AlertCandidatesEvent, AlertView, HospitalView } from '../../src/li
  * administrators of any; live to the paramedic) and late capacity: a hospital whose counts change while an alert is open
  * joins it, or is marked unable, on the paramedic's socket, against DynamoDB Local.
  */
-type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 let app: TestApp;
 let admin: TestUser;
@@ -21,7 +19,7 @@ let desk: TestUser;
 let medic: TestUser;
 let patient: TestUser;
 let pharmacist: TestUser;
-const open: ClientSocket[] = [];
+const { socketOf, closeAll } = socketPool(() => app);
 
 beforeAll(async () => {
 	app = await startTestApp({ HOSPITAL_TIMEZONE: 'UTC' });
@@ -36,34 +34,13 @@ beforeAll(async () => {
 	]);
 });
 afterEach(() => {
-	for (const s of open.splice(0)) s.close();
+	closeAll();
 });
 afterAll(async () => app?.close());
 
-function socketOf(user: TestUser): ClientSocket {
-	const s: ClientSocket = io(app.url, { path: '/socket.io', transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { cookie: user.api.cookie! } });
-	open.push(s);
-	return s;
-}
-const connected = (s: ClientSocket) => new Promise<void>((resolve, reject) => (s.once('connect', () => resolve()), s.once('connect_error', reject)));
-const subscribe = (s: ClientSocket, room: string): Promise<SubscribeAck> => s.timeout(5_000).emitWithAck('subscribe', { room });
-const north = (lat: number, km: number) => lat + km / ((6371.0088 * Math.PI) / 180);
-async function until(f: () => boolean, ms = 2000): Promise<boolean> {
-	const t0 = Date.now();
-	while (!f() && Date.now() - t0 < ms) await sleep(10);
-	return f();
-}
 
 async function hospital(name: string, latitude: number, longitude: number, totals = { general_beds: 10, icu_beds: 2, ventilators: 2 }): Promise<HospitalView> {
-	const r = await admin.api.post('/api/hospitals', {
-		name,
-		latitude,
-		longitude,
-		departments: ['Emergency'],
-		resources: { general_beds: { total: totals.general_beds }, icu_beds: { total: totals.icu_beds }, ventilators: { total: totals.ventilators } }
-	});
-	expect(r.status, JSON.stringify(r.body)).toBe(201);
-	return r.body.hospital;
+	return createHospital(admin, { name, latitude, longitude, departments: ['Emergency'], totals });
 }
 const sendAlert = async (at: { latitude: number; longitude: number }, extra: Record<string, unknown> = {}) => {
 	const r = await medic.api.post('/api/ambulance-alerts', { condition: 'Fall from height, open fracture', severity: 'high', needs: { icu_beds: 1 }, ...at, ...extra });

@@ -1,10 +1,9 @@
-import { io, type Socket } from 'socket.io-client';
+import { socketPool, type ClientSocket, connected, subscribe, north } from '../fixtures/sockets';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp, type TestUser } from '../fixtures/app';
+import { startTestApp, type TestApp, type TestUser, createHospital } from '../fixtures/app';
 import { startDynamoLocal, type LocalDb } from '../../src/lib/server/db/embedded';
 import { auditEntries, getItem, scanAll, sleep } from './helpers';
-import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from '../../src/lib/shared/realtime';
 import type { AlertView, HospitalView, ResourceKind } from '../../src/lib/shared/hospitals';
 import type { VentilatorView } from '../../src/lib/shared/ventilators';
 
@@ -16,7 +15,6 @@ import type { VentilatorView } from '../../src/lib/shared/ventilators';
  * After every race the hospital's counters are recounted: per resource available + reserved +
  * occupied + out of service = total, none negative, and the ventilators equal the devices.
  */
-type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 let app: TestApp;
 let admin: TestUser;
@@ -24,7 +22,7 @@ let medicA: TestUser;
 let medicB: TestUser;
 let patient: TestUser;
 let otherPatient: TestUser;
-const open: ClientSocket[] = [];
+const { socketOf, closeAll } = socketPool(() => app);
 
 beforeAll(async () => {
 	app = await startTestApp({ HOSPITAL_TIMEZONE: 'UTC' });
@@ -37,32 +35,21 @@ beforeAll(async () => {
 	]);
 });
 afterEach(() => {
-	for (const s of open.splice(0)) s.close();
+	closeAll();
 });
 afterAll(async () => app?.close());
-
-const socketOf = (user: TestUser): ClientSocket => {
-	const s: ClientSocket = io(app.url, { path: '/socket.io', transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { cookie: user.api.cookie! } });
-	open.push(s);
-	return s;
-};
-const connected = (s: ClientSocket) => new Promise<void>((resolve, reject) => (s.once('connect', () => resolve()), s.once('connect_error', reject)));
-const subscribe = (s: ClientSocket, room: string): Promise<SubscribeAck> => s.timeout(5_000).emitWithAck('subscribe', { room });
-const north = (lat: number, km: number) => lat + km / ((6371.0088 * Math.PI) / 180);
 
 let site = 0;
 /** A site at its own spot on the globe (far from every other test's), so alerts of one test never reach another's. */
 async function hospital(totals = { general_beds: 10, icu_beds: 4, ventilators: 4 }, at?: { latitude: number; longitude: number }, name?: string): Promise<HospitalView> {
 	site++;
-	const r = await admin.api.post('/api/hospitals', {
+	return createHospital(admin, {
 		name: name ?? `Attack Site ${site}`,
 		latitude: at?.latitude ?? -60 + site * 1.5,
 		longitude: at?.longitude ?? 10 + (site % 7) * 20,
 		departments: ['Emergency', 'Radiology'],
-		resources: { general_beds: { total: totals.general_beds }, icu_beds: { total: totals.icu_beds }, ventilators: { total: totals.ventilators } }
+		totals
 	});
-	expect(r.status, JSON.stringify(r.body)).toBe(201);
-	return r.body.hospital;
 }
 const staffOf = (role: 'doctor' | 'nurse' | 'front_desk', h: HospitalView, department = 'Emergency', name?: string) =>
 	app.userOf(role, { hospitalId: h.id, department, ...(name ? { name } : {}) });
@@ -527,8 +514,7 @@ describe('after a restart', () => {
 		expect((await medicA.api.post(`/api/ambulance-alerts/${enRoute.id}/selection`, { hospitalId: h.id })).status).toBe(200);
 		// screens as the browser keeps them: reconnecting, joining their rooms again on every connect
 		const mk = (u: TestUser, rooms: string[]) => {
-			const s: ClientSocket = io(app.url, { path: '/socket.io', transports: ['websocket'], forceNew: true, reconnectionDelay: 100, reconnectionDelayMax: 300, extraHeaders: { cookie: u.api.cookie! } });
-			open.push(s);
+			const s = socketOf(u, { reconnect: true });
 			const joins: boolean[] = [];
 			s.on('connect', () => void Promise.all(rooms.map((r) => subscribe(s, r))).then((acks) => joins.push(acks.every((a) => a.ok))));
 			return { s, joins };

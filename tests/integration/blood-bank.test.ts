@@ -1,9 +1,9 @@
 import crypto from 'node:crypto';
-import { io, type Socket } from 'socket.io-client';
+import { socketPool, type ClientSocket, connected, subscribe } from '../fixtures/sockets';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestUser } from '../fixtures/app';
 import { auditEntries, runWorkerOnce, scanAll, sleep } from './helpers';
-import type { ClientToServerEvents, ServerToClientEvents, StockAlertEvent, SubscribeAck } from '../../src/lib/shared/realtime';
+import type { StockAlertEvent } from '../../src/lib/shared/realtime';
 import type { StockRow } from '../../src/lib/shared/blood';
 import { runOnce } from '../../worker/scheduler';
 import { bloodStock } from '../../worker/jobs/blood-stock';
@@ -14,14 +14,13 @@ import { bloodStock } from '../../worker/jobs/blood-stock';
  * critical-stock alert once per crossing (socket, notification centre, outbox), recovery,
  * the worker's expiry, and donors matched by the 90-day rule.
  */
-type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 let app: TestApp;
 let admin: TestUser;
 let admin2: TestUser;
 let superAdmin: TestUser;
 let patient: TestUser;
-const open: ClientSocket[] = [];
+const { socketOf, closeAll } = socketPool(() => app);
 
 const INTERNAL_TOKEN = crypto.randomBytes(24).toString('hex');
 
@@ -35,7 +34,7 @@ beforeAll(async () => {
 	]);
 });
 afterEach(() => {
-	for (const s of open.splice(0)) s.close();
+	closeAll();
 });
 afterAll(async () => app?.close());
 
@@ -68,13 +67,6 @@ async function setThreshold(group: string, component: string, threshold: number)
 const issue = (group: string, component: string, count: number, extra: Record<string, unknown> = {}) =>
 	admin.api.post('/api/blood-bank/issues', { bloodGroup: group, component, count, reason: 'Theatre 2, elective surgery', ...extra });
 
-function socketOf(user: TestUser): ClientSocket {
-	const s: ClientSocket = io(app.url, { path: '/socket.io', transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { cookie: user.api.cookie! } });
-	open.push(s);
-	return s;
-}
-const connected = (s: ClientSocket) => new Promise<void>((resolve, reject) => (s.once('connect', () => resolve()), s.once('connect_error', reject)));
-const subscribe = (s: ClientSocket, room: string): Promise<SubscribeAck> => s.timeout(5_000).emitWithAck('subscribe', { room });
 
 async function adminSocket(): Promise<{ s: ClientSocket; critical: StockAlertEvent[]; recovered: StockAlertEvent[]; updated: StockRow[] }> {
 	const s = socketOf(admin);

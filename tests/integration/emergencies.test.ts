@@ -1,13 +1,11 @@
-import { io, type Socket } from 'socket.io-client';
+import { socketPool, connected, subscribe } from '../fixtures/sockets';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, tieToHospital, type TestApp, type TestUser } from '../fixtures/app';
 import { auditEntries, countItems, sleep } from './helpers';
-import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from '../../src/lib/shared/realtime';
 import type { EmergencyView } from '../../src/lib/shared/emergencies';
 import { emergencyRequest, emptyReserve, reserveProblems, type EmergencyForm } from '../../src/lib/client/emergency-form';
 
 /** Internal emergencies: live to the affected department's room only, acknowledged once per department, resolved with a timeline. */
-type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 let app: TestApp;
 let admin: TestUser;
@@ -20,7 +18,7 @@ let patient: TestUser;
 let farNurse: TestUser;
 let hospitalId: string;
 let farId: string;
-const open: ClientSocket[] = [];
+const { socketOf, closeAll } = socketPool(() => app);
 
 beforeAll(async () => {
 	app = await startTestApp({ HOSPITAL_TIMEZONE: 'UTC' });
@@ -53,17 +51,10 @@ beforeAll(async () => {
 	farNurse = await app.userOf('nurse', { name: 'Fay Far', department: 'Emergency', hospitalId: farId });
 });
 afterEach(() => {
-	for (const s of open.splice(0)) s.close();
+	closeAll();
 });
 afterAll(async () => app?.close());
 
-function socketOf(user: TestUser): ClientSocket {
-	const s: ClientSocket = io(app.url, { path: '/socket.io', transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { cookie: user.api.cookie! } });
-	open.push(s);
-	return s;
-}
-const connected = (s: ClientSocket) => new Promise<void>((resolve, reject) => (s.once('connect', () => resolve()), s.once('connect_error', reject)));
-const subscribe = (s: ClientSocket, room: string): Promise<SubscribeAck> => s.timeout(5_000).emitWithAck('subscribe', { room });
 /** A department's room at one hospital, as the wire names it. */
 const dept = (hospital: string, slug: string) => `dept:${hospital}:${slug}`;
 

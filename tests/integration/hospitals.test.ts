@@ -1,8 +1,7 @@
-import { io, type Socket } from 'socket.io-client';
+import { socketPool, connected, subscribe, north } from '../fixtures/sockets';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, tieToHospital, type TestApp, type TestUser } from '../fixtures/app';
+import { startTestApp, tieToHospital, type TestApp, type TestUser, createHospital } from '../fixtures/app';
 import { auditEntries, sleep } from './helpers';
-import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from '../../src/lib/shared/realtime';
 import type { AlertView, Candidate, HospitalView } from '../../src/lib/shared/hospitals';
 
 /**
@@ -10,7 +9,6 @@ import type { AlertView, Candidate, HospitalView } from '../../src/lib/shared/ho
  * by great-circle distance, reservations that never go below zero under concurrent selections,
  * live capacity on `hospital:<id>`, and the paramedic's own alerts only.
  */
-type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 let app: TestApp;
 let admin: TestUser;
@@ -20,7 +18,7 @@ let medic: TestUser;
 let medic2: TestUser;
 let patient: TestUser;
 let pharmacist: TestUser;
-const open: ClientSocket[] = [];
+const { socketOf, closeAll } = socketPool(() => app);
 
 beforeAll(async () => {
 	app = await startTestApp({ HOSPITAL_TIMEZONE: 'UTC' });
@@ -35,31 +33,15 @@ beforeAll(async () => {
 	]);
 });
 afterEach(() => {
-	for (const s of open.splice(0)) s.close();
+	closeAll();
 });
 afterAll(async () => app?.close());
 
-function socketOf(user: TestUser): ClientSocket {
-	const s: ClientSocket = io(app.url, { path: '/socket.io', transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { cookie: user.api.cookie! } });
-	open.push(s);
-	return s;
-}
-const connected = (s: ClientSocket) => new Promise<void>((resolve, reject) => (s.once('connect', () => resolve()), s.once('connect_error', reject)));
-const subscribe = (s: ClientSocket, room: string): Promise<SubscribeAck> => s.timeout(5_000).emitWithAck('subscribe', { room });
 
 /** A point `km` north of (lat, lon) along its meridian (1° = 111.195 km on the mean sphere). */
-const north = (lat: number, km: number) => lat + km / ((6371.0088 * Math.PI) / 180);
 
 async function hospital(name: string, latitude: number, longitude: number, totals = { general_beds: 20, icu_beds: 4, ventilators: 3 }): Promise<HospitalView> {
-	const r = await admin.api.post('/api/hospitals', {
-		name,
-		latitude,
-		longitude,
-		departments: ['Emergency', 'Radiology'],
-		resources: { general_beds: { total: totals.general_beds }, icu_beds: { total: totals.icu_beds }, ventilators: { total: totals.ventilators } }
-	});
-	expect(r.status, JSON.stringify(r.body)).toBe(201);
-	return r.body.hospital;
+	return createHospital(admin, { name, latitude, longitude, departments: ['Emergency', 'Radiology'], totals });
 }
 
 const alert = (user: TestUser, at: { latitude: number; longitude: number }, extra: Record<string, unknown> = {}) =>

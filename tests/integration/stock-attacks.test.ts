@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { io, type Socket } from 'socket.io-client';
+import { socketPool, connected, subscribe } from '../fixtures/sockets';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type ApiResponse, type TestApp, type TestUser } from '../fixtures/app';
@@ -14,7 +14,7 @@ import { runOnce } from '../../worker/scheduler';
 import { JOBS } from '../../worker/jobs';
 import { bloodStock } from '../../worker/jobs/blood-stock';
 import { addDays } from '../../src/lib/shared/time';
-import type { ClientToServerEvents, ServerToClientEvents, StockAlertEvent, SubscribeAck } from '../../src/lib/shared/realtime';
+import type { StockAlertEvent } from '../../src/lib/shared/realtime';
 import type { StockRow } from '../../src/lib/shared/blood';
 import type { TableName } from '../../src/lib/server/db/tables';
 
@@ -24,7 +24,6 @@ import type { TableName } from '../../src/lib/server/db/tables';
  * database freeze mid-dispense and CSV formula injection. Each test names what it proves;
  * every count is read back from DynamoDB Local.
  */
-type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 let app: TestApp;
 let tz: string;
@@ -39,7 +38,8 @@ let desk: TestUser;
 let paramedic: TestUser;
 let patient: TestUser;
 let patient2: TestUser;
-const open: ClientSocket[] = [];
+const { socketOf: openSocket, closeAll } = socketPool(() => app);
+const socketOf = (user: TestUser) => openSocket(user, { auth: 'token' });
 
 beforeAll(async () => {
 	tz = morningZone();
@@ -59,7 +59,7 @@ beforeAll(async () => {
 	]);
 });
 afterEach(() => {
-	for (const s of open.splice(0)) s.close();
+	closeAll();
 });
 afterAll(async () => app?.close());
 
@@ -98,13 +98,6 @@ async function setThreshold(group: string, component: string, threshold: number)
 const issue = (group: string, component: string, count: number, by: TestUser = admin) =>
 	by.api.post('/api/blood-bank/issues', { bloodGroup: group, component, count, reason: 'Theatre 3, trauma' });
 
-function socketOf(user: TestUser): ClientSocket {
-	const s: ClientSocket = io(app.url, { path: '/socket.io', transports: ['websocket'], reconnection: false, forceNew: true, auth: { token: user.token } });
-	open.push(s);
-	return s;
-}
-const connected = (s: ClientSocket) => new Promise<void>((resolve, reject) => (s.once('connect', () => resolve()), s.once('connect_error', reject)));
-const subscribe = (s: ClientSocket, room: string): Promise<SubscribeAck> => s.timeout(5_000).emitWithAck('subscribe', { room });
 
 async function visitWith(prescriptions: unknown[], who: TestUser = patient) {
 	const slots = await freeSlots(desk, doctor.doctorId!, today);

@@ -1,8 +1,7 @@
-import { io, type Socket } from 'socket.io-client';
+import { socketPool, connected, subscribe } from '../fixtures/sockets';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, tieToHospital, type TestApp, type TestUser } from '../fixtures/app';
+import { startTestApp, tieToHospital, type TestApp, type TestUser, createHospital } from '../fixtures/app';
 import { auditEntries, sleep } from './helpers';
-import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from '../../src/lib/shared/realtime';
 import type { AlertView, HospitalView } from '../../src/lib/shared/hospitals';
 import type { VentilatorMoveView, VentilatorView } from '../../src/lib/shared/ventilators';
 
@@ -11,7 +10,6 @@ import type { VentilatorMoveView, VentilatorView } from '../../src/lib/shared/ve
  * hospital's counters equal to the devices under concurrent moves, nurses of their own hospital
  * only, and ambulance reservations that a device move can never push below zero.
  */
-type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 let app: TestApp;
 let admin: TestUser;
@@ -25,18 +23,10 @@ let patient: TestUser;
 let patient2: TestUser;
 let home: HospitalView;
 let other: HospitalView;
-const open: ClientSocket[] = [];
+const { socketOf, closeAll } = socketPool(() => app);
 
 async function hospital(name: string, latitude: number, ventilators: number): Promise<HospitalView> {
-	const r = await admin.api.post('/api/hospitals', {
-		name,
-		latitude,
-		longitude: 100,
-		departments: ['ICU'],
-		resources: { general_beds: { total: 10 }, icu_beds: { total: 4 }, ventilators: { total: ventilators } }
-	});
-	expect(r.status, JSON.stringify(r.body)).toBe(201);
-	return r.body.hospital;
+	return createHospital(admin, { name, latitude, longitude: 100, departments: ['ICU'], totals: { general_beds: 10, icu_beds: 4, ventilators } });
 }
 
 beforeAll(async () => {
@@ -55,7 +45,7 @@ beforeAll(async () => {
 	]);
 });
 afterEach(() => {
-	for (const s of open.splice(0)) s.close();
+	closeAll();
 });
 afterAll(async () => app?.close());
 
@@ -83,13 +73,6 @@ async function expectCountsEqualDevices(hospitalId: string): Promise<void> {
 	expect(c.total).toBe(c.available + c.reserved + c.occupied + c.outOfService);
 }
 
-function socketOf(user: TestUser): ClientSocket {
-	const s: ClientSocket = io(app.url, { path: '/socket.io', transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { cookie: user.api.cookie! } });
-	open.push(s);
-	return s;
-}
-const connected = (s: ClientSocket) => new Promise<void>((resolve, reject) => (s.once('connect', () => resolve()), s.once('connect_error', reject)));
-const subscribe = (s: ClientSocket, room: string): Promise<SubscribeAck> => s.timeout(5_000).emitWithAck('subscribe', { room });
 
 describe('registering ventilators', () => {
 	it('a new hospital starts with its ventilators as devices; an admin registers more, counted in the same write; a serial is unique per hospital', async () => {
