@@ -1,4 +1,4 @@
-import { io, type Socket } from 'socket.io-client';
+import { socketPool, connected, type ClientSocket } from '../fixtures/sockets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestUser } from '../fixtures/app';
 import { alwaysOpenDoctor, freeSlots, morningZone, todayInZone } from '../fixtures/clinic';
@@ -6,7 +6,6 @@ import { recountAnalytics, runWorkerOnce, scanAll, sleep, storedAnalytics } from
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { COALESCE_MS } from '../../src/lib/server/services/analytics-live';
 import { rebuildAnalytics } from '../../src/lib/server/services/analytics';
-import type { ClientToServerEvents, ServerToClientEvents } from '../../src/lib/shared/realtime';
 import { addDays } from '../../src/lib/shared/time';
 
 /**
@@ -16,7 +15,6 @@ import { addDays } from '../../src/lib/shared/time';
  * (a constant number of DynamoDB requests however long the history); the live event reaches
  * admins and the doctor, not patients.
  */
-type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 type Appt = { id: string; version: number; status: string; date: string; doctorId: string; patientId: string };
 
 let app: TestApp;
@@ -28,7 +26,7 @@ let desk: TestUser;
 let nurse: TestUser;
 let admin: TestUser;
 let superAdmin: TestUser;
-const sockets: ClientSocket[] = [];
+const { socketOf, closeAll } = socketPool(() => app);
 
 /** DynamoDB requests the app's client sends, by command name (a middleware on the one client). */
 const sent: string[] = [];
@@ -58,7 +56,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-	for (const s of sockets) s.close();
+	closeAll();
 	await app?.close();
 });
 
@@ -327,12 +325,8 @@ describe('analytics access and input', () => {
 
 describe('analytics live', () => {
 	async function connect(u: TestUser): Promise<ClientSocket> {
-		const s: ClientSocket = io(app.url, { path: '/socket.io', transports: ['websocket'], reconnection: false, forceNew: true, auth: { token: u.token } });
-		sockets.push(s);
-		await new Promise<void>((resolve, reject) => {
-			s.once('connect', () => resolve());
-			s.once('connect_error', reject);
-		});
+		const s = socketOf(u, { auth: 'token' });
+		await connected(s);
 		return s;
 	}
 

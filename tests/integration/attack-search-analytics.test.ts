@@ -1,4 +1,4 @@
-import { io, type Socket } from 'socket.io-client';
+import { socketPool, connected, type ClientSocket } from '../fixtures/sockets';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,14 +17,12 @@ import { getAppointment } from '../../src/lib/server/repositories/appointments';
 import { markMissed } from '../../src/lib/server/services/appointments';
 import { categorize } from '../../src/lib/shared/symptom-categories';
 import { addDays } from '../../src/lib/shared/time';
-import type { ClientToServerEvents, ServerToClientEvents } from '../../src/lib/shared/realtime';
 
 /**
  * Attack review of issue #11 (patient and account search, analytics), from outside: the real
  * HTTP API and sockets on DynamoDB Local. Each finding was first written here as a failing
  * test, then fixed in the layer it belongs to.
  */
-type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 type Hit = { id: string; name: string; phone?: string; bloodGroup?: string; dateOfBirth?: string };
 
 let app: TestApp;
@@ -39,7 +37,7 @@ let nurse: TestUser;
 let pharmacist: TestUser;
 let paramedic: TestUser;
 let patient: TestUser;
-const sockets: ClientSocket[] = [];
+const { socketOf, closeAll } = socketPool(() => app);
 
 /** DynamoDB commands the app sends, and the items its Queries evaluated (a middleware on the one client). */
 const sent: { command: string; scanned: number; table?: string }[] = [];
@@ -71,7 +69,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-	for (const s of sockets) s.close();
+	closeAll();
 	await app?.close();
 });
 
@@ -535,12 +533,8 @@ describe('analytics: aggregates under attack', () => {
 
 describe('analytics:updated storms and rooms', () => {
 	async function connect(u: TestUser): Promise<ClientSocket> {
-		const s: ClientSocket = io(app.url, { path: '/socket.io', transports: ['websocket'], reconnection: false, forceNew: true, auth: { token: u.token } });
-		sockets.push(s);
-		await new Promise<void>((resolve, reject) => {
-			s.once('connect', () => resolve());
-			s.once('connect_error', reject);
-		});
+		const s = socketOf(u, { auth: 'token' });
+		await connected(s);
 		return s;
 	}
 
